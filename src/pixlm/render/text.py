@@ -1,0 +1,112 @@
+"""Text preparation before drawing: checking, cleaning, bidi levels, words and graphemes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import regex
+
+# Characters of right-to-left scripts and the explicit bidi controls: text without any of
+# these is laid out left to right in one pass, with no bidi analysis.
+_RTL_OR_BIDI_CONTROL = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u200f\u202a-\u202e\u2066-\u2069"
+    "\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
+# C0 and C1 controls, and lone surrogates (which a Python str can hold).
+_BAD_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_WHITESPACE_CONTROLS = "\t\n\r\x0b\x0c"
+_GRAPHEME = regex.compile(r"\X")
+
+
+def check_text(value: object, argument: str) -> str:
+    """Return `value` if it is a str, else raise TypeError naming `argument`."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, got {type(value).__name__}")
+    return value
+
+
+def sanitize(text: str) -> tuple[str, int]:
+    """Replace control characters by spaces and lone surrogates by U+FFFD.
+
+    Returns the cleaned text (same length, so character indices still refer to the input) and
+    how many characters were replaced; tabs and line breaks become spaces without being counted.
+    """
+    if _BAD_CHARS.search(text) is None:
+        return text, 0
+    replaced = 0
+
+    def fix(match: re.Match) -> str:
+        nonlocal replaced
+        ch = match.group()
+        if ch in _WHITESPACE_CONTROLS:
+            return " "
+        replaced += 1
+        return "\ufffd" if "\ud800" <= ch <= "\udfff" else " "
+
+    return _BAD_CHARS.sub(fix, text), replaced
+
+
+def needs_bidi(text: str) -> bool:
+    """True if the text holds right-to-left characters or bidi controls."""
+    return _RTL_OR_BIDI_CONTROL.search(text) is not None
+
+
+def bidi_levels(text: str) -> list[int]:
+    """Resolved embedding level of each character (Unicode Bidirectional Algorithm, rules P-I).
+
+    The paragraph direction comes from the first strong character, so a Hebrew or Arabic text
+    reads right to left on its own. Characters that rule X9 removes take their neighbour's level.
+    """
+    if not needs_bidi(text):
+        return [0] * len(text)
+    from bidi import algorithm as uba
+
+    storage = uba.get_empty_storage()
+    base = uba.get_base_level(text, False)
+    storage["base_level"] = base
+    storage["base_dir"] = ("L", "R")[base]
+    uba.get_embedding_levels(text, storage, False, False)
+    uba.explicit_embed_and_overrides(storage, False)
+    uba.resolve_weak_types(storage, False)
+    uba.resolve_neutral_types(storage, False)
+    uba.resolve_implicit_levels(storage, False)
+    kept = iter(storage["chars"])
+    levels: list[int] = []
+    for ch in text:
+        if unicodedata.bidirectional(ch) in uba.X9_REMOVED:
+            levels.append(levels[-1] if levels else base)
+        else:
+            levels.append(next(kept)["level"])
+    return levels
+
+
+def visual_order(levels: list[int]) -> list[int]:
+    """Indices of items in display order given their embedding levels (rule L2)."""
+    order = list(range(len(levels)))
+    if not levels:
+        return order
+    highest = max(levels)
+    lowest_odd = min((lv for lv in levels if lv % 2), default=highest + 1)
+    for level in range(highest, lowest_odd - 1, -1):
+        i = 0
+        while i < len(order):
+            if levels[order[i]] >= level:
+                j = i
+                while j < len(order) and levels[order[j]] >= level:
+                    j += 1
+                order[i:j] = reversed(order[i:j])
+                i = j
+            else:
+                i += 1
+    return order
+
+
+def split_words(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each whitespace-separated word."""
+    return [m.span() for m in re.finditer(r"\S+", text)]
+
+
+def graphemes(text: str) -> list[str]:
+    """User-perceived characters: a base with its marks, an emoji ZWJ sequence, a flag."""
+    return _GRAPHEME.findall(text)
