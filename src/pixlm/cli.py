@@ -77,7 +77,7 @@ def _cmd_render(args) -> int:
 
     given = [bool(args.text), bool(args.input), bool(args.sample)]
     if sum(given) != 1:
-        raise SystemExit("pixlm render: give exactly one of TEXT, --input FILE or --sample")
+        raise ValueError("give exactly one of TEXT, --input FILE or --sample (see pixlm render --help)")
     renderer = _build_renderer(args)
     if args.sample:
         out = args.output or "renders"

@@ -1,0 +1,62 @@
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from pixlm.render import TextRenderer, available_backends
+
+BACKENDS = available_backends()
+
+
+def data_dir() -> Path | None:
+    """The shared evaluation data: $PIXLM_DATA, else ../shared/data beside the checkout."""
+    env = os.environ.get("PIXLM_DATA")
+    path = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    path = data_dir()
+    if path is None:
+        pytest.skip("shared evaluation data not found: set PIXLM_DATA or place it at ../shared/data")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+_RENDERERS: dict = {}
+
+
+@pytest.fixture
+def make_renderer(backend):
+    """Renderers are cached per (backend, options): building the font chain costs a little."""
+
+    def make(**kw) -> TextRenderer:
+        key = (backend, tuple(sorted(kw.items())))
+        if key not in _RENDERERS:
+            _RENDERERS[key] = TextRenderer(backend=backend, **kw)
+        return _RENDERERS[key]
+
+    return make
+
+
+def ink(pixels):
+    """Darkness per pixel (0 white .. 255 black), grayscale."""
+    import numpy as np
+
+    px = pixels.astype(np.int16)
+    if px.ndim == 3:
+        px = px.mean(axis=2)
+    return 255 - px
+
+
+@pytest.fixture(autouse=True)
+def _quiet_expected_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        yield

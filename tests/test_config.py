@@ -1,0 +1,68 @@
+import json
+
+import pytest
+
+from pixlm.render import CONFIG_NAME, RendererConfig, TextRenderer
+
+
+def test_json_round_trip(tmp_path):
+    cfg = RendererConfig(patch_size=8, max_patches=64, rgb=True, layout="bigrams", font_size=7.5, dpi=96)
+    path = cfg.save_pretrained(tmp_path)
+    assert path.endswith(CONFIG_NAME)
+    loaded = RendererConfig.from_pretrained(tmp_path)
+    assert loaded == cfg
+    with open(path) as f:
+        assert json.load(f)["layout"] == "bigrams"
+
+
+def test_renderer_save_and_load_renders_the_same(tmp_path):
+    r = TextRenderer(max_patches=32)
+    r.save_pretrained(tmp_path)
+    r2 = TextRenderer.from_pretrained(tmp_path)
+    assert r2.config == r.config
+    assert (r("Same pixels").pixel_values == r2("Same pixels").pixel_values).all()
+
+
+def test_reads_pixel_checkpoint_renderer_config(tmp_path):
+    # The keys of Team-PIXEL/pixel-base's text_renderer_config.json; its font path does not exist here.
+    pixel = {
+        "dpi": 120, "font_size": 8, "pad_size": 3, "pixels_per_patch": 16, "max_seq_length": 529,
+        "font_file": "/home/someone/fonts/GoNotoCurrent.ttf", "rgb": False,
+        "text_renderer_type": "PangoCairoTextRenderer",
+    }
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(pixel))
+    cfg = RendererConfig.from_pretrained(tmp_path)
+    assert (cfg.patch_size, cfg.max_patches, cfg.pad_left, cfg.dpi, cfg.font_size) == (16, 529, 3, 120, 8)
+    assert cfg.fonts == []
+
+
+def test_pixel_geometry_defaults():
+    cfg = RendererConfig()
+    assert (cfg.patch_size, cfg.max_patches, cfg.width) == (16, 529, 8464)
+    assert cfg.font_px == pytest.approx(8 * 120 / 72)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"layout": "diagonal"}, "layout must be one of continuous, words, bigrams, mono"),
+        ({"backend": "cairo"}, "backend must be one of skia, pango"),
+        ({"fonts": ["/no/such/font.ttf"]}, "font path '/no/such/font.ttf' does not exist"),
+        ({"patch_size": 0}, "patch_size must be an integer >= 4"),
+        ({"max_patches": 1.5}, "max_patches must be an integer"),
+        ({"font_size": -1}, "font_size must be a positive number"),
+        ({"pad_left": 16}, "pad_left (16) must be smaller than patch_size (16)"),
+    ],
+)
+def test_bad_config_values_are_named(kwargs, message):
+    with pytest.raises(ValueError) as e:
+        RendererConfig(**kwargs)
+    assert message in str(e.value)
+
+
+def test_missing_config_file_says_what_was_expected(tmp_path):
+    with pytest.raises(FileNotFoundError, match=CONFIG_NAME):
+        RendererConfig.from_pretrained(tmp_path)
+    (tmp_path / CONFIG_NAME).write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        RendererConfig.from_pretrained(tmp_path)

@@ -1,0 +1,302 @@
+"""Behaviour of the renderer, run against every installed backend."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import ink
+from pixlm.render import SCRIPT_SAMPLES, TextRenderer
+
+P = 16
+
+
+def ink_columns(pixels):
+    return np.flatnonzero(ink(pixels).max(axis=0) > 40)
+
+
+# -- geometry ----------------------------------------------------------------------------------
+def test_geometry_and_end_patch(make_renderer):
+    r = make_renderer()
+    out = r("Hello world")
+    assert out.pixel_values.shape == (16, 8464) and out.pixel_values.dtype == np.uint8
+    end = out.end_patch
+    assert end == out.num_text_patches >= 3
+    patches = out.patches(P)
+    assert (patches[end] == 0).all(), "end patch must be black"
+    assert (patches[end + 1 :] == 255).all(), "everything after the end patch must be white"
+    assert (patches[:end] < 128).any(axis=(1, 2)).sum() >= end - 1, "text patches hold ink"
+    assert out.attention_mask.tolist() == [1] * (end + 1) + [0] * (529 - end - 1)
+    # Text starts after the left pad: the first pad_left columns are blank.
+    assert ink_columns(out.pixel_values)[0] >= r.config.pad_left - 1
+
+
+def test_rgb_mode_has_three_channels_and_gray_text(make_renderer):
+    out = make_renderer(rgb=True)("Hello")
+    assert out.pixel_values.shape == (16, 8464, 3)
+    text = out.pixel_values[:, : out.end_patch * P].astype(int)
+    assert (np.abs(text[..., 0] - text[..., 1]) <= 2).all(), "black text stays gray in RGB"
+
+
+def test_empty_string_is_only_the_end_patch(make_renderer):
+    out = make_renderer()("")
+    assert out.num_text_patches == 0 and out.end_patch == 0
+    assert (out.patches(P)[0] == 0).all() and (out.patches(P)[1:] == 255).all()
+    assert out.attention_mask.sum() == 1
+
+
+def test_longer_text_takes_more_patches(make_renderer):
+    r = make_renderer()
+    assert r("a" * 40).num_text_patches > r("a" * 10).num_text_patches
+
+
+# -- words and spans ---------------------------------------------------------------------------
+def test_word_starts_in_words_layout_match_each_word_rendered_alone(make_renderer):
+    r = make_renderer()
+    words = ["Pixel", "models", "read", "text", "ÿ", "naïve"]
+    out = r(words, layout="words")
+    assert len(out.word_starts) == len(words)
+    for word, start in zip(words, out.word_starts):
+        alone = r([word], layout="words")
+        n = alone.num_text_patches
+        assert np.array_equal(out.patches(P)[start : start + n], alone.patches(P)[:n]), word
+
+
+def test_word_starts_in_continuous_layout_are_where_each_word_first_adds_ink(make_renderer):
+    r = make_renderer()
+    text = "Patches fall anywhere in continuous rendering of English text"
+    out = r(text)
+    spans = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
+    assert len(out.word_starts) == len(spans)
+    for (s, e), start in zip(spans, out.word_starts):
+        before = ink(r(text[:s]).pixel_values)[:, : (r(text[:s]).end_patch) * P]
+        through = ink(r(text[:e]).pixel_values)
+        width = before.shape[1]
+        changed = np.flatnonzero((np.abs(through[:, :width] - before) > 40).any(axis=0))
+        first_new = changed[0] if len(changed) else width
+        # The word starts at its first character's pen position, which may lie a side bearing
+        # (at most 2 px) before its first ink, possibly across a patch boundary.
+        ok = start == first_new // P or (start == first_new // P - 1 and first_new % P <= 2)
+        assert ok, (text[s:e], first_new, start)
+
+
+def test_char_spans_partition_the_text_and_match_prefix_widths(make_renderer):
+    r = make_renderer()
+    text = "Question answering needs character spans."
+    out = r(text, char_spans=True)
+    spans = out.char_spans[: out.num_text_patches]
+    used = spans[spans[:, 0] >= 0]
+    assert used[0, 0] == 0 and used[-1, 1] == len(text)
+    assert (used[1:, 0] == used[:-1, 1]).all(), "spans follow each other with no gap or overlap"
+    assert (out.char_spans[out.end_patch :] == -1).all()
+    assert (out.patch_segment[: out.num_text_patches] == 0).all()
+    pad = r.config.pad_left
+
+    def advance(k):  # width of text[:k], measured by rendering the prefix alone
+        return r.backend.render_run(text[:k]).advance
+
+    for patch, (s, e) in enumerate(out.char_spans[: out.num_text_patches]):
+        for c in (s, e - 1) if s >= 0 else ():
+            centre = pad + (advance(c) + advance(c + 1)) / 2
+            assert patch * P - 1 <= centre <= (patch + 1) * P + 1, (patch, text[c])
+
+
+def test_rtl_first_logical_character_is_at_the_right(make_renderer):
+    r = make_renderer()
+    text = "שלום עולם"
+    full = ink(r(text).pixel_values)
+    rest = ink(r(text[1:]).pixel_values)
+    changed = np.flatnonzero((np.abs(full - rest) > 40).any(axis=0))
+    rest_width = r.config.pad_left + r.backend.render_run(text[1:]).advance
+    # Dropping the first character changes only the right end: the rest keeps its place.
+    assert changed.min() >= rest_width - 2
+    out = r(text, char_spans=True)
+    last = out.char_spans[out.num_text_patches - 1]
+    assert last[0] == 0, "the rightmost text patch holds the first character"
+
+
+def test_pair_layout_has_separator_and_end(make_renderer):
+    r = make_renderer()
+    a, b = "What is rendered?", "Text is rendered to pixels."
+    out = r(a, b, char_spans=True)
+    (sep,) = out.sep_patches
+    assert sep == r(a).num_text_patches
+    patches = out.patches(P)
+    assert (patches[sep] == 0).all() and (patches[out.end_patch] == 0).all()
+    assert out.end_patch == sep + 1 + r(b).num_text_patches
+    # Text b is drawn exactly as alone, just moved right past the separator.
+    alone = r(b)
+    n = alone.num_text_patches
+    assert np.array_equal(patches[sep + 1 : sep + 1 + n], alone.patches(P)[:n])
+    assert set(out.patch_segment[:sep]) == {0} and out.patch_segment[sep] == -1
+    assert set(out.patch_segment[sep + 1 : out.end_patch]) == {1}
+
+
+def test_pair_budget_for_the_first_text(make_renderer):
+    r = make_renderer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = r("a rather long first text that needs many patches", "b", max_patches_a=4)
+    assert out.sep_patches == [4] and out.truncated
+    assert out.segment_chars[0][1] < len("a rather long first text that needs many patches")
+
+
+def test_rtl_pairs_read_right_to_left_within_each_segment(make_renderer):
+    r = make_renderer()
+    out = r("שלום", "עולם", char_spans=True)
+    sep = out.sep_patches[0]
+    assert out.char_spans[sep - 1][0] == 0 and out.patch_segment[sep - 1] == 0
+    assert out.char_spans[out.end_patch - 1][0] == 0 and out.patch_segment[out.end_patch - 1] == 1
+
+
+def test_equal_bigrams_give_equal_patches(make_renderer):
+    r = make_renderer()
+    out = r("abab ab cdab", layout="bigrams")
+    p = out.patches(P)
+    # words: abab -> [ab][ab], ab -> [ab], cdab -> [cd][ab]
+    assert out.word_starts.tolist() == [0, 2, 3]
+    for k in (1, 2, 4):
+        assert np.array_equal(p[0], p[k])
+    assert not np.array_equal(p[0], p[3])
+    assert (ink(p[0]) > 40).any()
+
+
+def test_mono_layout_gives_one_cell_per_character(make_renderer):
+    r = make_renderer()
+    cell = r.config.mono_cell_width
+    out = r("aXa a", layout="mono", char_spans=True)
+    inked = ink(out.pixel_values)
+    cells = [inked[:, k * cell : (k + 1) * cell] for k in range(5)]
+    assert np.array_equal(cells[0], cells[2]) and np.array_equal(cells[0], cells[4])
+    assert not (cells[3] > 40).any(), "a space is an empty cell"
+    assert out.num_text_patches == 3  # 5 cells of 8 px
+
+
+# -- long text ---------------------------------------------------------------------------------
+def test_long_text_is_truncated_with_a_warning(backend):
+    r = TextRenderer(backend=backend, max_patches=40)
+    text = "word " * 200
+    with pytest.warns(UserWarning, match="truncated"):
+        out = r(text)
+    assert out.truncated and out.end_patch <= 39
+    assert 0 < out.segment_chars[0][1] < len(text)
+    assert (out.patches(P)[out.end_patch] == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r(text)  # the warning comes once per renderer
+
+
+def test_overflow_windows_cover_the_text_with_overlap(backend):
+    r = TextRenderer(backend=backend, max_patches=30)
+    text = " ".join(f"w{k}" for k in range(120))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = r(text, overflow=True, stride=3, char_spans=True)
+    windows = [out] + out.overflow
+    assert len(windows) >= 3
+    ranges = [w.segment_chars[0] for w in windows]
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(text)
+    for (s0, e0), (s1, e1) in zip(ranges, ranges[1:]):
+        assert s0 < s1 < e0, "each window starts inside the last one (stride > 0)"
+    # Character spans of a later window point into the original text.
+    w = windows[1]
+    s, e = w.char_spans[0]
+    assert s == ranges[1][0] and text[s:e].strip()
+
+
+def test_overflow_pair_repeats_the_question(backend):
+    r = TextRenderer(backend=backend, max_patches=40)
+    q, ctx = "Who?", " ".join(["context"] * 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = r(q, ctx, overflow=True, stride=2)
+    assert out.overflow
+    for w in [out] + out.overflow:
+        assert w.sep_patches == out.sep_patches
+        assert np.array_equal(w.patches(P)[: w.sep_patches[0]], out.patches(P)[: out.sep_patches[0]])
+    assert out.overflow[-1].segment_chars[1][1] == len(ctx)
+
+
+# -- scripts -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(SCRIPT_SAMPLES))
+def test_script_sample_has_no_missing_glyph(make_renderer, backend, name):
+    out = make_renderer()(SCRIPT_SAMPLES[name])
+    assert out.missing_glyphs == 0
+    assert not out.truncated
+    if backend == "pango" and name == "emoji" and _cairo_version() < (1, 18):
+        pytest.xfail("Cairo < 1.18 cannot draw COLRv1 colour fonts such as the bundled Noto Color Emoji")
+    assert (ink(out.pixel_values[:, : out.end_patch * P]) > 100).sum() > 30 * len(SCRIPT_SAMPLES[name].split())
+
+
+def _cairo_version() -> tuple[int, ...]:
+    import cairocffi
+
+    return tuple(int(x) for x in cairocffi.cairo_version_string().split(".")[:2])
+
+
+def test_emoji_sequences_are_single_colour_glyphs():
+    r = TextRenderer(rgb=True)
+    family = r("👩\u200d👩\u200d👧\u200d👦").num_text_patches
+    woman = r("👩").num_text_patches
+    assert family == woman, "a ZWJ sequence is one glyph, as wide as one emoji"
+    thumbs = r("👍🏽").pixel_values[:, :32].astype(int)
+    assert (np.abs(thumbs[..., 0] - thumbs[..., 2]) > 30).any(), "emoji are in colour in RGB mode"
+
+
+def test_shaping_applies_arabic_joining(make_renderer):
+    r = make_renderer()
+    joined = r.backend.render_run("بببب").advance
+    isolated = 4 * r.backend.render_run("ب").advance
+    assert joined < isolated - 2, "joined Arabic letters are narrower than isolated ones"
+
+
+def test_user_font_heads_the_chain(tmp_path):
+    import shutil
+
+    from pixlm.render.fonts import bundled_fonts
+
+    serif = [f.path for f in bundled_fonts() if "Symbols" in f.path][0]
+    shutil.copy(serif, tmp_path / "mine.ttf")
+    r = TextRenderer(fonts=[str(tmp_path)])
+    assert r.backend.fonts.files[0].path == str(tmp_path / "mine.ttf")
+
+
+# -- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda r: r(None), "text must be a str or a list of str, got None"),
+        (lambda r: r(42), "text must be a str or a list of str, got int"),
+        (lambda r: r(["ok", 3]), r"text\[1\] must be a str, got int"),
+        (lambda r: r("a", 7), "text_pair must be a str or a list of str, got int"),
+    ],
+)
+def test_wrong_types_name_the_argument(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(TextRenderer())
+
+
+def test_bad_options_are_named():
+    r = TextRenderer()
+    with pytest.raises(ValueError, match="layout must be one of continuous, words, bigrams, mono"):
+        r("a", layout="zigzag")
+    with pytest.raises(ValueError, match="max_patches_a applies to pairs only"):
+        r("a", max_patches_a=3)
+    with pytest.raises(ValueError, match="num_workers must be a non-negative integer"):
+        r.render_batch(["a"], num_workers=-1)
+    with pytest.raises(ValueError, match="a pair must be a"):
+        r.render_batch([("a", "b", "c")])
+
+
+def test_control_characters_and_surrogates_are_replaced_and_counted(make_renderer):
+    r = make_renderer()
+    out = r("ok\x00go\ud800!")
+    assert out.replaced_chars == 2
+    assert out.num_text_patches >= 2
+
+
+def test_missing_glyphs_are_counted_and_reported():
+    r = TextRenderer()
+    with pytest.warns(UserWarning, match="no glyph in any font"):
+        out = r("a\U0010fffdb\u0378")  # private use and unassigned code points
+    assert out.missing_glyphs == 2

@@ -1,0 +1,27 @@
+from pixlm.render.text import bidi_levels, graphemes, sanitize, split_words, visual_order
+
+
+def test_visual_order_reverses_right_to_left_runs():
+    # Worked by hand with rule L2: levels 0 0 1 1 1 0 -> the middle three reversed.
+    assert visual_order([0, 0, 1, 1, 1, 0]) == [0, 1, 4, 3, 2, 5]
+    # Numbers at level 2 inside an RTL run keep their order: reverse >=2, then >=1.
+    assert visual_order([1, 1, 2, 2, 1]) == [4, 2, 3, 1, 0]
+
+
+def test_bidi_levels_of_mixed_text():
+    levels = bidi_levels("ab שלום cd")
+    assert levels[:2] == [0, 0] and levels[3:7] == [1, 1, 1, 1] and levels[-2:] == [0, 0]
+    # A Hebrew paragraph is right to left; the digits inside it sit at level 2.
+    he = bidi_levels("שלום 123")
+    assert he[0] == 1 and he[-3:] == [2, 2, 2]
+
+
+def test_sanitize_counts_controls_and_lone_surrogates():
+    clean, n = sanitize("a\x00b\ud800c\td")
+    assert clean == "a b\ufffdc d" and n == 2
+    assert sanitize("plain") == ("plain", 0)
+
+
+def test_words_and_graphemes():
+    assert split_words("  two  words ") == [(2, 5), (7, 12)]
+    assert graphemes("e\u0301👍🏽x") == ["e\u0301", "👍🏽", "x"]
