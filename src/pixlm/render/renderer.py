@@ -23,18 +23,55 @@ _GUESS_ADVANCE_EM = 0.45
 
 
 @dataclass
-class _Segment:
-    """One text laid out in a run of whole patches, before it joins the strip."""
+class _Piece:
+    """A drawn piece of text as it is pasted: over white, cut to its inked columns."""
 
-    ink: np.ndarray
-    num_patches: int
-    x0: np.ndarray  # per character of the segment's text, in segment pixels; NaN if not drawn
-    x1: np.ndarray
-    rtl: np.ndarray  # per character: drawn right to left
-    num_drawn: int  # the logical prefix of the text that was drawn
+    paper: np.ndarray  # (p, w) or (p, w, 3) uint8; w may be 0 (a space)
+    left: int  # column of paper[:, 0], relative to the pen position where the piece starts
+    advance: float
+    char_x0: np.ndarray  # each character's extent along the pen, from the piece's start
+    char_x1: np.ndarray
+    missing: int = 0
+
+
+def _piece_from_run(run: Run, rgb: bool) -> _Piece:
+    ink = run.ink
+    coverage = ink if ink.ndim == 2 else ink[..., 3]
+    cols = np.flatnonzero(coverage.any(axis=0))
+    if len(cols):
+        a, b = int(cols[0]), int(cols[-1]) + 1
+        ink, left = ink[:, a:b], a - run.origin
+    else:
+        ink, left = ink[:, :0], 0
+    if rgb:
+        paper = (ink[..., :3].astype(np.int16) + 255 - ink[..., 3:].astype(np.int16)).clip(0, 255).astype(np.uint8)
+    else:
+        paper = 255 - ink
+    return _Piece(np.ascontiguousarray(paper), left, run.advance, run.char_x0, run.char_x1, run.missing)
+
+
+@dataclass
+class _Segment:
+    """One text laid out into whole patches of the strip, starting at column `start`."""
+
+    start: int
+    budget: int  # patches it may use
+    num_patches: int = 0
+    num_drawn: int = 0  # the logical prefix of the text that was drawn
     truncated: bool = False
     missing: int = 0
     word_starts: list[int] = field(default_factory=list)
+    # (first character, count, pen x within the segment, piece): where characters went.
+    placements: list[tuple[int, int, int, _Piece]] = field(default_factory=list)
+
+    def char_extents(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each character's [x0, x1) in segment pixels; NaN for characters not drawn."""
+        x0 = np.full(n, np.nan, np.float32)
+        x1 = np.full(n, np.nan, np.float32)
+        for s, count, x, piece in self.placements:
+            x0[s : s + count] = piece.char_x0[:count] + x
+            x1[s : s + count] = piece.char_x1[:count] + x
+        return x0, x1
 
 
 class TextRenderer:
@@ -64,7 +101,7 @@ class TextRenderer:
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._backend: Backend | None = None
-        self._cache: dict[tuple[str, str], Run] = {}
+        self._cache: dict = {}
         self._warned: set[str] = set()
 
     def __getstate__(self) -> dict:
@@ -134,16 +171,17 @@ class TextRenderer:
             raise ValueError(f"stride ({stride}) must be less than half the text capacity ({capacity} patches)")
 
         budget_a = capacity if max_patches_a is None else min(max_patches_a, capacity)
-        a = self._segment(seg_a, layout, budget_a)
+        strip = self._blank_strip()
+        a = self._segment(strip, 0, seg_a, layout, budget_a)
         if seg_b is None:
-            result = self._assemble([(seg_a, a, 0)], char_spans)
+            result = self._assemble(strip, [(seg_a, a, 0)], char_spans)
             if overflow:
                 result.overflow = self._windows(seg_a, layout, capacity, stride, a, char_spans, pair=None)
             return result
-        b = self._segment(seg_b, layout, capacity - a.num_patches)
-        result = self._assemble([(seg_a, a, 0), (seg_b, b, 0)], char_spans)
+        b = self._segment(strip, a.num_patches + 1, seg_b, layout, capacity - a.num_patches)
+        result = self._assemble(strip, [(seg_a, a, 0), (seg_b, b, 0)], char_spans)
         if overflow:
-            result.overflow = self._windows(seg_b, layout, capacity - a.num_patches, stride, b, char_spans, pair=(seg_a, a))
+            result.overflow = self._windows(seg_b, layout, b.budget, stride, b, char_spans, pair=seg_a)
         return result
 
     def render_batch(
@@ -226,170 +264,172 @@ class TextRenderer:
         raise TypeError(f"{argument} must be a str or a list of str, got {type(value).__name__}")
 
     # -- caching ----------------------------------------------------------------------------
-    def _run(self, piece: str, kind: str = "") -> Run:
-        key = (kind, piece)
-        run = self._cache.get(key)
-        if run is None:
-            run = self.backend.render_run(piece)
-            if self.config.cache_size:
-                if len(self._cache) >= self.config.cache_size:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = run
-        return run
+    def _piece(self, text: str) -> _Piece:
+        """The drawn piece for `text`, from the cache when it was drawn before."""
+        piece = self._cache.get(text)
+        if piece is None:
+            piece = _piece_from_run(self.backend.render_run(text), self.config.rgb)
+            self._remember(text, piece)
+        return piece
+
+    def _remember(self, key, piece: _Piece) -> None:
+        size = self.config.cache_size
+        if size:
+            if len(self._cache) >= size:
+                self._cache.pop(next(iter(self._cache)))  # oldest first
+            self._cache[key] = piece
+
+    # -- drawing into the strip ---------------------------------------------------------------
+    def _blank_strip(self) -> np.ndarray:
+        cfg = self.config
+        shape = (cfg.patch_size, cfg.max_patches * cfg.patch_size) + ((3,) if cfg.rgb else ())
+        return np.full(shape, 255, np.uint8)
+
+    def _paste(self, strip: np.ndarray, seg: _Segment, piece: _Piece, x: int, limit: float | None = None) -> None:
+        """Darken the strip with a piece whose pen starts at segment column x; cut at `limit`."""
+        width = piece.paper.shape[1]
+        if not width:
+            return
+        lo = seg.start + x + piece.left
+        end = seg.budget * self.config.patch_size
+        if limit is not None:
+            end = min(end, int(math.ceil(limit)))
+        a, b = max(lo, seg.start), min(lo + width, seg.start + end)
+        if b > a:
+            np.minimum(strip[:, a:b], piece.paper[:, a - lo : b - lo], out=strip[:, a:b])
 
     # -- layouts ----------------------------------------------------------------------------
-    def _segment(self, t: "_Text", layout: str, budget: int) -> _Segment:
+    def _segment(self, strip: np.ndarray, patch: int, t: "_Text", layout: str, budget: int) -> _Segment:
         p = self.config.patch_size
+        seg = _Segment(start=patch * p, budget=max(budget, 0))
         if layout == "continuous":
             if needs_bidi(t.text) or not self.backend.caches_words:
-                return self._continuous_shaped(t, budget)
-            return self._continuous_words(t, budget)
-        if layout == "words":
-            return self._words(t, budget)
-        cell = p if layout == "bigrams" else self.config.mono_cell_width
-        per_cell = 2 if layout == "bigrams" else 1
-        return self._cells(t, budget, cell, per_cell, word_aligned=layout == "bigrams")
-
-    def _new_segment(self, t: "_Text", budget: int) -> _Segment:
-        shape = (self.config.patch_size, budget * self.config.patch_size) + ((4,) if self.config.rgb else ())
-        n = len(t.text)
-        nan = np.full(n, np.nan, np.float32)
-        return _Segment(np.zeros(shape, np.uint8), 0, nan, nan.copy(), np.zeros(n, bool), 0)
-
-    def _paste(self, seg: _Segment, run: Run, x: float, chars: int | None = None, limit: float | None = None) -> None:
-        """Copy a run's ink into the segment with its pen at x, cut at `limit` pixels."""
-        ink = run.ink
-        left = int(round(x)) - run.origin
-        right = left + ink.shape[1]
-        end = seg.ink.shape[1] if limit is None else min(seg.ink.shape[1], int(math.ceil(limit)))
-        a, b = max(left, 0), min(right, end)
-        if b <= a:
-            return
-        np.maximum(seg.ink[:, a:b], ink[:, a - left : b - left], out=seg.ink[:, a:b])
-
-    def _place_chars(self, seg: _Segment, run: Run, start: int, x: float, count: int) -> None:
-        pen = int(round(x))
-        seg.x0[start : start + count] = run.char_x0[:count] + pen
-        seg.x1[start : start + count] = run.char_x1[:count] + pen
-
-    def _continuous_words(self, t: "_Text", budget: int) -> _Segment:
-        """Left-to-right text, word by word from the cache: a repeated word costs a copy."""
-        seg = self._new_segment(t, budget)
-        cap = budget * self.config.patch_size
-        pad = self.config.pad_left
-        text = t.text
-        pen = 0.0
-        pos = 0
-        pieces = []
-        for s, e in t.words:
-            if s > pos:
-                pieces.append((pos, s, False))
-            pieces.append((s, e, True))
-            pos = e
-        if pos < len(text):
-            pieces.append((pos, len(text), False))
-        drawn = 0
-        for s, e, is_word in pieces:
-            run = self._run(text[s:e])
-            x = pad + pen
-            seg.missing += run.missing
-            if x + run.advance > cap:
-                fit = int(np.searchsorted(run.char_x1, cap - round(x), side="right"))
-                # Keep whole clusters: stop before a character that shares its cluster with one cut.
-                while 0 < fit < e - s and run.char_x0[fit] < run.char_x1[fit - 1] - 1e-3:
-                    fit -= 1
-                if fit:
-                    self._paste(seg, run, x, limit=round(x) + float(run.char_x1[fit - 1]))
-                    self._place_chars(seg, run, s, x, fit)
-                    if is_word:
-                        seg.word_starts.append(int((round(x) + run.char_x0[0]) // self.config.patch_size))
-                drawn = s + fit
-                seg.truncated = True
-                break
-            self._paste(seg, run, x)
-            self._place_chars(seg, run, s, x, e - s)
-            if is_word:
-                seg.word_starts.append(int((round(x) + max(run.char_x0[0], 0)) // self.config.patch_size))
-            pen += run.advance
-            drawn = e
-        seg.num_drawn = drawn
-        used = pad + pen if not seg.truncated else cap
-        seg.num_patches = 0 if not text else min(budget, int(math.ceil(used / self.config.patch_size)))
+                self._continuous_shaped(strip, seg, t)
+            else:
+                self._continuous_words(strip, seg, t)
+        elif layout == "words":
+            self._words(strip, seg, t)
+        elif layout == "bigrams":
+            self._cells(strip, seg, t, cell=p, per_cell=2, word_aligned=True)
+        else:
+            self._cells(strip, seg, t, cell=self.config.mono_cell_width, per_cell=1, word_aligned=False)
         return seg
 
-    def _continuous_shaped(self, t: "_Text", budget: int) -> _Segment:
-        """Bidirectional text, shaped as a whole; only about what fits is laid out."""
-        seg = self._new_segment(t, budget)
-        p, pad = self.config.patch_size, self.config.pad_left
-        cap = budget * p - pad
+    def _fit(self, piece: _Piece, room: float) -> int:
+        """How many leading characters of a piece end within `room` pixels, whole clusters only."""
+        fit = int(np.searchsorted(piece.char_x1, room, side="right"))
+        n = len(piece.char_x0)
+        while 0 < fit < n and piece.char_x0[fit] < piece.char_x1[fit - 1] - 1e-3:
+            fit -= 1  # the next character shares a cluster (a ligature, a mark) with the last
+        return fit
+
+    def _continuous_words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
+        """Left-to-right text word by word, each word from the cache: a repeated word is a copy."""
+        p = self.config.patch_size
+        cap = seg.budget * p
         text = t.text
+        pen = float(self.config.pad_left)
+        pos = 0
+        for s, e in t.words + [(len(text), len(text))]:
+            if s > pos:  # the whitespace before this word: no ink, it only moves the pen
+                gap = self._piece(text[pos:s])
+                if pen + gap.advance > cap:
+                    seg.truncated = True
+                    break
+                seg.placements.append((pos, s - pos, int(round(pen)), gap))
+                pen += gap.advance
+                pos = s
+            if e == s:
+                break
+            piece = self._piece(text[s:e])
+            seg.missing += piece.missing
+            x = int(round(pen))
+            if pen + piece.advance > cap:
+                fit = self._fit(piece, cap - x)
+                if fit:
+                    self._paste(strip, seg, piece, x, limit=x + float(piece.char_x1[fit - 1]))
+                    seg.placements.append((s, fit, x, piece))
+                    seg.word_starts.append((x + max(int(piece.char_x0[0]), 0)) // p)
+                pos = s + fit
+                seg.truncated = True
+                break
+            self._paste(strip, seg, piece, x)
+            seg.placements.append((s, e - s, x, piece))
+            seg.word_starts.append((x + max(int(piece.char_x0[0]), 0)) // p)
+            pen += piece.advance
+            pos = e
+        seg.num_drawn = pos
+        used = cap if seg.truncated else pen
+        seg.num_patches = min(seg.budget, int(math.ceil(used / p))) if text else 0
+
+    def _continuous_shaped(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
+        """Text shaped as a whole line (bidirectional text, or a backend that lays out lines);
+        only about what fits is laid out, however long the text."""
+        p, pad = self.config.patch_size, self.config.pad_left
+        cap = seg.budget * p - pad
+        text = t.text
+        render = self.backend.render_run
         k = min(len(text), int(cap / (_GUESS_ADVANCE_EM * self.config.font_px)) + 8)
-        run = self.backend.render_run(text[:k])
+        run = render(text[:k])
         while k < len(text) and run.advance <= cap:
             k = min(len(text), k + k // 2)
-            run = self.backend.render_run(text[:k])
+            run = render(text[:k])
         while run.advance > cap and k > 0:
             # Shrink the logical prefix until it fits (bidi reorders, so re-shape each time).
-            over = run.advance - cap
-            step = max(1, int(over / max(run.advance / k, 1e-3)))
+            step = max(1, int((run.advance - cap) / max(run.advance / k, 1e-3)))
             k = max(0, k - step)
-            run = self.backend.render_run(text[:k])
+            run = render(text[:k])
             seg.truncated = True
-        self._paste(seg, run, pad)
-        self._place_chars(seg, run, 0, pad, k)
-        seg.missing = run.missing
+        piece = _piece_from_run(run, self.config.rgb)
+        self._paste(strip, seg, piece, pad)
+        seg.placements.append((0, k, pad, piece))
+        seg.missing = piece.missing
         seg.num_drawn = k
-        levels = bidi_levels(text[:k])
-        seg.rtl[:k] = np.asarray(levels, int) % 2 == 1 if k else False
-        for s, e in t.words:
-            if s >= k:
-                break
-            edge = seg.x1[s] - 1e-3 if seg.rtl[s] else seg.x0[s]
-            seg.word_starts.append(int(max(edge, 0) // p))
-        seg.num_patches = 0 if not text else min(budget, int(math.ceil((pad + run.advance) / p)))
-        return seg
+        if k:
+            rtl = np.asarray(bidi_levels(text[:k])) % 2 == 1
+            for s, _ in t.words:
+                if s >= k:
+                    break
+                # A word starts where its first character starts: its right edge if right to left.
+                edge = pad + (piece.char_x1[s] - 1e-3 if rtl[s] else piece.char_x0[s])
+                seg.word_starts.append(int(max(edge, 0) // p))
+        seg.num_patches = min(seg.budget, int(math.ceil((pad + run.advance) / p))) if text else 0
 
-    def _words(self, t: "_Text", budget: int) -> _Segment:
+    def _words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Each word starts on a new patch."""
-        seg = self._new_segment(t, budget)
         p, pad = self.config.patch_size, self.config.pad_left
-        cap = budget * p
+        cap = seg.budget * p
         patch = 0
-        drawn = 0
+        pos = len(t.text)
         for s, e in t.words:
-            run = self._run(t.text[s:e])
-            seg.missing += run.missing
+            piece = self._piece(t.text[s:e])
+            seg.missing += piece.missing
             x = patch * p + pad
-            if x + run.advance > cap:
+            if x + piece.advance > cap:
                 seg.truncated = True
-                fit = int(np.searchsorted(run.char_x1, cap - x, side="right")) if x < cap else 0
+                fit = self._fit(piece, cap - x) if x < cap else 0
                 if fit:
-                    self._paste(seg, run, x, limit=x + float(run.char_x1[fit - 1]))
-                    self._place_chars(seg, run, s, x, fit)
+                    self._paste(strip, seg, piece, x, limit=x + float(piece.char_x1[fit - 1]))
+                    seg.placements.append((s, fit, x, piece))
                     seg.word_starts.append(patch)
-                    patch = budget
-                drawn = s + fit
+                    patch = seg.budget
+                pos = s + fit
                 break
-            self._paste(seg, run, x, limit=cap)
-            self._place_chars(seg, run, s, x, e - s)
+            self._paste(strip, seg, piece, x)
+            seg.placements.append((s, e - s, x, piece))
             seg.word_starts.append(patch)
-            patch += max(1, int(math.ceil((pad + run.advance) / p)))
-            drawn = e
-        else:
-            drawn = len(t.text)
-        seg.num_drawn = drawn
-        seg.num_patches = min(patch, budget)
-        return seg
+            patch += max(1, int(math.ceil((pad + piece.advance) / p)))
+        seg.num_drawn = pos
+        seg.num_patches = min(patch, seg.budget)
 
-    def _cells(self, t: "_Text", budget: int, cell: int, per_cell: int, word_aligned: bool) -> _Segment:
+    def _cells(self, strip: np.ndarray, seg: _Segment, t: "_Text", cell: int, per_cell: int, word_aligned: bool) -> None:
         """Fixed cells of `per_cell` graphemes, each drawn centred in its own cell.
 
         `bigrams`: two graphemes per patch, each word on a new patch. `mono`: one grapheme per
         cell of `mono_cell_width` pixels, spaces included. Equal cells give equal pixels.
         """
-        seg = self._new_segment(t, budget)
         p = self.config.patch_size
-        cap = budget * p
+        cap = seg.budget * p
         text = t.text
         units: list[tuple[int, int, bool]] = []  # (start, end, starts a word)
         if word_aligned:
@@ -406,40 +446,37 @@ class TextRenderer:
             for g in graphemes(text):
                 units.append((pos, pos + len(g), pos in word_start))
                 pos += len(g)
-        slot = 0  # cell index
-        drawn = 0
+        per_patch = p // cell
+        slot = 0
+        drawn = len(text)
         for s, e, first in units:
-            if word_aligned and first and slot % (p // cell):
-                slot += (p // cell) - slot % (p // cell)
+            if word_aligned and first and slot % per_patch:
+                slot += per_patch - slot % per_patch
             x = slot * cell
             if x + cell > cap:
                 seg.truncated = True
+                drawn = s
                 break
-            run = self._cell_run(text[s:e], cell)
-            seg.missing += run.missing
+            piece = self._cell_piece(text[s:e], cell)
+            seg.missing += piece.missing
             if first:
                 seg.word_starts.append(x // p)
-            self._paste(seg, run, x)
-            seg.x0[s:e] = x
-            seg.x1[s:e] = x + cell
+            self._paste(strip, seg, piece, x)
+            seg.placements.append((s, e - s, x, piece))
             slot += 1
-            drawn = e
-        else:
-            drawn = len(text)
         seg.num_drawn = drawn
-        seg.num_patches = min(budget, int(math.ceil(slot * cell / p)))
-        return seg
+        seg.num_patches = min(seg.budget, int(math.ceil(slot * cell / p)))
 
-    def _cell_run(self, piece: str, cell: int) -> Run:
-        """A piece drawn centred in a cell, squeezed horizontally if it is wider (cached)."""
-        key = ("cell%d" % cell, piece)
+    def _cell_piece(self, text: str, cell: int) -> _Piece:
+        """`text` drawn centred in a cell, squeezed horizontally if it is wider (cached)."""
+        key = (cell, text)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        run = self.backend.render_run(piece)
+        run = self.backend.render_run(text)
         ink = run.ink[:, run.origin : run.origin + max(1, int(math.ceil(run.advance)))]
-        if piece.isspace():
-            ink = np.zeros_like(ink[:, :1])
+        if text.isspace():
+            ink = ink[:, :0]
         w = ink.shape[1]
         room = cell - 1
         if w > room:
@@ -449,44 +486,32 @@ class TextRenderer:
             frac = (cols - lo).reshape((1, -1) + (1,) * (ink.ndim - 2))
             ink = (ink[:, lo] * (1 - frac) + ink[:, hi] * frac).round().astype(np.uint8)
             w = room
-        out = np.zeros((ink.shape[0], cell) + ink.shape[2:], np.uint8)
+        boxed = np.zeros((ink.shape[0], cell) + ink.shape[2:], np.uint8)
         left = (cell - w) // 2
-        out[:, left : left + w] = ink
-        z = np.zeros(len(piece), np.float32)
-        result = Run(out, 0, float(cell), z, z + cell, run.missing)
-        if self.config.cache_size:
-            if len(self._cache) >= self.config.cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = result
-        return result
+        boxed[:, left : left + w] = ink
+        zeros = np.zeros(len(text), np.float32)
+        piece = _piece_from_run(Run(boxed, 0, float(cell), zeros, zeros + cell, run.missing), self.config.rgb)
+        self._remember(key, piece)
+        return piece
 
     # -- assembling the strip ---------------------------------------------------------------
-    def _assemble(self, parts: list[tuple["_Text", _Segment, int]], want_spans: bool) -> RenderedText:
-        cfg = self.config
-        p, n = cfg.patch_size, cfg.max_patches
-        ink_shape = (p, n * p) + ((4,) if cfg.rgb else ())
-        ink = np.zeros(ink_shape, np.uint8)
-        patch = 0
+    def _assemble(self, strip: np.ndarray, parts: list[tuple["_Text", _Segment, int]], want_spans: bool) -> RenderedText:
+        p, n = self.config.patch_size, self.config.max_patches
         seps: list[int] = []
         word_starts: list[int] = []
-        offsets = []
         for k, (_, seg, _) in enumerate(parts):
-            w = seg.num_patches * p
-            ink[:, patch * p : patch * p + w] = seg.ink[:, :w]
-            offsets.append(patch)
-            word_starts += [patch + ws for ws in seg.word_starts]
-            patch += seg.num_patches
+            first = seg.start // p
+            word_starts += [first + w for w in seg.word_starts]
             if k < len(parts) - 1:
-                seps.append(patch)
-                patch += 1
-        end = patch
-        pixels = self._to_pixels(ink)
+                seps.append(first + seg.num_patches)
+        last = parts[-1][1]
+        end = last.start // p + last.num_patches
         for q in seps + [end]:
-            pixels[:, q * p : (q + 1) * p] = 0
+            strip[:, q * p : (q + 1) * p] = 0
         mask = np.zeros(n, np.int8)
         mask[: end + 1] = 1
         result = RenderedText(
-            pixel_values=pixels,
+            pixel_values=strip,
             num_text_patches=end,
             attention_mask=mask,
             end_patch=end,
@@ -498,27 +523,24 @@ class TextRenderer:
             segment_chars=[(base, base + seg.num_drawn) for _, seg, base in parts],
         )
         if want_spans:
-            result.char_spans, result.patch_segment = self._char_spans(parts, offsets)
+            result.char_spans, result.patch_segment = self._char_spans(parts)
         self._warn_once(result)
         return result
 
-    def _to_pixels(self, ink: np.ndarray) -> np.ndarray:
-        if not self.config.rgb:
-            return 255 - ink
-        alpha = ink[..., 3:4].astype(np.int16)
-        return (ink[..., :3].astype(np.int16) + 255 - alpha).clip(0, 255).astype(np.uint8)
-
-    def _char_spans(self, parts, offsets) -> tuple[np.ndarray, np.ndarray]:
+    def _char_spans(self, parts) -> tuple[np.ndarray, np.ndarray]:
         """Each patch's [start, end) of characters whose centre lies in it."""
         p, n = self.config.patch_size, self.config.max_patches
         spans = np.full((n, 2), -1, np.int32)
         owner = np.full(n, -1, np.int8)
-        for k, ((_, seg, base), off) in enumerate(zip(parts, offsets)):
-            drawn = np.flatnonzero(~np.isnan(seg.x0))
+        for k, (t, seg, base) in enumerate(parts):
+            first = seg.start // p
+            owner[first : first + seg.num_patches] = k
+            x0, x1 = seg.char_extents(len(t.text))
+            drawn = np.flatnonzero(~np.isnan(x0))
             if not len(drawn):
                 continue
-            centre = (seg.x0[drawn] + seg.x1[drawn]) / 2
-            patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + off
+            centre = (x0[drawn] + x1[drawn]) / 2
+            patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + first
             lo = np.full(n, np.iinfo(np.int32).max, np.int64)
             hi = np.full(n, -1, np.int64)
             np.minimum.at(lo, patch, drawn + base)
@@ -526,7 +548,6 @@ class TextRenderer:
             has = hi >= 0
             spans[has, 0] = lo[has]
             spans[has, 1] = hi[has]
-            owner[off : off + seg.num_patches] = k
         return spans, owner
 
     def _warn_once(self, result: RenderedText) -> None:
@@ -547,24 +568,31 @@ class TextRenderer:
 
     # -- overflow windows -------------------------------------------------------------------
     def _windows(self, t: "_Text", layout: str, budget: int, stride: int, first: _Segment, want_spans: bool, pair):
-        """Further windows over a text that did not fit, each overlapping the last by `stride` patches."""
+        """Further windows over a text that did not fit, each overlapping the last by `stride`
+        patches; with a pair, the first text is drawn again in each window."""
         p = self.config.patch_size
         windows: list[RenderedText] = []
-        start, seg = 0, first
+        start, seg, sub = 0, first, t
         while seg.truncated and start + seg.num_drawn < len(t.text):
-            drawn = np.flatnonzero(~np.isnan(seg.x0[: seg.num_drawn]))
-            keep_from = seg.num_patches * p - stride * p
-            later = drawn[seg.x0[drawn] >= keep_from] if stride else np.array([], int)
-            nxt = int(later[0]) if len(later) else seg.num_drawn
-            nxt = _word_start_at_or_before(t, start + nxt, start)
+            x0, _ = seg.char_extents(len(sub.text))
+            drawn = np.flatnonzero(~np.isnan(x0[: seg.num_drawn]))
+            later = drawn[x0[drawn] >= (seg.num_patches - stride) * p] if stride else drawn[:0]
+            nxt = start + (int(later[0]) if len(later) else seg.num_drawn)
+            nxt = _word_start_at_or_before(t, nxt, start)
             if nxt <= start:
                 nxt = start + max(seg.num_drawn, 1)
             start = nxt
             sub = t.slice(start)
-            seg = self._segment(sub, layout, budget)
-            parts = [] if pair is None else [(pair[0], pair[1], 0)]
+            strip = self._blank_strip()
+            parts = []
+            offset = 0
+            if pair is not None:
+                a = self._segment(strip, 0, pair, layout, self.config.max_patches - 2 - budget)
+                parts.append((pair, a, 0))
+                offset = a.num_patches + 1
+            seg = self._segment(strip, offset, sub, layout, budget)
             parts.append((sub, seg, start))
-            windows.append(self._assemble(parts, want_spans))
+            windows.append(self._assemble(strip, parts, want_spans))
         return windows
 
 

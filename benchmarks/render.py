@@ -1,0 +1,162 @@
+"""Rendering speed: sentences per second on one core, every installed backend side by side.
+
+    python benchmarks/render.py [--data ../shared/data] [--sentences 2000] [--repeats 3]
+
+Workloads (from the `# text =` lines of UD en_ewt dev): English sentences (continuous layout),
+the multi-script sample, ~2,500-character texts (far past the canvas), sentence pairs with
+character spans, word lists (words layout) and bigrams. The skia backend is timed with its
+word cache cold (a new renderer) and warm (second pass), and with the cache off. The pango
+backend (PangoCairo, as PIXEL renders) is the reference measured in the same run; PIXEL's own
+renderer's figures on this machine (from issue #2) are printed for scale. Finally, scaling of
+`render_batch` with worker processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+from pixlm.render import SCRIPT_SAMPLES, TextRenderer, available_backends
+
+# PIXEL's PangoCairoTextRenderer on one core of this machine (issue #2), sentences/s.
+PIXEL_REFERENCE = {"english": 12000, "words": 3600, "pairs+spans": 1300, "long": 800}
+
+
+def ud_sentences(data: Path, limit: int) -> list[str]:
+    path = data / "ud" / "en_ewt" / "dev.conllu"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --data or set PIXLM_DATA to the shared data folder")
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("# text = "):
+                out.append(line[9:].rstrip("\n"))
+                if len(out) == limit:
+                    break
+    return out
+
+
+def long_texts(sentences: list[str], length: int = 2500, count: int = 200) -> list[str]:
+    out, buf, k = [], "", 0
+    while len(out) < count:
+        buf += sentences[k % len(sentences)] + " "
+        k += 1
+        if len(buf) >= length:
+            out.append(buf[:length])
+            buf = ""
+    return out
+
+
+def workloads(sentences: list[str]) -> dict[str, tuple[list, dict]]:
+    pairs = [(sentences[i], sentences[i + 1]) for i in range(0, len(sentences) - 1, 2)]
+    samples = list(SCRIPT_SAMPLES.values()) * max(1, len(sentences) // (4 * len(SCRIPT_SAMPLES)))
+    return {
+        "english": (sentences, {}),
+        "multi-script": (samples, {}),
+        "long": (long_texts(sentences), {}),
+        "pairs+spans": (pairs, {"char_spans": True}),
+        "words": ([s.split() for s in sentences], {"layout": "words"}),
+        "bigrams": (sentences, {"layout": "bigrams"}),
+    }
+
+
+def rate(renderer: TextRenderer, items: list, kwargs: dict) -> float:
+    start = time.perf_counter()
+    for item in items:
+        if isinstance(item, tuple):
+            renderer(item[0], item[1], **kwargs)
+        else:
+            renderer(item, **kwargs)
+    return len(items) / (time.perf_counter() - start)
+
+
+def best(fn, repeats: int) -> float:
+    return max(fn() for _ in range(repeats))
+
+
+def measure(backend: str, items, kwargs, repeats: int) -> dict[str, float]:
+    res = {}
+    if backend == "skia":
+        def cold():
+            return rate(TextRenderer(backend="skia"), items, kwargs)
+
+        warm_r = TextRenderer(backend="skia")
+        rate(warm_r, items, kwargs)
+        res["skia (cold cache)"] = best(cold, repeats)
+        res["skia (warm cache)"] = best(lambda: rate(warm_r, items, kwargs), repeats)
+        res["skia (no cache)"] = best(lambda: rate(TextRenderer(backend="skia", cache_size=0), items, kwargs), repeats)
+    else:
+        r = TextRenderer(backend=backend)
+        rate(r, items[:20], kwargs)  # load fonts
+        res[backend] = best(lambda: rate(r, items, kwargs), repeats)
+    return res
+
+
+def scaling(sentences: list[str], workers: list[int]) -> list[tuple[int, float]]:
+    items = sentences * 4
+    out = []
+    for n in workers:
+        r = TextRenderer()
+        r.render_batch(items[:64], num_workers=n)  # start-up not counted: spawn, imports, fonts
+        start = time.perf_counter()
+        r.render_batch(items, num_workers=n, chunksize=256)
+        out.append((n, len(items) / (time.perf_counter() - start)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")),
+                    help="the shared data folder (default $PIXLM_DATA or ../shared/data)")
+    ap.add_argument("--sentences", type=int, default=2000, help="English sentences to time (default 2000)")
+    ap.add_argument("--repeats", type=int, default=3, help="best of this many runs (default 3)")
+    ap.add_argument("--workers", type=int, nargs="*", default=[0, 1, 2], help="worker counts for the scaling table")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+
+    sentences = ud_sentences(args.data, args.sentences)
+    mean_chars = sum(map(len, sentences)) / len(sentences)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}")
+    print(f"{len(sentences)} en_ewt dev sentences, {mean_chars:.1f} characters on average")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core for the per-core table
+
+    backends = available_backends()
+    table: dict[str, dict[str, float]] = {}
+    for name, (items, kwargs) in workloads(sentences).items():
+        row = {}
+        for b in backends:
+            row.update(measure(b, items, kwargs, args.repeats))
+        table[name] = row
+    columns = list(next(iter(table.values())).keys())
+    header = "| workload | " + " | ".join(columns) + " | PIXEL (issue #2) | skia warm / pango | skia warm / PIXEL |"
+    print("\nsentences per second, one core\n")
+    print(header)
+    print("|" + "---|" * (len(columns) + 4))
+    for name, row in table.items():
+        warm = row.get("skia (warm cache)")
+        ref = row.get("pango")
+        pixel = PIXEL_REFERENCE.get(name)
+        cells = [f"{row[c]:,.0f}" for c in columns]
+        vs_pango = f"{warm / ref:.1f}x" if warm and ref else "-"
+        vs_pixel = f"{warm / pixel:.1f}x" if warm and pixel else "-"
+        pixel_cell = f"{pixel:,}" if pixel else "-"
+        print(f"| {name} | " + " | ".join(cells) + f" | {pixel_cell} | {vs_pango} | {vs_pixel} |")
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    print("\nrender_batch, English x4, worker processes (0 = in this process)\n")
+    print("| workers | sentences/s | vs 1 worker |")
+    print("|---|---|---|")
+    res = scaling(sentences, args.workers)
+    one = dict(res).get(1)
+    for n, v in res:
+        print(f"| {n} | {v:,.0f} | {v / one:.2f}x |" if one else f"| {n} | {v:,.0f} | - |")
+
+
+if __name__ == "__main__":
+    main()
