@@ -26,8 +26,8 @@ from pixlm.render import SCRIPT_SAMPLES, TextRenderer, available_backends
 PIXEL_REFERENCE = {"english": 12000, "words": 3600, "pairs+spans": 1300, "long": 800}
 
 
-def ud_sentences(data: Path, limit: int) -> list[str]:
-    path = data / "ud" / "en_ewt" / "dev.conllu"
+def ud_sentences(data: Path, limit: int, split: str = "dev") -> list[str]:
+    path = data / "ud" / "en_ewt" / f"{split}.conllu"
     if not path.is_file():
         raise SystemExit(f"{path} not found: pass --data or set PIXLM_DATA to the shared data folder")
     out = []
@@ -96,16 +96,30 @@ def measure(backend: str, items, kwargs, repeats: int) -> dict[str, float]:
     return res
 
 
-def scaling(sentences: list[str], workers: list[int]) -> list[tuple[int, float]]:
-    items = sentences * 4
+def scaling(warm_items: list[str], cold_items: list[str], workers: list[int], repeats: int) -> list[tuple]:
+    """Per worker count: warm (a corpus each process has seen once, so its word cache is full)
+    and cold (sentences no process has seen: shaping and drawing every new word)."""
     out = []
     for n in workers:
         r = TextRenderer()
-        r.render_batch(items[:64], num_workers=n)  # start-up not counted: spawn, imports, fonts
-        start = time.perf_counter()
-        r.render_batch(items, num_workers=n, chunksize=256)
-        out.append((n, len(items) / (time.perf_counter() - start)))
+        if n == 0:
+            cold = len(cold_items) / _timed(lambda: r.render_batch(cold_items))
+            r.render_batch(warm_items)
+            warm = best(lambda: len(warm_items) / _timed(lambda: r.render_batch(warm_items)), repeats)
+        else:
+            with r.pool(n) as pool:
+                list(pool.imap(warm_items[:64 * n], chunksize=16))  # start-up not counted
+                cold = len(cold_items) / _timed(lambda: list(pool.imap(cold_items, chunksize=64)))
+                list(pool.imap(warm_items, chunksize=256))
+                warm = best(lambda: len(warm_items) / _timed(lambda: list(pool.imap(warm_items, chunksize=256))), repeats)
+        out.append((n, cold, warm))
     return out
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -149,13 +163,16 @@ def main() -> None:
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-    print("\nrender_batch, English x4, worker processes (0 = in this process)\n")
-    print("| workers | sentences/s | vs 1 worker |")
-    print("|---|---|---|")
-    res = scaling(sentences, args.workers)
-    one = dict(res).get(1)
-    for n, v in res:
-        print(f"| {n} | {v:,.0f} | {v / one:.2f}x |" if one else f"| {n} | {v:,.0f} | - |")
+    print("\nrender_batch with worker processes (0 = in this process): cold = en_ewt train sentences no")
+    print("process has seen; warm = the dev sentences x4, each process's cache already full\n")
+    print("| workers | cold sentences/s | cold vs 1 worker | warm sentences/s |")
+    print("|---|---|---|---|")
+    cold_items = ud_sentences(args.data, 6000, "train")
+    res = scaling(sentences * 4, cold_items, args.workers, args.repeats)
+    one = {n: c for n, c, _ in res}.get(1)
+    for n, cold, warm in res:
+        ratio = f"{cold / one:.2f}x" if one else "-"
+        print(f"| {n} | {cold:,.0f} | {ratio} | {warm:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -300,3 +300,14 @@ def test_missing_glyphs_are_counted_and_reported():
     with pytest.warns(UserWarning, match="no glyph in any font"):
         out = r("a\U0010fffdb\u0378")  # private use and unassigned code points
     assert out.missing_glyphs == 2
+
+
+def test_long_text_path_draws_what_the_sentence_path_draws(make_renderer):
+    # Past 48 words the renderer pastes with one scatter; a prefix of 20 words takes the
+    # word-by-word path. Where both drew, the pixels must agree.
+    r = make_renderer()
+    words = [f"word{k % 7}{'y' * (k % 3)}" for k in range(80)]
+    long_out, short_out = r(" ".join(words)), r(" ".join(words[:20]))
+    upto = (short_out.end_patch - 1) * P
+    assert np.array_equal(long_out.pixel_values[:, :upto], short_out.pixel_values[:, :upto])
+    assert long_out.word_starts[:20].tolist() == short_out.word_starts.tolist()

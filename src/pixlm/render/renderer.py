@@ -6,6 +6,7 @@ import math
 import os
 import warnings
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -20,6 +21,13 @@ from .text import bidi_levels, check_text, graphemes, needs_bidi, sanitize, spli
 # First guess of the mean advance of a character, in em, when laying out only the part of a
 # long text that fits: about right for Latin and Arabic, half of CJK's (which then shrinks once).
 _GUESS_ADVANCE_EM = 0.45
+# Words looked up at a time while filling the canvas, and the piece count from which pasting
+# checks overlaps for all pieces at once.
+_BLOCK = 64
+_SCATTER_MIN = 24
+# Texts of more words than this take the block path.
+_LONG_WORDS = 48
+_ADVANCE, _MISSING, _LEAD = attrgetter("advance"), attrgetter("missing"), attrgetter("lead")
 
 
 @dataclass
@@ -33,8 +41,17 @@ class _Piece:
     char_x1: np.ndarray
     missing: int = 0
 
+    # Index of the first character that is not whitespace (a piece may start with the
+    # whitespace before its word), and where that character starts: the word's start.
+    first: int = 0
 
-def _piece_from_run(run: Run, rgb: bool) -> _Piece:
+    def __post_init__(self) -> None:
+        self.width = self.paper.shape[1]
+        n = len(self.char_x0)
+        self.lead = max(int(self.char_x0[self.first]), 0) if self.first < n else 0
+
+
+def _piece_from_run(run: Run, rgb: bool, text: str = "") -> _Piece:
     ink = run.ink
     coverage = ink if ink.ndim == 2 else ink[..., 3]
     cols = np.flatnonzero(coverage.any(axis=0))
@@ -47,7 +64,8 @@ def _piece_from_run(run: Run, rgb: bool) -> _Piece:
         paper = (ink[..., :3].astype(np.int16) + 255 - ink[..., 3:].astype(np.int16)).clip(0, 255).astype(np.uint8)
     else:
         paper = 255 - ink
-    return _Piece(np.ascontiguousarray(paper), left, run.advance, run.char_x0, run.char_x1, run.missing)
+    first = len(text) - len(text.lstrip())
+    return _Piece(np.ascontiguousarray(paper), left, run.advance, run.char_x0, run.char_x1, run.missing, first)
 
 
 @dataclass
@@ -63,14 +81,30 @@ class _Segment:
     word_starts: list[int] = field(default_factory=list)
     # (first character, count, pen x within the segment, piece): where characters went.
     placements: list[tuple[int, int, int, _Piece]] = field(default_factory=list)
+    # The same for many pieces at once, kept as lists until someone asks: (starts, ends, xs, pieces).
+    bulk: tuple | None = None
 
     def char_extents(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Each character's [x0, x1) in segment pixels; NaN for characters not drawn."""
         x0 = np.full(n, np.nan, np.float32)
         x1 = np.full(n, np.nan, np.float32)
-        for s, count, x, piece in self.placements:
-            x0[s : s + count] = piece.char_x0[:count] + x
-            x1[s : s + count] = piece.char_x1[:count] + x
+        placements = self.placements
+        if self.bulk is not None:
+            starts, ends, xs, pieces = self.bulk
+            placements = list(zip(starts, [e - s for s, e in zip(starts, ends)], xs, pieces)) + placements
+        if not placements:
+            return x0, x1
+        starts, counts, xs, pieces = zip(*placements)
+        counts_a = np.asarray(counts, np.int64)
+        total = int(counts_a.sum())
+        if not total:
+            return x0, x1
+        # Target index of every placed character: its piece's first character plus its rank.
+        first_in_run = np.cumsum(counts_a) - counts_a
+        index = np.repeat(np.asarray(starts, np.int64) - first_in_run, counts_a) + np.arange(total)
+        shift = np.repeat(np.asarray(xs, np.float32), counts_a)
+        x0[index] = np.concatenate([pc.char_x0[:c] for pc, c in zip(pieces, counts)]) + shift
+        x1[index] = np.concatenate([pc.char_x1[:c] for pc, c in zip(pieces, counts)]) + shift
         return x0, x1
 
 
@@ -219,15 +253,12 @@ class TextRenderer:
             for item in items:
                 yield self._render_item(item, kwargs)
             return
-        import itertools
-        import multiprocessing as mp
+        with RenderPool(self, num_workers) as pool:
+            yield from pool.imap(items, chunksize=chunksize, **kwargs)
 
-        it = iter(items)
-        chunks = iter(lambda: list(itertools.islice(it, chunksize)), [])
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(num_workers, initializer=_init_worker, initargs=(self.config,)) as pool:
-            for rendered in pool.imap(_render_chunk, ((c, kwargs) for c in chunks)):
-                yield from rendered
+    def pool(self, num_workers: int) -> "RenderPool":
+        """Worker processes that stay up between batches: `with renderer.pool(4) as p: p.imap(...)`."""
+        return RenderPool(self, num_workers)
 
     def _render_item(self, item, kwargs) -> RenderedText:
         if isinstance(item, tuple):
@@ -268,7 +299,7 @@ class TextRenderer:
         """The drawn piece for `text`, from the cache when it was drawn before."""
         piece = self._cache.get(text)
         if piece is None:
-            piece = _piece_from_run(self.backend.render_run(text), self.config.rgb)
+            piece = _piece_from_run(self.backend.render_run(text), self.config.rgb, text)
             self._remember(text, piece)
         return piece
 
@@ -287,7 +318,7 @@ class TextRenderer:
 
     def _paste(self, strip: np.ndarray, seg: _Segment, piece: _Piece, x: int, limit: float | None = None) -> None:
         """Darken the strip with a piece whose pen starts at segment column x; cut at `limit`."""
-        width = piece.paper.shape[1]
+        width = piece.width
         if not width:
             return
         lo = seg.start + x + piece.left
@@ -324,43 +355,123 @@ class TextRenderer:
         return fit
 
     def _continuous_words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
-        """Left-to-right text word by word, each word from the cache: a repeated word is a copy."""
+        """Left-to-right text word by word, each word (with the whitespace before it) from the
+        cache: a repeated word costs a copy."""
+        if len(t.words) > _LONG_WORDS:
+            return self._continuous_many_words(strip, seg, t)
         p = self.config.patch_size
         cap = seg.budget * p
         text = t.text
+        cache, make = self._cache, self._piece
         pen = float(self.config.pad_left)
+        right = seg.start + cap
+        inked_to = seg.start  # columns before this may hold ink already
+        placements, word_starts = seg.placements, seg.word_starts
         pos = 0
-        for s, e in t.words + [(len(text), len(text))]:
-            if s > pos:  # the whitespace before this word: no ink, it only moves the pen
-                gap = self._piece(text[pos:s])
-                if pen + gap.advance > cap:
-                    seg.truncated = True
-                    break
-                seg.placements.append((pos, s - pos, int(round(pen)), gap))
-                pen += gap.advance
-                pos = s
-            if e == s:
-                break
-            piece = self._piece(text[s:e])
+        for _, e in t.words:
+            key = text[pos:e]
+            piece = cache.get(key) or make(key)
+            x = int(pen + 0.5)
             seg.missing += piece.missing
-            x = int(round(pen))
             if pen + piece.advance > cap:
-                fit = self._fit(piece, cap - x)
-                if fit:
-                    self._paste(strip, seg, piece, x, limit=x + float(piece.char_x1[fit - 1]))
-                    seg.placements.append((s, fit, x, piece))
-                    seg.word_starts.append((x + max(int(piece.char_x0[0]), 0)) // p)
-                pos = s + fit
-                seg.truncated = True
+                pos = self._paste_partial(strip, seg, piece, pos, x)
                 break
-            self._paste(strip, seg, piece, x)
-            seg.placements.append((s, e - s, x, piece))
-            seg.word_starts.append((x + max(int(piece.char_x0[0]), 0)) // p)
+            if piece.width:
+                a = seg.start + x + piece.left
+                b = a + piece.width
+                if a >= inked_to and b <= right:
+                    strip[:, a:b] = piece.paper  # white there, so placing is darkening
+                else:
+                    self._paste(strip, seg, piece, x)
+                inked_to = b
+            placements.append((pos, e - pos, x, piece))
+            word_starts.append((x + piece.lead) // p)
             pen += piece.advance
             pos = e
+        else:
+            pen = self._trailing_space(seg, t, pos, pen)
+            pos = len(text)
         seg.num_drawn = pos
         used = cap if seg.truncated else pen
         seg.num_patches = min(seg.budget, int(math.ceil(used / p))) if text else 0
+
+    def _paste_partial(self, strip: np.ndarray, seg: _Segment, piece: _Piece, pos: int, x: int) -> int:
+        """Draw the characters of a piece that fit before the segment's end; return the end."""
+        seg.truncated = True
+        cap = seg.budget * self.config.patch_size
+        fit = self._fit(piece, cap - x) if x < cap else 0
+        if fit:
+            self._paste(strip, seg, piece, x, limit=x + float(piece.char_x1[fit - 1]))
+            seg.placements.append((pos, fit, x, piece))
+            if fit > piece.first:
+                seg.word_starts.append((x + piece.lead) // self.config.patch_size)
+        return pos + fit
+
+    def _trailing_space(self, seg: _Segment, t: "_Text", pos: int, pen: float) -> float:
+        """Whitespace after the last word moves the pen if it fits (it has no ink)."""
+        if pos < len(t.text):
+            piece = self._piece(t.text[pos:])
+            if pen + piece.advance <= seg.budget * self.config.patch_size:
+                seg.placements.append((pos, len(t.text) - pos, int(pen + 0.5), piece))
+                pen += piece.advance
+        return pen
+
+    def _continuous_many_words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
+        """`_continuous_words` for long texts: pieces are looked up in blocks until the canvas
+        is full (a long text costs what fits), and pens come from a cumulative sum."""
+        p = self.config.patch_size
+        cap = seg.budget * p
+        text = t.text
+        pad = float(self.config.pad_left)
+        ends = [e for _, e in t.words]
+        starts = [0] + ends[:-1]
+        cache, make = self._cache, self._piece
+        pieces: list[_Piece] = []
+        used = pad
+        for b in range(0, len(ends), _BLOCK):
+            keys = [text[a:e] for a, e in zip(starts[b : b + _BLOCK], ends[b : b + _BLOCK])]
+            block = [cache.get(k) or make(k) for k in keys]
+            pieces += block
+            used += sum(map(_ADVANCE, block))
+            if used > cap:
+                break
+        adv = np.fromiter(map(_ADVANCE, pieces), np.float64, len(pieces))
+        right = pad + np.cumsum(adv)
+        xs = np.floor(right - adv + 0.5).astype(np.int64)
+        n = int(np.searchsorted(right, cap, side="right"))  # pieces that fit whole
+        seg.missing = sum(map(_MISSING, pieces[:n]))
+        self._paste_many(strip, seg, pieces[:n], xs[:n])
+        seg.bulk = (starts[:n], ends[:n], xs[:n].tolist(), pieces[:n])
+        leads = np.fromiter(map(_LEAD, pieces[:n]), np.int64, n)
+        seg.word_starts = ((xs[:n] + leads) // p).tolist()
+        if n < len(pieces):
+            seg.missing += pieces[n].missing
+            seg.num_drawn = self._paste_partial(strip, seg, pieces[n], starts[n], int(xs[n]))
+            pen = cap
+        else:
+            pen = self._trailing_space(seg, t, ends[-1], float(right[-1]))
+            seg.num_drawn = len(text)
+        seg.num_patches = min(seg.budget, int(math.ceil(pen / p)))
+
+    def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray) -> None:
+        """Paste pieces at pens xs: plain copies where they do not overlap, else darkening."""
+        inked = [k for k, pc in enumerate(pieces) if pc.width]
+        if len(inked) < _SCATTER_MIN:
+            for k in inked:
+                self._paste(strip, seg, pieces[k], int(xs[k]))
+            return
+        widths = np.fromiter((pieces[k].width for k in inked), np.int64, len(inked))
+        lefts = np.fromiter((pieces[k].left for k in inked), np.int64, len(inked))
+        lo = seg.start + xs[inked] + lefts
+        hi = lo + widths
+        inside = lo[0] >= seg.start and hi[-1] <= seg.start + seg.budget * self.config.patch_size
+        if not inside or (lo[1:] < hi[:-1]).any():  # an overhang meets its neighbour: darken one by one
+            for k in inked:
+                self._paste(strip, seg, pieces[k], int(xs[k]))
+            return
+        # Nothing overlaps and the strip is white there, so placing equals darkening.
+        for k, a, b in zip(inked, lo.tolist(), hi.tolist()):
+            strip[:, a:b] = pieces[k].paper
 
     def _continuous_shaped(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Text shaped as a whole line (bidirectional text, or a backend that lays out lines);
@@ -374,14 +485,21 @@ class TextRenderer:
         while k < len(text) and run.advance <= cap:
             k = min(len(text), k + k // 2)
             run = render(text[:k])
-        while run.advance > cap and k > 0:
+        limit = None
+        if run.advance > cap and not needs_bidi(text[:k]):
+            # Left to right, a prefix that fits draws exactly as the start of the whole line: clip.
+            piece = _piece_from_run(run, self.config.rgb)
+            k = self._fit(piece, cap)
+            limit = pad + (float(piece.char_x1[k - 1]) if k else 0.0)
+            seg.truncated = True
+        while run.advance > cap and k > 0 and limit is None:
             # Shrink the logical prefix until it fits (bidi reorders, so re-shape each time).
             step = max(1, int((run.advance - cap) / max(run.advance / k, 1e-3)))
             k = max(0, k - step)
             run = render(text[:k])
             seg.truncated = True
         piece = _piece_from_run(run, self.config.rgb)
-        self._paste(strip, seg, piece, pad)
+        self._paste(strip, seg, piece, pad, limit=limit)
         seg.placements.append((0, k, pad, piece))
         seg.missing = piece.missing
         seg.num_drawn = k
@@ -393,7 +511,8 @@ class TextRenderer:
                 # A word starts where its first character starts: its right edge if right to left.
                 edge = pad + (piece.char_x1[s] - 1e-3 if rtl[s] else piece.char_x0[s])
                 seg.word_starts.append(int(max(edge, 0) // p))
-        seg.num_patches = min(seg.budget, int(math.ceil((pad + run.advance) / p))) if text else 0
+        width = limit if limit is not None else pad + run.advance
+        seg.num_patches = min(seg.budget, int(math.ceil(width / p))) if text else 0
 
     def _words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Each word starts on a new patch."""
@@ -541,13 +660,11 @@ class TextRenderer:
                 continue
             centre = (x0[drawn] + x1[drawn]) / 2
             patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + first
-            lo = np.full(n, np.iinfo(np.int32).max, np.int64)
-            hi = np.full(n, -1, np.int64)
-            np.minimum.at(lo, patch, drawn + base)
-            np.maximum.at(hi, patch, drawn + base + 1)
-            has = hi >= 0
-            spans[has, 0] = lo[has]
-            spans[has, 1] = hi[has]
+            order = np.argsort(patch, kind="stable")  # already sorted for left-to-right text
+            patch, chars = patch[order], drawn[order] + base
+            heads = np.flatnonzero(np.r_[True, patch[1:] != patch[:-1]])
+            spans[patch[heads], 0] = np.minimum.reduceat(chars, heads)
+            spans[patch[heads], 1] = np.maximum.reduceat(chars, heads) + 1
         return spans, owner
 
     def _warn_once(self, result: RenderedText) -> None:
@@ -618,6 +735,45 @@ def _word_start_at_or_before(t: _Text, index: int, floor: int) -> int:
 
 
 # -- worker processes -----------------------------------------------------------------------
+class RenderPool:
+    """Processes that render with copies of one renderer (spawned: safe beside torch threads).
+
+    Start-up (a Python process, the fonts) is paid once; `imap` may be called many times.
+    """
+
+    def __init__(self, renderer: TextRenderer, num_workers: int):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
+            raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self._pool = ctx.Pool(num_workers, initializer=_init_worker, initargs=(renderer.config,))
+        self._shape = renderer._blank_strip().shape
+
+    def imap(self, items: Iterable, *, chunksize: int = 64, **kwargs: Any):
+        """Render items (read lazily) in order; keyword arguments go to `TextRenderer.render`."""
+        import itertools
+
+        it = iter(items)
+        chunks = iter(lambda: list(itertools.islice(it, chunksize)), [])
+        for rendered in self._pool.imap(_render_chunk, ((c, kwargs) for c in chunks)):
+            for r in rendered:
+                yield _uncrop(r, self._shape)
+
+    def close(self) -> None:
+        self._pool.close()
+        self._pool.join()
+
+    def __enter__(self) -> "RenderPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._pool.terminate()
+
+
 _WORKER_RENDERER: TextRenderer | None = None
 
 
@@ -629,4 +785,20 @@ def _init_worker(config: RendererConfig) -> None:
 def _render_chunk(job) -> list[RenderedText]:
     items, kwargs = job
     assert _WORKER_RENDERER is not None
-    return [_WORKER_RENDERER._render_item(item, kwargs) for item in items]
+    p = _WORKER_RENDERER.config.patch_size
+    return [_crop(_WORKER_RENDERER._render_item(item, kwargs), p) for item in items]
+
+
+def _crop(r: RenderedText, p: int) -> RenderedText:
+    """Keep only the strip up to the end patch: the rest is white, and need not cross a pipe."""
+    r.pixel_values = r.pixel_values[:, : r.num_patches * p].copy()
+    r.overflow = [_crop(w, p) for w in r.overflow]
+    return r
+
+
+def _uncrop(r: RenderedText, shape: tuple[int, ...]) -> RenderedText:
+    full = np.full(shape, 255, np.uint8)
+    full[:, : r.pixel_values.shape[1]] = r.pixel_values
+    r.pixel_values = full
+    r.overflow = [_uncrop(w, shape) for w in r.overflow]
+    return r

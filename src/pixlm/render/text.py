@@ -102,9 +102,23 @@ def visual_order(levels: list[int]) -> list[int]:
     return order
 
 
+_WORD = re.compile(r"\S+")
+
+
 def split_words(text: str) -> list[tuple[int, int]]:
     """[start, end) of each whitespace-separated word."""
-    return [m.span() for m in re.finditer(r"\S+", text)]
+    if text.isascii() and " " in text and not _ASCII_SPACE_BUT_BLANK.search(text):
+        # Only spaces separate words: split in C and add up the lengths.
+        spans, pos = [], 0
+        for word in text.split(" "):
+            if word:
+                spans.append((pos, pos + len(word)))
+            pos += len(word) + 1
+        return spans
+    return [m.span() for m in _WORD.finditer(text)]
+
+
+_ASCII_SPACE_BUT_BLANK = re.compile("[\t\n\r\x0b\x0c]")
 
 
 def graphemes(text: str) -> list[str]:
