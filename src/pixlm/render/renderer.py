@@ -24,7 +24,7 @@ _GUESS_ADVANCE_EM = 0.45
 # Words looked up at a time while filling the canvas, and the piece count from which pasting
 # checks overlaps for all pieces at once.
 _BLOCK = 64
-_SCATTER_MIN = 24
+_BULK_MIN = 24
 # Texts of more words than this take the block path.
 _LONG_WORDS = 48
 _ADVANCE, _MISSING, _LEAD = attrgetter("advance"), attrgetter("missing"), attrgetter("lead")
@@ -456,7 +456,7 @@ class TextRenderer:
     def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray) -> None:
         """Paste pieces at pens xs: plain copies where they do not overlap, else darkening."""
         inked = [k for k, pc in enumerate(pieces) if pc.width]
-        if len(inked) < _SCATTER_MIN:
+        if len(inked) < _BULK_MIN:
             for k in inked:
                 self._paste(strip, seg, pieces[k], int(xs[k]))
             return
