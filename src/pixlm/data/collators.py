@@ -1,0 +1,96 @@
+"""Collators: rendered texts to padded tensor batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..render import RenderedText, RendererConfig, TextRenderer
+from .masking import PIXEL_SPAN_WEIGHTS, SpanMaskingGenerator
+
+
+def check_renderer_fits(renderer: RendererConfig, patch_size: int, num_channels: int, max_patches: int) -> None:
+    """Raise ValueError naming both values when a renderer cannot feed a model."""
+    if renderer.patch_size != patch_size:
+        raise ValueError(f"renderer patch_size is {renderer.patch_size} but the model's patch_size is {patch_size}")
+    if renderer.rgb and num_channels != 3:
+        raise ValueError(f"renderer draws 3 channels (rgb=True) but the model takes num_channels={num_channels}")
+    if renderer.max_patches > max_patches:
+        raise ValueError(
+            f"renderer max_patches is {renderer.max_patches} but the model takes at most {max_patches} patches"
+        )
+
+
+def strips_to_batch(strips: list[np.ndarray], num_patches: list[int], patch_size: int, num_channels: int, length: int):
+    """uint8 strips (p, W[, 3]) -> float pixel_values (B, C, p, length*p) in [0, 1], and the
+    attention mask (B, length): 1 on each strip's first num_patches patches."""
+    b = len(strips)
+    width = length * patch_size
+    out = torch.ones(b, num_channels, patch_size, width)
+    mask = torch.zeros(b, length)
+    for i, (strip, n) in enumerate(zip(strips, num_patches)):
+        w = min(strip.shape[1], width)
+        x = torch.from_numpy(np.ascontiguousarray(strip[:, :w])).float().div_(255)
+        x = x.permute(2, 0, 1) if x.ndim == 3 else x.unsqueeze(0)
+        out[i, :, :, :w] = x.expand(num_channels, -1, -1) if x.shape[0] == 1 else x
+        mask[i, : min(n, length)] = 1
+    return out, mask
+
+
+class PixelPretrainingCollator:
+    """Examples -> a PIXEL pretraining batch.
+
+    An example is a dict with `text` (rendered here, so rendering runs in DataLoader workers) or
+    a pre-rendered `pixel_values` (an image or uint8 array, as `pixlm render --output x.arrow`
+    writes) with `num_patches`. The batch is cut to its longest text plus end patch (dynamic
+    length), grayscale strips are repeated to the model's channels, and with span masking each
+    example gets PIXEL's span mask over the batch length.
+
+    Returns `pixel_values` (B, C, p, L*p), `attention_mask` (B, L) and `patch_mask` (B, L).
+    """
+
+    def __init__(
+        self,
+        renderer: TextRenderer | None,
+        num_channels: int = 3,
+        mask_ratio: float = 0.25,
+        span_masking: bool = True,
+        max_span_length: int = 6,
+        span_weights=PIXEL_SPAN_WEIGHTS,
+        dynamic_length: bool = True,
+        seed: int | None = None,
+    ):
+        self.renderer = renderer
+        self.patch_size = renderer.config.patch_size if renderer else 16
+        self.max_patches = renderer.config.max_patches if renderer else None
+        self.num_channels = num_channels
+        self.dynamic_length = dynamic_length
+        self.masker = (
+            SpanMaskingGenerator(mask_ratio, max_span_length, span_weights, seed=seed) if span_masking else None
+        )
+
+    def _strip(self, example: dict[str, Any]) -> tuple[np.ndarray, int]:
+        if "pixel_values" in example and example["pixel_values"] is not None:
+            px = np.asarray(example["pixel_values"], dtype=np.uint8)
+            return px, int(example.get("num_patches") or px.shape[1] // self.patch_size)
+        if "text" not in example:
+            raise KeyError("each example needs a 'text' or a pre-rendered 'pixel_values' field")
+        if self.renderer is None:
+            raise ValueError("examples hold text but the collator has no renderer")
+        r: RenderedText = self.renderer(example["text"])
+        return r.pixel_values, r.num_patches
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        if not examples:
+            raise ValueError("cannot collate an empty batch")
+        strips, counts = zip(*(self._strip(e) for e in examples))
+        length = max(counts) if self.dynamic_length else (self.max_patches or max(s.shape[1] for s in strips) // self.patch_size)
+        pixel_values, attention_mask = strips_to_batch(list(strips), list(counts), self.patch_size, self.num_channels, length)
+        batch = {"pixel_values": pixel_values, "attention_mask": attention_mask}
+        if self.masker is not None:
+            # The end patch is the last of `counts`: text patches are the ones before it.
+            masks = [self.masker(length, max(n - 1, 1)) for n in counts]
+            batch["patch_mask"] = torch.from_numpy(np.stack(masks)).float()
+        return batch

@@ -1,0 +1,1 @@
+"""Model families: each a `transformers.PreTrainedModel` with its own config class."""

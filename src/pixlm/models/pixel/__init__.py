@@ -1,0 +1,21 @@
+"""PIXEL: a masked autoencoder over rendered text."""
+
+from .configuration_pixel import PRESETS, PixelConfig
+from .modeling_pixel import (
+    LEGACY_KEY_MAPPING,
+    PixelForPreTraining,
+    PixelForPreTrainingOutput,
+    PixelModel,
+    PixelModelOutput,
+    PixelPreTrainedModel,
+    mask_patches,
+    patchify,
+    sincos_position_table,
+    unpatchify,
+)
+
+__all__ = [
+    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForPreTrainingOutput",
+    "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "mask_patches", "patchify",
+    "sincos_position_table", "unpatchify",
+]

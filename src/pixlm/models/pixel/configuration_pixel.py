@@ -1,0 +1,99 @@
+"""`PixelConfig`: PIXEL (Rust et al. 2022), a ViT-MAE over rendered text."""
+
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+# Sizes for CPU work and for the paper's model. `base` is PIXEL as published.
+PRESETS: dict[str, dict] = {
+    "tiny": dict(hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768,
+                 decoder_hidden_size=128, decoder_num_hidden_layers=2, decoder_num_attention_heads=4,
+                 decoder_intermediate_size=512),
+    "small": dict(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536,
+                  decoder_hidden_size=256, decoder_num_hidden_layers=4, decoder_num_attention_heads=8,
+                  decoder_intermediate_size=1024),
+    "base": dict(),
+}
+
+
+class PixelConfig(PretrainedConfig):
+    """Configuration of a PIXEL encoder and its pretraining decoder. Defaults are pixel-base.
+
+    Also reads the `config.json` of published PIXEL checkpoints (`image_size` [16, 8464] gives
+    `max_patches` 529). `position_embedding` is `2d` (PIXEL: the 529 positions take the fixed
+    sin-cos table of a 23 x 23 grid, in row order) or `1d` (a sin-cos table over positions).
+    """
+
+    model_type = "pixel"
+
+    def __init__(
+        self,
+        hidden_size: int = 768,
+        num_hidden_layers: int = 12,
+        num_attention_heads: int = 12,
+        intermediate_size: int = 3072,
+        hidden_act: str = "gelu",
+        hidden_dropout_prob: float = 0.1,
+        attention_probs_dropout_prob: float = 0.1,
+        initializer_range: float = 0.02,
+        layer_norm_eps: float = 1e-12,
+        qkv_bias: bool = True,
+        patch_size: int = 16,
+        num_channels: int = 3,
+        max_patches: int = 529,
+        image_size=None,
+        position_embedding: str = "2d",
+        decoder_hidden_size: int = 512,
+        decoder_num_hidden_layers: int = 8,
+        decoder_num_attention_heads: int = 16,
+        decoder_intermediate_size: int = 2048,
+        mask_ratio: float = 0.25,
+        norm_pix_loss: bool = True,
+        max_span_length: int = 6,
+        span_weights=(0.2, 0.4, 0.6, 0.8, 0.9, 1.0),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if image_size is not None:  # PIXEL's config names the strip's size instead
+            height, width = (image_size, image_size) if isinstance(image_size, int) else image_size
+            if height != patch_size:
+                raise ValueError(f"image_size {list(image_size)} must be one patch ({patch_size}) high")
+            max_patches = width // patch_size
+        if position_embedding not in ("1d", "2d"):
+            raise ValueError(f"position_embedding must be '1d' or '2d', got {position_embedding!r}")
+        if hidden_size % num_attention_heads or decoder_hidden_size % decoder_num_attention_heads:
+            raise ValueError("hidden sizes must be divisible by their numbers of attention heads")
+        if not 0.0 <= mask_ratio < 1.0:
+            raise ValueError(f"mask_ratio must be in [0, 1), got {mask_ratio}")
+        if position_embedding == "2d" and (hidden_size % 4 or decoder_hidden_size % 4):
+            raise ValueError("2d sin-cos position embeddings need hidden sizes divisible by 4")
+        self.hidden_size = hidden_size
+        self.num_hidden_layers = num_hidden_layers
+        self.num_attention_heads = num_attention_heads
+        self.intermediate_size = intermediate_size
+        self.hidden_act = hidden_act
+        self.hidden_dropout_prob = hidden_dropout_prob
+        self.attention_probs_dropout_prob = attention_probs_dropout_prob
+        self.initializer_range = initializer_range
+        self.layer_norm_eps = layer_norm_eps
+        self.qkv_bias = qkv_bias
+        self.patch_size = patch_size
+        self.num_channels = num_channels
+        self.max_patches = max_patches
+        self.image_size = [patch_size, patch_size * max_patches]
+        self.position_embedding = position_embedding
+        self.decoder_hidden_size = decoder_hidden_size
+        self.decoder_num_hidden_layers = decoder_num_hidden_layers
+        self.decoder_num_attention_heads = decoder_num_attention_heads
+        self.decoder_intermediate_size = decoder_intermediate_size
+        self.mask_ratio = mask_ratio
+        self.norm_pix_loss = norm_pix_loss
+        self.max_span_length = max_span_length
+        self.span_weights = list(span_weights)
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "PixelConfig":
+        """`tiny`, `small` or `base` (pixel-base), with any field overridden."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown PIXEL preset {name!r}; presets: {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})

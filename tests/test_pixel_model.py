@@ -1,0 +1,217 @@
+"""PIXEL against transformers' ViT-MAE, dynamic length, checkpoints."""
+
+import json
+
+import pytest
+import torch
+from transformers import ViTMAEConfig, ViTMAEForPreTraining, ViTMAEModel
+
+from pixlm.models.pixel import (
+    LEGACY_KEY_MAPPING, PixelConfig, PixelForPreTraining, PixelModel, mask_patches, patchify,
+    sincos_position_table, unpatchify,
+)
+
+NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+
+
+def tiny(**kw):
+    return PixelConfig.from_preset("tiny", num_hidden_layers=2, **{**NO_DROPOUT, **kw})
+
+
+def vitmae_config(cfg: PixelConfig) -> ViTMAEConfig:
+    side = int(cfg.max_patches ** 0.5)
+    return ViTMAEConfig(
+        hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
+        intermediate_size=cfg.intermediate_size, image_size=side * cfg.patch_size, patch_size=cfg.patch_size,
+        num_channels=cfg.num_channels, qkv_bias=True, decoder_hidden_size=cfg.decoder_hidden_size,
+        decoder_num_hidden_layers=cfg.decoder_num_hidden_layers, decoder_num_attention_heads=cfg.decoder_num_attention_heads,
+        decoder_intermediate_size=cfg.decoder_intermediate_size, mask_ratio=cfg.mask_ratio, norm_pix_loss=True,
+        layer_norm_eps=cfg.layer_norm_eps, **NO_DROPOUT,
+    )
+
+
+def strip_to_square(strip: torch.Tensor, side: int) -> torch.Tensor:
+    """The strip's patches laid out as a side x side image, patch k at row k // side, column k % side:
+    the grid PIXEL's 2D positions describe."""
+    b, c, p, _ = strip.shape
+    return strip.reshape(b, c, p, side, side, p).permute(0, 1, 3, 2, 4, 5).reshape(b, c, side * p, side * p)
+
+
+def test_pretraining_matches_vitmae_with_the_same_weights_and_noise():
+    torch.manual_seed(0)
+    cfg = tiny()
+    ours = PixelForPreTraining(cfg).eval()
+    ref = ViTMAEForPreTraining(vitmae_config(cfg)).eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    strip = torch.rand(2, 3, 16, 529 * 16)
+    noise = torch.rand(2, 529)
+    with torch.no_grad():
+        a, b = ours(strip, noise=noise), ref(strip_to_square(strip, 23), noise=noise)
+    assert torch.equal(a.mask, b.mask)
+    torch.testing.assert_close(a.logits, b.logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(a.loss, b.loss, rtol=1e-5, atol=1e-6)
+
+
+def test_encoder_matches_vitmae_model():
+    torch.manual_seed(1)
+    cfg = tiny()
+    ours = PixelModel(cfg).eval()
+    ref = ViTMAEModel(vitmae_config(cfg)).eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    strip = torch.rand(2, 3, 16, 529 * 16)
+    noise = torch.rand(2, 529)
+    with torch.no_grad():
+        a = ours(strip, noise=noise, mask_ratio=cfg.mask_ratio)
+        b = ref(strip_to_square(strip, 23), noise=noise)
+    torch.testing.assert_close(a.last_hidden_state, b.last_hidden_state, rtol=1e-5, atol=1e-5)
+
+
+def test_position_table_is_vitmaes():
+    from transformers.models.vit_mae.modeling_vit_mae import build_2d_sinusoidal_position_embedding
+
+    ref = build_2d_sinusoidal_position_embedding(23, 23, 64, cls_token=True)
+    ref = torch.cat([ref[..., 32:], ref[..., :32]], dim=-1)  # ViT-MAE's (column, row) layout
+    assert torch.equal(sincos_position_table(529, 64), ref.float())
+    one_d = sincos_position_table(10, 8, "1d")
+    assert torch.allclose(one_d[3], torch.tensor([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]) * 0 + torch.cat(
+        [torch.sin(2 * torch.tensor([1, 0.1, 0.01, 0.001])), torch.cos(2 * torch.tensor([1, 0.1, 0.01, 0.001]))]), atol=1e-6)
+
+
+def test_patchify_round_trip_and_layout():
+    x = torch.rand(2, 3, 16, 5 * 16)
+    patches = patchify(x, 16)
+    assert patches.shape == (2, 5, 768)
+    assert torch.equal(unpatchify(patches, 16, 3), x)
+    # Patch 2, pixel (row 1, column 3), channel 2 sits at ((1 * 16) + 3) * 3 + 2.
+    assert patches[0, 2, (16 + 3) * 3 + 2] == x[0, 2, 1, 2 * 16 + 3]
+
+
+def _batch(lengths, total):
+    torch.manual_seed(2)
+    px = torch.ones(len(lengths), 3, 16, total * 16)
+    mask = torch.zeros(len(lengths), total)
+    for i, n in enumerate(lengths):
+        px[i, :, :, : n * 16] = torch.rand(3, 16, n * 16)
+        mask[i, :n] = 1
+    return px, mask
+
+
+def test_dynamic_length_encoder_outputs_equal_the_full_length_run():
+    model = PixelModel(tiny()).eval()
+    px, mask = _batch([7, 12], 529)
+    with torch.no_grad():
+        full = model(px, attention_mask=mask).last_hidden_state
+        cut = model(px[..., : 12 * 16], attention_mask=mask[:, :12]).last_hidden_state
+    for i, n in enumerate([7, 12]):
+        torch.testing.assert_close(cut[i, : n + 1], full[i, : n + 1], rtol=1e-5, atol=1e-5)
+
+
+def test_dynamic_length_pretraining_loss_equals_the_full_length_run():
+    model = PixelForPreTraining(tiny()).eval()
+    lengths, cut_len = [7, 12], 12
+    px, mask = _batch(lengths, 529)
+    # Hide the same text patches in both runs: in the cut batch the hidden count (3 of 12) is
+    # exactly the chosen text patches (noise 3); the full run hides them and then padding (noise 2).
+    hide = [[1, 4, 6], [0, 5, 11]]
+    noise_full = torch.rand(2, 529) * 0.5
+    noise_full[:, cut_len:] = 2.0
+    for i, h in enumerate(hide):
+        noise_full[i, h] = 3.0
+        noise_full[i, lengths[i]:cut_len] = 2.5  # padding inside the cut batch, hidden in both
+    noise_cut = noise_full[:, :cut_len]
+    with torch.no_grad():
+        full = model(px, attention_mask=mask, noise=noise_full)
+        cut = model(px[..., : cut_len * 16], attention_mask=mask[:, :cut_len], noise=noise_cut)
+    assert torch.equal(full.mask[:, :cut_len] * mask[:, :cut_len], cut.mask * mask[:, :cut_len])
+    torch.testing.assert_close(cut.loss, full.loss, rtol=1e-5, atol=1e-6)
+    for i, n in enumerate(lengths):
+        torch.testing.assert_close(cut.logits[i, :n], full.logits[i, :n], rtol=1e-4, atol=1e-5)
+
+
+def test_masking_tops_a_span_mask_up_to_exactly_the_ratio():
+    seq = torch.rand(3, 10, 4)
+    patch_mask = torch.zeros(3, 10)
+    patch_mask[:, [2, 3]] = 1
+    kept, kept_attention, mask, restore = mask_patches(seq, torch.ones(3, 10), 0.25, patch_mask=patch_mask)
+    # 10 patches at 0.25: int(10 * 0.75) = 7 kept, 3 hidden: the 2 given and 1 random.
+    assert kept.shape == (3, 7, 4) and (mask.sum(1) == 3).all()
+    assert (mask[:, [2, 3]] == 1).all()
+    for i in range(3):  # the kept rows are the unmasked patches (in the order of their noise)
+        visible = seq[i][mask[i] == 0]
+        assert torch.equal(kept[i][kept[i][:, 0].argsort()], visible[visible[:, 0].argsort()])
+
+
+def test_random_masking_always_hides_a_text_patch():
+    torch.manual_seed(3)
+    attention = torch.zeros(64, 40)
+    attention[:, :2] = 1  # two text patches among padding
+    _, _, mask, _ = mask_patches(torch.rand(64, 40, 4), attention, 0.25)
+    assert ((mask * attention).sum(1) >= 1).all()
+
+
+def test_save_and_load_safetensors(tmp_path):
+    model = PixelForPreTraining(tiny()).eval()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").exists()
+    loaded = PixelForPreTraining.from_pretrained(tmp_path).eval()
+    px, mask = _batch([5], 8)
+    noise = torch.rand(1, 8)
+    with torch.no_grad():
+        assert torch.equal(model(px, mask, noise=noise).logits, loaded(px, mask, noise=noise).logits)
+
+
+def _legacy_name(key: str) -> str:
+    """Our parameter name as the published PIXEL checkpoints spell it."""
+    key = key.replace(".layers.", ".encoder.layer.")
+    for ours, old in [("attention.q_proj", "attention.attention.query"), ("attention.k_proj", "attention.attention.key"),
+                      ("attention.v_proj", "attention.attention.value"), ("attention.o_proj", "attention.output.dense"),
+                      ("mlp.fc1", "intermediate.dense"), ("mlp.fc2", "output.dense")]:
+        key = key.replace(ours, old)
+    return key
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "bin"])
+def test_loads_a_checkpoint_in_the_published_pixel_layout(tmp_path, fmt):
+    from safetensors.torch import save_file
+
+    from pixlm.render import TextRenderer
+
+    cfg = tiny(max_patches=64)
+    source = PixelForPreTraining(cfg)
+    state = {_legacy_name(k): v.contiguous() for k, v in source.state_dict().items()}
+    assert "vit.encoder.layer.0.attention.attention.query.weight" in state
+    assert "decoder.decoder_layers.0.output.dense.weight" in state
+    if fmt == "safetensors":
+        save_file(state, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
+    else:
+        torch.save(state, tmp_path / "pytorch_model.bin")
+    config = {k: v for k, v in cfg.to_dict().items() if k not in ("max_patches", "position_embedding", "max_span_length", "span_weights")}
+    config.update(architectures=["PIXELForPreTraining"], image_size=[16, 64 * 16], model_type="pixel")
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "text_renderer_config.json").write_text(json.dumps(
+        {"dpi": 120, "font_size": 8, "pixels_per_patch": 16, "max_seq_length": 64, "font_file": "GoNotoCurrent.ttf"}))
+    loaded = PixelForPreTraining.from_pretrained(tmp_path)
+    assert loaded.config.max_patches == 64
+    for k, v in source.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v), k
+    assert TextRenderer.from_pretrained(tmp_path).config.max_patches == 64
+    assert len(LEGACY_KEY_MAPPING) == 7
+
+
+def test_checkpoint_that_does_not_fit_names_the_key(tmp_path):
+    PixelForPreTraining(tiny()).save_pretrained(tmp_path)
+    with pytest.raises(ValueError) as e:
+        PixelForPreTraining.from_pretrained(tmp_path, hidden_size=96, num_attention_heads=3, intermediate_size=384)
+    # The first parameter of the model whose shape differs: the CLS token.
+    assert "does not fit this model's config: first mismatching key vit.embeddings.cls_token" in str(e.value)
+    assert "(1, 1, 192) in the checkpoint but (1, 1, 96)" in str(e.value)
+
+
+def test_config_reads_pixel_image_size_and_rejects_bad_values():
+    assert PixelConfig(image_size=[16, 8464]).max_patches == 529
+    with pytest.raises(ValueError, match="position_embedding must be"):
+        PixelConfig(position_embedding="3d")
+    with pytest.raises(ValueError, match="unknown PIXEL preset 'huge'; presets: tiny, small, base"):
+        PixelConfig.from_preset("huge")
+    with pytest.raises(ValueError, match="3 channels but the model expects 1"):
+        PixelModel(tiny(num_channels=1))(torch.rand(1, 3, 16, 32))
