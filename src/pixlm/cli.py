@@ -107,6 +107,183 @@ def _cmd_render(args) -> int:
     return 0
 
 
+def _parse_assignments(items: list[str] | None, flag: str) -> dict:
+    """KEY=VALUE strings to a dict, values read as JSON when they parse (numbers, booleans)."""
+    import json
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"{flag} takes KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _add_pretrain(sub) -> None:
+    p = sub.add_parser(
+        "pretrain",
+        help="pretrain PIXEL (masked patch reconstruction) on a text corpus",
+        description="Pretrain PIXEL with transformers' Trainer. Runs under torchrun for several processes, "
+                    "resumes from the last checkpoint in --output-dir, logs to TensorBoard.",
+        epilog="Example:\n  pixlm pretrain --corpus wiki.txt --output-dir runs/pixel-small --model small --steps 100000\n"
+               "  torchrun --nproc_per_node 8 -m pixlm pretrain --corpus wiki.txt --output-dir runs/pixel --model base",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d = p.add_argument_group("data")
+    d.add_argument("--corpus", required=True, metavar="PATH|NAME",
+                   help="text corpus: a .txt (one text per line), .jsonl, .parquet or .csv file or a folder of them, "
+                        "a pre-rendered .arrow file from `pixlm render`, or a datasets name (needs a connection)")
+    d.add_argument("--validation", metavar="PATH", help="held-out corpus (default: --validation-size texts taken from --corpus)")
+    d.add_argument("--validation-size", type=int, default=256, metavar="N", help="held-out texts taken from the corpus (default 256)")
+    d.add_argument("--text-column", default="text", help="column holding the text in jsonl/parquet/csv (default text)")
+    d.add_argument("--streaming", action="store_true", help="stream the corpus instead of loading it (large corpora)")
+    d.add_argument("--workers", type=int, default=0, metavar="N", help="DataLoader worker processes; rendering runs in them (default 0)")
+    m = p.add_argument_group("model")
+    m.add_argument("--model", default="tiny", metavar="PRESET|DIR",
+                   help="tiny, small, base (pixel-base), or a checkpoint folder to continue from (default tiny)")
+    m.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
+                   help="override a PixelConfig field, e.g. num_channels=1 or mask_ratio=0.4 (repeatable)")
+    m.add_argument("--renderer", metavar="PATH", help="a text_renderer_config.json or a folder holding one")
+    m.add_argument("--renderer-arg", action="append", metavar="KEY=VALUE",
+                   help="override a RendererConfig field, e.g. max_patches=256 (repeatable)")
+    m.add_argument("--random-masking", action="store_true", help="mask random patches instead of PIXEL's spans")
+    t = p.add_argument_group("training")
+    t.add_argument("--output-dir", required=True, metavar="DIR", help="checkpoints, logs, figures and the final model go here")
+    t.add_argument("--steps", type=int, default=1000, metavar="N", help="optimizer steps (default 1000)")
+    t.add_argument("--batch-size", type=int, default=32, metavar="N", help="texts per device per step (default 32)")
+    t.add_argument("--grad-accum", type=int, default=1, metavar="N", help="gradient accumulation steps (default 1)")
+    t.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (default PIXEL's 1.5e-4 x total batch / 256)")
+    t.add_argument("--min-lr", type=float, default=1e-5, metavar="LR", help="learning rate at the end of the cosine decay (default 1e-5)")
+    t.add_argument("--warmup", type=float, default=0.05, metavar="FRACTION", help="share of steps spent warming up (default 0.05)")
+    t.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (default 0.05)")
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                   help="auto: bf16 on GPUs that support it, else fp32 (default auto)")
+    t.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    t.add_argument("--logging-steps", type=int, default=10, metavar="N", help="log the loss every N steps (default 10)")
+    t.add_argument("--eval-steps", type=int, default=100, metavar="N", help="held-out loss every N steps (default 100)")
+    t.add_argument("--save-steps", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
+    t.add_argument("--save-total-limit", type=int, default=3, metavar="N", help="keep the N newest checkpoints (default 3)")
+    t.add_argument("--reconstruction-steps", type=int, default=500, metavar="N",
+                   help="write reconstruction figures every N steps (default 500; 0: start and end only)")
+    t.add_argument("--no-resume", action="store_true", help="start afresh even if --output-dir holds checkpoints")
+    t.add_argument("--resume-from", metavar="CHECKPOINT", help="resume from this checkpoint folder")
+    t.add_argument("--report-to", nargs="*", default=["tensorboard"], metavar="TOOL",
+                   help="where to log (default tensorboard; none: nowhere)")
+    p.set_defaults(func=_cmd_pretrain)
+
+
+def _print_results(results: dict) -> None:
+    a, b = results.get("initial_eval_loss"), results.get("final_eval_loss")
+    if a is not None and b is not None:
+        print(f"held-out masked-patch loss: {a:.4f} at step 0 -> {b:.4f} at step {results['steps']} "
+              f"({100 * (a - b) / a:.1f}% lower)")
+    print(f"model and renderer config: {results['output_dir']}")
+    if results.get("loss_curve"):
+        print(f"loss curve: {results['loss_curve']}")
+    shots = results.get("reconstructions") or []
+    if shots:
+        print(f"reconstructions: {shots[0]} (start), {shots[-1]} (end)")
+
+
+def _cmd_pretrain(args) -> int:
+    from .training import PretrainConfig, pretrain
+
+    report = [] if args.report_to in ([], ["none"]) else args.report_to
+    cfg = PretrainConfig(
+        corpus=args.corpus, output_dir=args.output_dir, validation=args.validation, validation_size=args.validation_size,
+        model=args.model, model_overrides=_parse_assignments(args.model_arg, "--model-arg"), renderer=args.renderer,
+        renderer_overrides=_parse_assignments(args.renderer_arg, "--renderer-arg"), text_column=args.text_column,
+        streaming=args.streaming, max_steps=args.steps, batch_size=args.batch_size,
+        gradient_accumulation_steps=args.grad_accum, learning_rate=args.lr, min_learning_rate=args.min_lr,
+        warmup_fraction=args.warmup, weight_decay=args.weight_decay, span_masking=not args.random_masking,
+        seed=args.seed, logging_steps=args.logging_steps, eval_steps=args.eval_steps, save_steps=args.save_steps,
+        save_total_limit=args.save_total_limit, reconstruction_steps=args.reconstruction_steps, num_workers=args.workers,
+        precision=args.precision, resume=args.resume_from or (not args.no_resume), report_to=report,
+    )
+    _print_results(pretrain(cfg))
+    return 0
+
+
+def _add_reconstruct(sub) -> None:
+    p = sub.add_parser(
+        "reconstruct",
+        help="show what a PIXEL model reconstructs of masked text (PNG)",
+        description="Render TEXT, hide patches (PIXEL's span masking, or the spans you give), and write a PNG: "
+                    "original, mask, prediction, and the prediction pasted into the original.",
+    )
+    p.add_argument("text", help="the text to render and reconstruct")
+    p.add_argument("--model", required=True, metavar="DIR", help="a PIXEL checkpoint folder (with its text_renderer_config.json)")
+    p.add_argument("--spans", metavar="S:E,...", help="hide these patch spans, e.g. 2:5,9:11 (end exclusive); default: span masking")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the mask (default 0)")
+    p.add_argument("--wrap", type=int, default=32, metavar="N", help="patches per row in the picture (default 32)")
+    p.add_argument("-o", "--output", default="reconstruction.png", metavar="PNG", help="where to write (default reconstruction.png)")
+    p.set_defaults(func=_cmd_reconstruct)
+
+
+def _parse_spans(text: str | None):
+    if not text:
+        return None
+    spans = []
+    for part in text.split(","):
+        try:
+            s, e = (int(x) for x in part.split(":"))
+        except ValueError:
+            raise ValueError(f"--spans takes START:END pairs separated by commas, got {part!r}") from None
+        spans.append((s, e))
+    return spans
+
+
+def _cmd_reconstruct(args) -> int:
+    import os
+    import warnings
+
+    from .models.pixel import PixelForPreTraining
+    from .render import CONFIG_NAME, TextRenderer
+    from .viz import reconstruct, save_png
+
+    if not os.path.isdir(args.model):
+        raise FileNotFoundError(f"model folder {args.model!r} does not exist")
+    model = PixelForPreTraining.from_pretrained(args.model)
+    if os.path.isfile(os.path.join(args.model, CONFIG_NAME)):
+        renderer = TextRenderer.from_pretrained(args.model)
+    else:
+        warnings.warn(f"{args.model} has no {CONFIG_NAME}; rendering with the defaults", stacklevel=1)
+        renderer = TextRenderer(max_patches=model.config.max_patches)
+    image, loss = reconstruct(model, renderer, args.text, spans=_parse_spans(args.spans), seed=args.seed, wrap=args.wrap)
+    print(f"{save_png(image, args.output)}: masked-patch loss {loss:.4f}")
+    return 0
+
+
+def _add_quickstart(sub) -> None:
+    p = sub.add_parser(
+        "quickstart",
+        help="train a tiny PIXEL on Python's own documentation, in minutes on a CPU",
+        description="Pretrain a tiny PIXEL on sentences from Python's documentation topics (shipped with Python: "
+                    "no download), then print the held-out loss before and after and where the checkpoint, "
+                    "loss curve and reconstructions are.",
+    )
+    p.add_argument("--output-dir", default="pixlm-quickstart", metavar="DIR", help="where to write (default pixlm-quickstart)")
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="training steps (default 1500)")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="texts per step (default 32)")
+    p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.set_defaults(func=_cmd_quickstart)
+
+
+def _cmd_quickstart(args) -> int:
+    from .training.quickstart import QUICKSTART_STEPS, quickstart
+
+    results = quickstart(args.output_dir, max_steps=args.steps or QUICKSTART_STEPS, batch_size=args.batch_size,
+                         learning_rate=args.lr, seed=args.seed)
+    _print_results(results)
+    print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pixlm",
@@ -119,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pixlm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_render(sub)
+    _add_quickstart(sub)
+    _add_pretrain(sub)
+    _add_reconstruct(sub)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -61,15 +62,26 @@ class PixelPretrainingCollator:
         span_weights=PIXEL_SPAN_WEIGHTS,
         dynamic_length: bool = True,
         seed: int | None = None,
+        deterministic: bool = False,
     ):
         self.renderer = renderer
         self.patch_size = renderer.config.patch_size if renderer else 16
         self.max_patches = renderer.config.max_patches if renderer else None
         self.num_channels = num_channels
         self.dynamic_length = dynamic_length
-        self.masker = (
-            SpanMaskingGenerator(mask_ratio, max_span_length, span_weights, seed=seed) if span_masking else None
-        )
+        self.mask_ratio = mask_ratio
+        self.span_masking = span_masking
+        self.span_args = (max_span_length, span_weights)
+        self.seed = seed
+        # Deterministic: the batch also carries the noise that tops the span masks up, so an
+        # evaluation set is scored under the same masks at every evaluation.
+        self.deterministic = deterministic
+
+    def _generator(self, examples, counts) -> np.random.Generator:
+        """Masks follow from the seed and the batch's content, so a resumed run masks each batch
+        as the uninterrupted run did (the order of batches is the Trainer's to restore)."""
+        key = repr([e.get("text") for e in examples] + list(counts)).encode()
+        return np.random.default_rng([self.seed or 0, zlib.crc32(key)])
 
     def _strip(self, example: dict[str, Any]) -> tuple[np.ndarray, int]:
         if "pixel_values" in example and example["pixel_values"] is not None:
@@ -89,8 +101,12 @@ class PixelPretrainingCollator:
         length = max(counts) if self.dynamic_length else (self.max_patches or max(s.shape[1] for s in strips) // self.patch_size)
         pixel_values, attention_mask = strips_to_batch(list(strips), list(counts), self.patch_size, self.num_channels, length)
         batch = {"pixel_values": pixel_values, "attention_mask": attention_mask}
-        if self.masker is not None:
+        if self.span_masking:
+            rng = self._generator(examples, counts)
+            masker = SpanMaskingGenerator(self.mask_ratio, *self.span_args, seed=rng)
             # The end patch is the last of `counts`: text patches are the ones before it.
-            masks = [self.masker(length, max(n - 1, 1)) for n in counts]
-            batch["patch_mask"] = torch.from_numpy(np.stack(masks)).float()
+            masks = np.stack([masker(length, max(n - 1, 1)) for n in counts])
+            batch["patch_mask"] = torch.from_numpy(masks).float()
+            if self.deterministic:
+                batch["noise"] = batch["patch_mask"] + torch.from_numpy(rng.random(masks.shape) / 100).float()
         return batch

@@ -414,9 +414,11 @@ class PixelForPreTraining(PixelPreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         patch_mask: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
+        mask_ratio: float | None = None,
         **kwargs,
     ) -> PixelForPreTrainingOutput:
-        """Hide `mask_ratio` of the patches (following `patch_mask` if given), reconstruct them.
+        """Hide `mask_ratio` (default: the config's) of the patches, following `patch_mask` if
+        given, and reconstruct them.
 
         The loss is the mean over hidden patches that hold text (attention_mask 1) of the mean
         squared error of their pixels, normalised per patch when `norm_pix_loss` is set.
@@ -428,7 +430,7 @@ class PixelForPreTraining(PixelPreTrainedModel):
         full_attention = full_attention.to(pixel_values.dtype)
         out = self.vit(
             pixel_values, attention_mask=full_attention, patch_mask=patch_mask, noise=noise,
-            mask_ratio=self.config.mask_ratio,
+            mask_ratio=self.config.mask_ratio if mask_ratio is None else mask_ratio,
         )
         logits = self.decoder(out.last_hidden_state, out.ids_restore, full_attention if attention_mask is not None else None)
         target = patchify(pixel_values, self.config.patch_size)

@@ -1,0 +1,6 @@
+"""Training entry points on transformers' Trainer (torchrun, DDP/FSDP, DeepSpeed, resume)."""
+
+from .pretraining import PretrainConfig, pretrain
+from .trainer import NonFiniteLossError, PixlmTrainer, last_checkpoint
+
+__all__ = ["NonFiniteLossError", "PixlmTrainer", "PretrainConfig", "last_checkpoint", "pretrain"]

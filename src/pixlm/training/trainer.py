@@ -1,0 +1,143 @@
+"""`PixlmTrainer`: transformers' Trainer with atomic checkpoints and a stop on a bad loss."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+
+import torch
+from transformers import Trainer, TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
+
+STAGING = ".staging"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def last_checkpoint(output_dir: str) -> str | None:
+    """The newest complete `checkpoint-N` in `output_dir` (checkpoints appear only when whole)."""
+    if not os.path.isdir(output_dir):
+        return None
+    steps = [
+        (int(m.group(1)), name)
+        for name in os.listdir(output_dir)
+        if (m := re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)", name)) and os.path.isdir(os.path.join(output_dir, name))
+    ]
+    return os.path.join(output_dir, max(steps)[1]) if steps else None
+
+
+class PixlmTrainer(Trainer):
+    """A `transformers.Trainer` that
+
+    - writes each checkpoint into `<output_dir>/.staging/` and renames it into place when whole,
+      so an interrupted save never leaves a checkpoint that resuming would pick up;
+    - saves the renderer's config (`text_renderer_config.json`) in every checkpoint;
+    - stops with a message naming the step when the loss is NaN or infinite.
+    """
+
+    def __init__(self, *args, renderer_config=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.renderer_config = renderer_config
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        if not torch.isfinite(loss.detach()).all():
+            step = self.state.global_step + 1
+            raise NonFiniteLossError(
+                f"the training loss became {loss.item()} at step {step}; lower the learning rate, "
+                f"use fp32, or look at the batch of step {step}; resume from the last checkpoint"
+            )
+        return loss
+
+    def _save_checkpoint(self, model, trial) -> None:
+        run_dir = self._get_output_dir(trial=trial)
+        staging = os.path.join(run_dir, STAGING)
+        name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        self._get_output_dir = lambda trial=None: staging  # the base class writes here
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            del self._get_output_dir
+        if self.args.should_save and self.renderer_config is not None:
+            self.renderer_config.save_pretrained(os.path.join(staging, name))
+        self._barrier()  # every rank has written its RNG state
+        if self.args.should_save:
+            final = os.path.join(run_dir, name)
+            if os.path.exists(final):
+                shutil.rmtree(final)
+            os.replace(os.path.join(staging, name), final)
+            best = self.state.best_model_checkpoint
+            if best and best.startswith(staging):
+                self.state.best_model_checkpoint = os.path.join(run_dir, os.path.basename(best))
+                _write_json_atomically(os.path.join(final, "trainer_state.json"), json.loads(self.state.to_json_string()))
+            rotate_checkpoints(
+                output_dir=run_dir,
+                save_total_limit=self.args.save_total_limit,
+                best_model_checkpoint=self.state.best_model_checkpoint,
+                use_mtime=False,
+            )
+        self._barrier()
+
+    def save_model_atomically(self, output_dir: str) -> None:
+        """Save the final model (and renderer config) into `output_dir`, each file replaced whole."""
+        tmp = os.path.join(output_dir, STAGING, "final")
+        if self.args.should_save and os.path.exists(tmp):
+            shutil.rmtree(tmp)
+        self.save_model(tmp)
+        if self.args.should_save:
+            if self.renderer_config is not None:
+                self.renderer_config.save_pretrained(tmp)
+            for name in os.listdir(tmp):
+                os.replace(os.path.join(tmp, name), os.path.join(output_dir, name))
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._barrier()
+
+    def _barrier(self) -> None:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+
+
+def _write_json_atomically(path: str, data) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+class ReconstructionCallback(TrainerCallback):
+    """Every `every` steps (and at step 0), write PIXEL's reconstruction figure for a few
+    held-out texts to `<output_dir>/reconstructions/step-NNNNNN.png`."""
+
+    def __init__(self, renderer, texts: list[str], every: int, out_dir: str):
+        self.renderer, self.texts, self.every, self.out_dir = renderer, texts, every, out_dir
+        self.written: list[str] = []
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        if state.global_step == 0:
+            self._write(model, 0, state)
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if self.every and state.global_step % self.every == 0:
+            self._write(model, state.global_step, state)
+
+    def _write(self, model, step: int, state) -> None:
+        if not state.is_world_process_zero or model is None or not self.texts:
+            return
+        from PIL import Image
+
+        from ..viz import reconstruct, save_png
+
+        model = getattr(model, "module", model)
+        was_training = model.training
+        images = [reconstruct(model, self.renderer, t, seed=k)[0] for k, t in enumerate(self.texts)]
+        model.train(was_training)
+        sheet = Image.new("RGB", (max(i.width for i in images), sum(i.height + 10 for i in images)), "white")
+        y = 0
+        for img in images:
+            sheet.paste(img, (0, y))
+            y += img.height + 10
+        self.written.append(save_png(sheet, os.path.join(self.out_dir, f"step-{step:06d}.png")))

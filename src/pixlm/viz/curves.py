@@ -1,0 +1,51 @@
+"""Loss curves as PNG, drawn with Pillow (no plotting library needed)."""
+
+from __future__ import annotations
+
+import math
+
+
+def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss", size=(720, 420)):
+    """A PIL image with one line per series of (step, value) points, axes and a legend."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default()
+    points = [p for s in series.values() for p in s if math.isfinite(p[1])]
+    if not points:
+        draw.text((10, 10), f"{title}: no data", fill="black", font=font)
+        return img
+    left, top, right, bottom = 60, 30, size[0] - 20, size[1] - 40
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    x1 = x1 if x1 > x0 else x0 + 1
+    pad = (y1 - y0) * 0.05 or 0.5
+    y0, y1 = y0 - pad, y1 + pad
+
+    def xy(step, value):
+        return (left + (step - x0) / (x1 - x0) * (right - left), bottom - (value - y0) / (y1 - y0) * (bottom - top))
+
+    draw.rectangle([left, top, right, bottom], outline="black")
+    for k in range(5):
+        value = y0 + (y1 - y0) * k / 4
+        y = xy(x0, value)[1]
+        draw.line([left - 4, y, left, y], fill="black")
+        draw.text((4, y - 6), f"{value:.3g}", fill="black", font=font)
+        step = x0 + (x1 - x0) * k / 4
+        x = xy(step, y0)[0]
+        draw.line([x, bottom, x, bottom + 4], fill="black")
+        draw.text((x - 12, bottom + 8), f"{step:.0f}", fill="black", font=font)
+    draw.text((left, 8), title, fill="black", font=font)
+    draw.text(((left + right) // 2 - 10, size[1] - 16), "step", fill="black", font=font)
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    for k, (name, pts) in enumerate(series.items()):
+        pts = [p for p in pts if math.isfinite(p[1])]
+        colour = colours[k % len(colours)]
+        if len(pts) > 1:
+            draw.line([xy(*p) for p in pts], fill=colour, width=2)
+        for p in pts if len(pts) < 40 else []:
+            cx, cy = xy(*p)
+            draw.ellipse([cx - 2, cy - 2, cx + 2, cy + 2], fill=colour)
+        draw.text((right - 150, top + 8 + 14 * k), f"— {name}", fill=colour, font=font)
+    return img

@@ -1,0 +1,88 @@
+"""PIXEL's figure: original, mask, prediction, and the prediction pasted into the original."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def reconstruction_image(
+    original: np.ndarray,
+    predicted: np.ndarray,
+    mask: np.ndarray,
+    num_patches: int,
+    patch_size: int = 16,
+    wrap: int = 32,
+):
+    """Four strips stacked, each wrapped into rows of `wrap` patches.
+
+    Args:
+        original, predicted: (p, W, 3) or (p, W) uint8 strips.
+        mask: (L,) 1 where a patch was hidden from the encoder.
+        num_patches: patches to show (the text and its end patch).
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    from .strips import strip_image
+
+    def rgb(x):
+        x = x[..., None] if x.ndim == 2 else x
+        return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x
+
+    original, predicted = rgb(original), rgb(predicted)
+    n = num_patches
+    hidden = np.repeat(np.asarray(mask[:n], bool), patch_size)
+    masked = original[:, : n * patch_size].copy()
+    masked[:, hidden] = (masked[:, hidden] * 0.25 + np.array([200, 200, 200]) * 0.75).astype(np.uint8)
+    pasted = original[:, : n * patch_size].copy()
+    pasted[:, hidden] = predicted[:, : n * patch_size][:, hidden]
+    panels = [("original", original), ("masked", masked), ("prediction", predicted), ("prediction in the original", pasted)]
+    images = [(label, strip_image(np.ascontiguousarray(p[:, : n * patch_size]), patch_size, wrap=wrap, scale=2)) for label, p in panels]
+    font = ImageFont.load_default()
+    label_h = 14
+    width = max(img.width for _, img in images)
+    height = sum(img.height + label_h + 8 for _, img in images)
+    sheet = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(sheet)
+    y = 0
+    for label, img in images:
+        draw.text((2, y), label, fill="black", font=font)
+        sheet.paste(img, (0, y + label_h))
+        y += img.height + label_h + 8
+    return sheet
+
+
+def reconstruct(model, renderer, text: str, *, spans: list[tuple[int, int]] | None = None, seed: int = 0, wrap: int = 32):
+    """Render `text`, hide patches (the given [start, end) patch spans, else PIXEL's span
+    masking), let the model fill them in, and return (figure, masked-patch loss)."""
+    import torch
+
+    from ..data.collators import PixelPretrainingCollator
+    from ..data.masking import num_masked
+
+    model.eval()
+    cfg = model.config
+    collate = PixelPretrainingCollator(renderer, num_channels=cfg.num_channels, mask_ratio=cfg.mask_ratio, seed=seed)
+    batch = collate([{"text": text}])
+    length = batch["attention_mask"].shape[1]
+    generator = torch.Generator().manual_seed(seed)
+    patch_mask, ratio = batch["patch_mask"], None
+    if spans is not None:
+        patch_mask = torch.zeros(1, length)
+        for s, e in spans:
+            if not (0 <= s < e <= length):
+                raise ValueError(f"span ({s}, {e}) is outside the text's {length} patches")
+            patch_mask[0, s:e] = 1
+        hidden = int(patch_mask.sum())
+        # Exactly the chosen patches: the model hides L - int(L * (1 - ratio)) of L.
+        ratio = (hidden - 0.5) / length
+        assert num_masked(length, ratio) == hidden
+    noise = patch_mask + torch.rand(1, length, generator=generator) / 100
+    with torch.no_grad():
+        out = model(batch["pixel_values"], batch["attention_mask"], noise=noise, mask_ratio=ratio)
+    pred = model.reconstruct(out.logits, batch["pixel_values"])[0]
+    to_uint8 = lambda t: (t.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)  # noqa: E731
+    n = int(batch["attention_mask"][0].sum())
+    image = reconstruction_image(
+        to_uint8(batch["pixel_values"][0]), to_uint8(pred), out.mask[0].numpy(), n, cfg.patch_size, wrap
+    )
+    return image, float(out.loss)

@@ -1,0 +1,244 @@
+"""PIXEL pretraining end to end on a tiny model: outputs, resume, atomic checkpoints, bad loss,
+torchrun, corpora."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from pixlm.models.pixel import PixelConfig, PixelForPreTraining
+from pixlm.training import NonFiniteLossError, PretrainConfig, PixlmTrainer, last_checkpoint, pretrain
+
+SENTENCES = [f"Sentence {k}: pixels carry the text of line number {k}, and more words." for k in range(120)]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(SENTENCES) + "\n\n\n", encoding="utf-8")
+    return str(path)
+
+
+def tiny_config(corpus, out, **kw) -> PretrainConfig:
+    base = dict(
+        corpus=corpus, output_dir=str(out), validation_size=16, max_steps=8, batch_size=4, eval_steps=4,
+        save_steps=4, logging_steps=2, reconstruction_steps=4, learning_rate=1e-3, report_to=[], progress=False,
+        model_overrides={"num_channels": 1, "max_patches": 48, "num_hidden_layers": 1, "decoder_num_hidden_layers": 1},
+        renderer_overrides={"max_patches": 48},
+    )
+    base.update(kw)
+    return PretrainConfig(**base)
+
+
+def params(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path):
+    out = tmp_path / "run"
+    res = pretrain(tiny_config(corpus, out))
+    assert res["steps"] == 8
+    assert all(isinstance(res[k], float) and res[k] == res[k] for k in ("initial_eval_loss", "final_eval_loss"))
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-4", "checkpoint-8"]
+    for ckpt in ("checkpoint-4", "checkpoint-8"):
+        assert {"model.safetensors", "optimizer.pt", "trainer_state.json", "text_renderer_config.json"} <= set(os.listdir(out / ckpt))
+    assert not (out / ".staging").exists()
+    assert (out / "loss_curve.png").stat().st_size > 1000
+    assert [os.path.basename(p) for p in res["reconstructions"]][:3] == ["step-000000.png", "step-000004.png", "step-000008.png"]
+    saved = json.loads((out / "pretrain_results.json").read_text())
+    assert saved["final_eval_loss"] == res["final_eval_loss"]
+    # The final model and its renderer load back.
+    from pixlm.render import TextRenderer
+
+    model = PixelForPreTraining.from_pretrained(out)
+    assert model.config.num_channels == 1 and TextRenderer.from_pretrained(out).config.max_patches == 48
+    # PIXEL's learning rate rule when none is given: 1.5e-4 x batch / 256.
+    assert pretrain(tiny_config(corpus, tmp_path / "lr", learning_rate=None, max_steps=1, eval_steps=1, save_steps=1))["learning_rate"] == pytest.approx(1.5e-4 * 4 / 256)
+
+
+def test_interrupted_run_resumes_to_the_same_weights(corpus, tmp_path):
+    straight = tmp_path / "straight"
+    pretrain(tiny_config(corpus, straight))
+    expected = params(PixelForPreTraining.from_pretrained(straight))
+
+    broken = tmp_path / "broken"
+    from transformers import TrainerCallback
+
+    class Crash(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 6:
+                raise KeyboardInterrupt("power cut")
+
+    import pixlm.training.pretraining as mod
+
+    original = mod.PixlmTrainer
+
+    class CrashingTrainer(original):
+        def __init__(self, *a, **kw):
+            kw["callbacks"] = list(kw.get("callbacks") or []) + [Crash()]
+            super().__init__(*a, **kw)
+
+    mod.PixlmTrainer = CrashingTrainer
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pretrain(tiny_config(corpus, broken))
+    finally:
+        mod.PixlmTrainer = original
+    assert last_checkpoint(str(broken)).endswith("checkpoint-4")
+    res = pretrain(tiny_config(corpus, broken))  # resumes from checkpoint-4
+    assert res["steps"] == 8
+    got = params(PixelForPreTraining.from_pretrained(broken))
+    for k, v in expected.items():
+        torch.testing.assert_close(got[k], v, rtol=1e-5, atol=1e-6, msg=k)
+
+
+def test_a_save_that_fails_midway_leaves_no_checkpoint(corpus, tmp_path, monkeypatch):
+    from transformers import Trainer
+
+    out = tmp_path / "run"
+    calls = {"n": 0}
+    real = Trainer._save_optimizer_and_scheduler
+
+    def flaky(self, output_dir):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second checkpoint dies while its optimizer is written
+            raise OSError("disk full")
+        return real(self, output_dir)
+
+    monkeypatch.setattr(Trainer, "_save_optimizer_and_scheduler", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        pretrain(tiny_config(corpus, out))
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-4"]
+    assert last_checkpoint(str(out)).endswith("checkpoint-4")
+
+
+class _NaNAfter(PixelForPreTraining):
+    """Returns a NaN loss from its third call on."""
+
+    calls = 0
+
+    def forward(self, *args, **kwargs):
+        out = super().forward(*args, **kwargs)
+        type(self).calls += 1
+        if type(self).calls >= 3:
+            out.loss = out.loss * float("nan")
+        return out
+
+
+def test_non_finite_loss_stops_the_run_naming_the_step(tmp_path):
+    from transformers import TrainingArguments
+
+    from pixlm.data import PixelPretrainingCollator
+    from pixlm.render import TextRenderer
+
+    model = _NaNAfter(PixelConfig.from_preset("tiny", num_channels=1, max_patches=32, num_hidden_layers=1))
+    renderer = TextRenderer(max_patches=32)
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=10, per_device_train_batch_size=2, report_to=[],
+                             remove_unused_columns=False, save_strategy="no", disable_tqdm=True)
+    trainer = PixlmTrainer(model=model, args=args, train_dataset=[{"text": t} for t in SENTENCES[:40]],
+                           data_collator=PixelPretrainingCollator(renderer, num_channels=1, seed=0))
+    with pytest.raises(NonFiniteLossError, match="loss became nan at step 3"):
+        trainer.train()
+
+
+def test_torchrun_two_processes_agree(corpus, tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(textwrap.dedent(f"""
+        import hashlib, os, sys, torch
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_pretraining import tiny_config
+        from pixlm.training import pretrain
+        pretrain(tiny_config({corpus!r}, {str(tmp_path / 'ddp')!r}, max_steps=4, save_steps=2, eval_steps=2, reconstruction_steps=0))
+        import torch.distributed as dist
+        rank = int(os.environ["RANK"])
+        from pixlm.models.pixel import PixelForPreTraining
+        model = PixelForPreTraining.from_pretrained({str(tmp_path / 'ddp')!r})
+        digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in model.parameters())).hexdigest()
+        open({str(tmp_path)!r} + f"/rank{{rank}}.sha", "w").write(digest)
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533", str(script)],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    a, b = (tmp_path / "rank0.sha").read_text(), (tmp_path / "rank1.sha").read_text()
+    assert a == b
+    state = json.loads((tmp_path / "ddp" / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4
+    # Each process saved its own RNG state: the run can resume on two processes.
+    assert {"rng_state_0.pth", "rng_state_1.pth"} <= set(os.listdir(tmp_path / "ddp" / "checkpoint-4"))
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet", "folder"])
+def test_corpora_in_other_formats(tmp_path, kind):
+    import datasets
+
+    from pixlm.data.corpus import load_corpus
+
+    rows = [{"body": s} for s in SENTENCES[:10]] + [{"body": "   "}]
+    if kind == "jsonl":
+        path = tmp_path / "c.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in rows))
+    elif kind == "parquet":
+        path = tmp_path / "c.parquet"
+        datasets.Dataset.from_list(rows).to_parquet(str(path))
+    else:
+        path = tmp_path / "texts"
+        path.mkdir()
+        (path / "a.txt").write_text("\n".join(SENTENCES[:5]))
+        (path / "b.txt").write_text("\n".join(SENTENCES[5:10]) + "\n\n")
+    ds = load_corpus(str(path), text_column="text" if kind == "folder" else "body")
+    assert sorted(ds["text"]) == sorted(SENTENCES[:10])
+
+
+def test_corpus_errors_name_the_file(tmp_path):
+    from pixlm.data.corpus import load_corpus
+
+    with pytest.raises(FileNotFoundError, match="corpus '/no/such.txt' does not exist"):
+        load_corpus("/no/such.txt")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(ValueError, match="empty.txt' holds no non-empty text"):
+        load_corpus(str(empty))
+    rows = tmp_path / "r.jsonl"
+    rows.write_text(json.dumps({"body": "x"}))
+    with pytest.raises(ValueError, match=r"has no column 'text'; its columns are \['body'\]"):
+        load_corpus(str(rows))
+
+
+def test_pretrain_on_a_pre_rendered_arrow_corpus(corpus, tmp_path):
+    from pixlm.cli import main
+
+    arrow = tmp_path / "c.arrow"
+    assert main(["render", "--input", corpus, "--output", str(arrow), "--max-patches", "48"]) == 0
+    res = pretrain(tiny_config(str(arrow), tmp_path / "run", max_steps=2, eval_steps=2, save_steps=2))
+    assert res["steps"] == 2 and res["final_eval_loss"] == res["final_eval_loss"]
+
+
+def test_bad_settings_are_named(corpus, tmp_path):
+    with pytest.raises(ValueError, match="max_steps must be a positive integer, got 0"):
+        pretrain(tiny_config(corpus, tmp_path, max_steps=0))
+    with pytest.raises(ValueError, match="model must be a preset"):
+        pretrain(tiny_config(corpus, tmp_path, model="gigantic"))
+    with pytest.raises(ValueError, match="renderer patch_size is 8 but the model's patch_size is 16"):
+        pretrain(tiny_config(corpus, tmp_path, renderer_overrides={"patch_size": 8, "max_patches": 48}))
+
+
+def test_cli_reconstruct_and_pretrain_help(corpus, tmp_path):
+    from PIL import Image
+
+    from pixlm.cli import main
+
+    out = tmp_path / "run"
+    pretrain(tiny_config(corpus, out, max_steps=2, eval_steps=2, save_steps=2))
+    png = tmp_path / "r.png"
+    assert main(["reconstruct", "--model", str(out), "Reconstruct this text, please.", "--spans", "1:3,5:6", "-o", str(png)]) == 0
+    img = Image.open(png)
+    assert img.width > 100 and img.height > 4 * 32
+    assert main(["reconstruct", "--model", str(out), "x", "--spans", "1-3"]) == 2
+    res = subprocess.run([sys.executable, "-m", "pixlm", "pretrain", "--help"], capture_output=True, text=True)
+    for flag in ("--corpus", "--model", "--steps", "--lr", "--resume-from", "--no-resume", "--workers", "--precision"):
+        assert flag in res.stdout
