@@ -117,6 +117,11 @@ def mask_patches(
     return kept, kept_attention, mask, ids_restore
 
 
+def _patch_stats(patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each patch's mean and standard deviation (MAE's per-patch pixel normalisation)."""
+    return patches.mean(dim=-1, keepdim=True), (patches.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
+
+
 class PixelPatchEmbeddings(nn.Module):
     """A p x p convolution with stride p: one vector per patch."""
 
@@ -435,9 +440,8 @@ class PixelForPreTraining(PixelPreTrainedModel):
         logits = self.decoder(out.last_hidden_state, out.ids_restore, full_attention if attention_mask is not None else None)
         target = patchify(pixel_values, self.config.patch_size)
         if self.config.norm_pix_loss:
-            mean = target.mean(dim=-1, keepdim=True)
-            var = target.var(dim=-1, keepdim=True)
-            target = (target - mean) / (var + 1.0e-6) ** 0.5
+            mean, std = _patch_stats(target)
+            target = (target - mean) / std
         per_patch = ((logits - target) ** 2).mean(dim=-1)
         weight = out.mask * full_attention
         loss = (per_patch * weight).sum() / weight.sum().clamp_min(1.0)
@@ -449,8 +453,6 @@ class PixelForPreTraining(PixelPreTrainedModel):
         """Predicted pixels (B, C, p, L*p) in [0, 1], undoing the per-patch normalisation with
         the statistics of the true patches (as PIXEL's figures do)."""
         if self.config.norm_pix_loss:
-            target = patchify(pixel_values, self.config.patch_size)
-            mean = target.mean(dim=-1, keepdim=True)
-            std = (target.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
+            mean, std = _patch_stats(patchify(pixel_values, self.config.patch_size))
             logits = logits * std + mean
         return unpatchify(logits, self.config.patch_size, self.config.num_channels).clamp(0, 1)

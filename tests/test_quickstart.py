@@ -1,0 +1,25 @@
+"""`pixlm quickstart` wiring (the full 1,500-step run is recorded in docs/benchmarks.md)."""
+
+import json
+
+from pixlm.cli import main
+from pixlm.training.quickstart import stdlib_corpus
+
+
+def test_stdlib_corpus_is_real_prose():
+    texts = stdlib_corpus()
+    assert len(texts) > 2000
+    assert all(30 <= len(t) <= 200 for t in texts)
+    assert len(set(texts)) == len(texts)
+
+
+def test_quickstart_runs_and_reports(tmp_path, capsys):
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "6", "--batch-size", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out masked-patch loss:" in printed and "at step 6" in printed
+    assert "loss curve:" in printed and "reconstructions:" in printed
+    results = json.loads((out / "pretrain_results.json").read_text())
+    assert results["steps"] == 6 and results["final_eval_loss"] > 0
+    assert (out / "model.safetensors").exists() and (out / "loss_curve.png").exists()
+    assert (out / "reconstructions" / "step-000000.png").exists()
