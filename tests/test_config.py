@@ -66,3 +66,20 @@ def test_missing_config_file_says_what_was_expected(tmp_path):
     (tmp_path / CONFIG_NAME).write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         RendererConfig.from_pretrained(tmp_path)
+
+
+def test_hub_ids_are_fetched_and_failures_say_so(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    saved = RendererConfig(max_patches=100).save_pretrained(tmp_path)
+    asked = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, name: asked.append((repo, name)) or saved)
+    assert RendererConfig.from_pretrained("Team-PIXEL/pixel-base").max_patches == 100
+    assert asked == [("Team-PIXEL/pixel-base", CONFIG_NAME)]
+
+    def offline(repo, name):
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
+    with pytest.raises(FileNotFoundError, match="could not fetch text_renderer_config.json of 'someone/model'.*no network"):
+        RendererConfig.from_pretrained("someone/model")

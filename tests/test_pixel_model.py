@@ -194,6 +194,14 @@ def test_loads_a_checkpoint_in_the_published_pixel_layout(tmp_path, fmt):
     assert loaded.config.max_patches == 64
     for k, v in source.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v), k
+    # Saved again, it is in today's names, and loads back the same.
+    from safetensors import safe_open
+
+    loaded.save_pretrained(tmp_path / "resaved")
+    with safe_open(str(tmp_path / "resaved" / "model.safetensors"), "pt") as f:
+        assert set(f.keys()) == set(source.state_dict())
+    again = PixelForPreTraining.from_pretrained(tmp_path / "resaved")
+    assert all(torch.equal(again.state_dict()[k], v) for k, v in source.state_dict().items())
     assert TextRenderer.from_pretrained(tmp_path).config.max_patches == 64
     assert len(LEGACY_KEY_MAPPING) == 7
 

@@ -51,6 +51,7 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
     assert [os.path.basename(p) for p in res["reconstructions"]][:3] == ["step-000000.png", "step-000004.png", "step-000008.png"]
     saved = json.loads((out / "pretrain_results.json").read_text())
     assert saved["final_eval_loss"] == res["final_eval_loss"]
+    assert res["skipped_texts"] == 2  # the corpus ends with two empty lines
     # The final model and its renderer load back.
     from pixlm.render import TextRenderer
 

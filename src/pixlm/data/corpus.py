@@ -11,14 +11,16 @@ def _looks_like_path(source: str) -> bool:
     return os.sep in source or source.startswith(".") or os.path.splitext(source)[1].lower() in (*_BUILDERS, ".arrow")
 
 
-def load_corpus(source: str, *, text_column: str = "text", streaming: bool = False, split: str = "train"):
+def load_corpus(source: str, *, text_column: str = "text", streaming: bool = False, split: str = "train", stats: dict | None = None):
     """A `datasets` Dataset (or IterableDataset when streaming) with a `text` column, or the
     `pixel_values`/`num_patches` columns of a pre-rendered Arrow file (`pixlm render --output
     x.arrow`).
 
     `source` is a .txt (one text per line), .jsonl/.json, .parquet or .csv file, a folder of
     such files, a .arrow file, a folder saved with `save_to_disk`, or a dataset name on the
-    Hugging Face Hub (needs a connection). Empty lines are dropped.
+    Hugging Face Hub (needs a connection). Texts too short to mask (empty or only whitespace)
+    are dropped; pass a dict as `stats` to get their count in `stats["skipped"]` (not when
+    streaming, where they are dropped as they come).
     """
     import datasets
 
@@ -40,9 +42,13 @@ def load_corpus(source: str, *, text_column: str = "text", streaming: bool = Fal
         raise ValueError(f"corpus {source!r} has no column {text_column!r}; its columns are {columns}")
     if text_column != "text":
         ds = ds.rename_column(text_column, "text")
+    before = None if streaming else len(ds)
     ds = ds.filter(lambda row: bool(row["text"] and row["text"].strip()))
-    if not streaming and len(ds) == 0:
-        raise ValueError(f"corpus {source!r} holds no non-empty text")
+    if not streaming:
+        if len(ds) == 0:
+            raise ValueError(f"corpus {source!r} holds no non-empty text")
+        if stats is not None:
+            stats["skipped"] = stats.get("skipped", 0) + before - len(ds)
     return ds
 
 

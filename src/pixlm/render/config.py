@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,11 +141,29 @@ class RendererConfig:
     def from_pretrained(cls, path: str | os.PathLike) -> "RendererConfig":
         """Load from a model folder holding `text_renderer_config.json`, or from that file."""
         path = os.fspath(path)
+        if not os.path.exists(path) and _HUB_ID.fullmatch(path):
+            return cls.from_json_file(_download_from_hub(path))
         if os.path.isdir(path):
             path = os.path.join(path, CONFIG_NAME)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no renderer config at {path}; expected a {CONFIG_NAME} file")
         return cls.from_json_file(path)
+
+
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def _download_from_hub(repo_id: str) -> str:
+    """The renderer config of a model on the Hugging Face Hub (e.g. Team-PIXEL/pixel-base)."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return hf_hub_download(repo_id, CONFIG_NAME)
+    except Exception as e:  # noqa: BLE001 - offline, missing repo or file: all say the same to the user
+        raise FileNotFoundError(
+            f"could not fetch {CONFIG_NAME} of {repo_id!r} from the Hub ({type(e).__name__}: {e}); "
+            "pass a local folder instead"
+        ) from e
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:

@@ -90,12 +90,12 @@ def _load_renderer(cfg: PretrainConfig, model_config):
     return renderer
 
 
-def _split(cfg: PretrainConfig):
+def _split(cfg: PretrainConfig, stats: dict):
     from ..data.corpus import load_corpus
 
-    train = load_corpus(cfg.corpus, text_column=cfg.text_column, streaming=cfg.streaming)
+    train = load_corpus(cfg.corpus, text_column=cfg.text_column, streaming=cfg.streaming, stats=stats)
     if cfg.validation:
-        held_out = load_corpus(cfg.validation, text_column=cfg.text_column)
+        held_out = load_corpus(cfg.validation, text_column=cfg.text_column, stats=stats)
     elif cfg.streaming:
         held_out = _materialise(train.take(cfg.validation_size))
         train = train.skip(cfg.validation_size)
@@ -146,7 +146,10 @@ def pretrain(cfg: PretrainConfig) -> dict:
     set_seed(cfg.seed)  # the model's initial weights too
     model = _load_model(cfg)
     renderer = _load_renderer(cfg, model.config)
-    train, held_out = _split(cfg)
+    stats: dict = {"skipped": 0}
+    train, held_out = _split(cfg, stats)
+    if stats["skipped"]:
+        logger.warning("skipped %d texts too short to mask (empty or only whitespace)", stats["skipped"])
     mc = model.config
     collate_args = dict(num_channels=mc.num_channels, mask_ratio=mc.mask_ratio, span_masking=cfg.span_masking,
                         max_span_length=mc.max_span_length, span_weights=mc.span_weights, seed=cfg.seed)
@@ -222,6 +225,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         "steps": trainer.state.global_step,
         "learning_rate": lr,
         "total_batch_size": total_batch,
+        "skipped_texts": stats["skipped"],
         "output_dir": cfg.output_dir,
         "reconstructions": pictures.written,
         "config": asdict(cfg),

@@ -17,7 +17,6 @@ checkpoints in the older layout of the published PIXEL models load through `LEGA
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import torch
@@ -269,13 +268,17 @@ class PixelPreTrainedModel(PreTrainedModel):
         """Load a checkpoint: ours, transformers' ViT-MAE, or a published PIXEL model (older key
         names are renamed); a checkpoint whose shapes do not fit the config is refused with the
         first mismatching key named."""
-        if kwargs.get("key_mapping") is None and _has_legacy_keys(pretrained_model_name_or_path):
+        # The legacy patterns match only legacy names, so they are safe on any checkpoint (and a
+        # Hub id cannot be looked into before it is downloaded).
+        if kwargs.get("key_mapping") is None:
             kwargs["key_mapping"] = dict(LEGACY_KEY_MAPPING)
         want_info = kwargs.pop("output_loading_info", False)
         allow_mismatch = kwargs.pop("ignore_mismatched_sizes", False)
         model, info = super().from_pretrained(
             pretrained_model_name_or_path, *args, output_loading_info=True, ignore_mismatched_sizes=True, **kwargs
         )
+        # transformers would undo the renaming on save_pretrained: save in today's names instead.
+        model._weight_conversions = None
         if info["mismatched_keys"] and not allow_mismatch:
             order = {k: i for i, k in enumerate(model.state_dict())}
             key, theirs, ours = min(info["mismatched_keys"], key=lambda m: order.get(m[0], len(order)))
@@ -285,24 +288,6 @@ class PixelPreTrainedModel(PreTrainedModel):
                 f"({len(info['mismatched_keys'])} mismatching keys); load it with its own config.json"
             )
         return (model, info) if want_info else model
-
-
-def _has_legacy_keys(path) -> bool:
-    """True if a local checkpoint names its layers `encoder.layer.N` (the published PIXEL layout)."""
-    path = os.fspath(path)
-    if not os.path.isdir(path):
-        return False
-    st = os.path.join(path, "model.safetensors")
-    if os.path.isfile(st):
-        from safetensors import safe_open
-
-        with safe_open(st, "pt") as f:
-            return any(".encoder.layer." in k for k in f.keys())
-    binary = os.path.join(path, "pytorch_model.bin")
-    if os.path.isfile(binary):
-        state = torch.load(binary, map_location="meta", weights_only=True)
-        return any(".encoder.layer." in k for k in state)
-    return False
 
 
 class PixelModel(PixelPreTrainedModel):
