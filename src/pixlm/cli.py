@@ -284,6 +284,63 @@ def _cmd_quickstart(args) -> int:
     return 0
 
 
+def _add_finetune(sub) -> None:
+    p = sub.add_parser(
+        "finetune",
+        help="finetune a pixel model: classification (GLUE), POS tagging or NER",
+        description="Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation "
+                    "metric; writes metrics.json and predictions in the input's format (CoNLL-U, CoNLL, TSV).",
+        epilog="Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
+               "--validation ud/en_ewt/dev.conllu --test ud/en_ewt/test.conllu --output-dir runs/pos\n"
+               "  pixlm finetune --task classify --model runs/pixel --train glue/SST-2/train.tsv "
+               "--validation glue/SST-2/dev.tsv --output-dir runs/sst2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--task", required=True, choices=["classify", "pos", "ner"],
+                   help="classify: texts or pairs (GLUE TSV, CSV, JSONL); pos: CoNLL-U UPOS; ner: CoNLL IOB tags")
+    p.add_argument("--model", required=True, metavar="DIR|PRESET", help="a PIXEL checkpoint folder, or tiny/small/base from scratch")
+    p.add_argument("--train", required=True, metavar="FILE", help="training data")
+    p.add_argument("--validation", required=True, metavar="FILE", help="validation data (early stopping, best checkpoint)")
+    p.add_argument("--test", metavar="FILE", help="test data, scored and predicted with the best checkpoint")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="checkpoints, metrics.json, predictions")
+    p.add_argument("--glue-task", help="GLUE task of TSV files (default: found in the path, e.g. .../SST-2/train.tsv)")
+    p.add_argument("--text-columns", nargs="+", default=["text"], metavar="COL", help="CSV/JSONL text column(s); two for pairs")
+    p.add_argument("--label-column", default="label", metavar="COL", help="CSV/JSONL label column (default label)")
+    p.add_argument("--ner-scheme", choices=["IOB1", "IOB2"], default="IOB2", help="tag scheme of NER files (default IOB2)")
+    p.add_argument("--layout", choices=["words", "bigrams"], default="words", help="pos/ner rendering layout (default words)")
+    p.add_argument("--max-patches", type=int, default=256, metavar="N", help="patches per text (default 256)")
+    p.add_argument("--pooling", choices=["mean", "max", "cls", "pma"], default="mean", help="classify: pooling (default mean)")
+    p.add_argument("--epochs", type=float, default=10, help="epochs (default 10; early stopping usually ends sooner)")
+    p.add_argument("--steps", type=int, default=-1, metavar="N", help="steps, overriding --epochs")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="examples per step (default 32)")
+    p.add_argument("--lr", type=float, default=5e-5, help="peak learning rate (default 5e-5)")
+    p.add_argument("--eval-steps", type=int, default=200, metavar="N", help="evaluate and checkpoint every N steps (default 200)")
+    p.add_argument("--patience", type=int, default=5, metavar="N", help="evaluations without improvement before stopping (default 5)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="override a PixelConfig field (repeatable)")
+    p.set_defaults(func=_cmd_finetune)
+
+
+def _cmd_finetune(args) -> int:
+    from .training import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(
+        task=args.task, model=args.model, train=args.train, validation=args.validation, test=args.test,
+        output_dir=args.output_dir, glue_task=args.glue_task, text_columns=tuple(args.text_columns),
+        label_column=args.label_column, ner_scheme=args.ner_scheme, layout=args.layout, max_patches=args.max_patches,
+        pooling=args.pooling, epochs=args.epochs, max_steps=args.steps, batch_size=args.batch_size,
+        learning_rate=args.lr, eval_steps=args.eval_steps, patience=args.patience, seed=args.seed,
+        model_overrides=_parse_assignments(args.model_arg, "--model-arg"),
+    )
+    results = finetune(cfg)
+    for split in ("validation", "test"):
+        if split in results:
+            shown = {k: round(v, 4) for k, v in results[split].items() if k not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
+            print(f"{split}: {shown}")
+    print(f"best checkpoint: {results['best_checkpoint']}; metrics and predictions in {results['output_dir']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pixlm",
@@ -299,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quickstart(sub)
     _add_pretrain(sub)
     _add_reconstruct(sub)
+    _add_finetune(sub)
     return parser
 
 

@@ -110,3 +110,71 @@ class PixelPretrainingCollator:
             if self.deterministic:
                 batch["noise"] = batch["patch_mask"] + torch.from_numpy(rng.random(masks.shape) / 100).float()
         return batch
+
+
+class PixelClassificationCollator:
+    """{text_a, text_b?, label} examples -> pixel_values, attention_mask, labels.
+
+    Pairs are rendered as text a, separator patch, text b, end patch. Labels are mapped with
+    `label2id` (classification) or kept as floats when `label2id` is None (regression). A label
+    that training never saw raises an error naming it and the labels that exist.
+    """
+
+    def __init__(self, renderer: TextRenderer, num_channels: int, label2id: dict | None):
+        self.renderer = renderer
+        self.num_channels = num_channels
+        self.label2id = label2id
+
+    def label(self, value):
+        if self.label2id is None:
+            return float(value)
+        if value not in self.label2id:
+            raise ValueError(f"label {value!r} was not seen in training; known labels: {sorted(self.label2id)}")
+        return self.label2id[value]
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        rendered = [self.renderer(e["text_a"], e.get("text_b")) for e in examples]
+        length = max(r.num_patches for r in rendered)
+        p = self.renderer.config.patch_size
+        pixel_values, attention_mask = strips_to_batch(
+            [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
+        )
+        batch = {"pixel_values": pixel_values, "attention_mask": attention_mask}
+        if all(e.get("label") is not None for e in examples):
+            labels = [self.label(e["label"]) for e in examples]
+            batch["labels"] = torch.tensor(labels, dtype=torch.float32 if self.label2id is None else torch.long)
+        return batch
+
+
+class PixelTokenClassificationCollator:
+    """{words, tags} examples -> pixel_values, attention_mask, labels (B, L): each word's tag id
+    on its first patch, -100 on every other patch. Words are rendered with the renderer's
+    `words` (or `bigrams`) layout so that each starts a patch; words cut off by the canvas get
+    no label (`num_labelled` tells how many did)."""
+
+    def __init__(self, renderer: TextRenderer, num_channels: int, label2id: dict, layout: str = "words"):
+        if layout not in ("words", "bigrams"):
+            raise ValueError(f"token classification needs the words or bigrams layout, got {layout!r}")
+        self.renderer = renderer
+        self.num_channels = num_channels
+        self.label2id = label2id
+        self.layout = layout
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        rendered = [self.renderer(list(e["words"]), layout=self.layout) for e in examples]
+        length = max(r.num_patches for r in rendered)
+        p = self.renderer.config.patch_size
+        pixel_values, attention_mask = strips_to_batch(
+            [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
+        )
+        labels = torch.full((len(examples), length), -100, dtype=torch.long)
+        for i, (e, r) in enumerate(zip(examples, rendered)):
+            tags = e.get("tags")
+            if tags is None:
+                continue
+            for word, start in enumerate(r.word_starts.tolist()):
+                tag = tags[word]
+                if tag not in self.label2id:
+                    raise ValueError(f"tag {tag!r} was not seen in training; known tags: {sorted(self.label2id)}")
+                labels[i, start] = self.label2id[tag]
+        return {"pixel_values": pixel_values, "attention_mask": attention_mask, "labels": labels}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -73,7 +72,9 @@ class PixlmTrainer(Trainer):
             best = self.state.best_model_checkpoint
             if best and best.startswith(staging):
                 self.state.best_model_checkpoint = os.path.join(run_dir, os.path.basename(best))
-                _write_json_atomically(os.path.join(final, "trainer_state.json"), json.loads(self.state.to_json_string()))
+                state_file = os.path.join(final, "trainer_state.json")
+                self.state.save_to_json(state_file + ".tmp")
+                os.replace(state_file + ".tmp", state_file)
             rotate_checkpoints(
                 output_dir=run_dir,
                 save_total_limit=self.args.save_total_limit,
@@ -99,13 +100,6 @@ class PixlmTrainer(Trainer):
     def _barrier(self) -> None:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.barrier()
-
-
-def _write_json_atomically(path: str, data) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
 
 
 class ReconstructionCallback(TrainerCallback):

@@ -5,6 +5,8 @@ from .modeling_pixel import (
     LEGACY_KEY_MAPPING,
     PixelForPreTraining,
     PixelForPreTrainingOutput,
+    PixelForSequenceClassification,
+    PixelForTokenClassification,
     PixelModel,
     PixelModelOutput,
     PixelPreTrainedModel,
@@ -16,6 +18,7 @@ from .modeling_pixel import (
 
 __all__ = [
     "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForPreTrainingOutput",
+    "PixelForSequenceClassification", "PixelForTokenClassification",
     "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "mask_patches", "patchify",
     "sincos_position_table", "unpatchify",
 ]

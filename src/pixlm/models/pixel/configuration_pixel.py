@@ -51,6 +51,9 @@ class PixelConfig(PretrainedConfig):
         norm_pix_loss: bool = True,
         max_span_length: int = 6,
         span_weights=(0.2, 0.4, 0.6, 0.8, 0.9, 1.0),
+        pooling: str = "mean",
+        pma_heads: int = 1,
+        classifier_dropout: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -90,6 +93,10 @@ class PixelConfig(PretrainedConfig):
         self.norm_pix_loss = norm_pix_loss
         self.max_span_length = max_span_length
         self.span_weights = list(span_weights)
+        # Finetuning heads: how a sequence is pooled, and the dropout before the classifier.
+        self.pooling = pooling
+        self.pma_heads = pma_heads
+        self.classifier_dropout = classifier_dropout
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelConfig":

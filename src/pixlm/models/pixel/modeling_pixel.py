@@ -25,8 +25,10 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
+from transformers.modeling_outputs import SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
+from ..heads import Pooler
 from .configuration_pixel import PixelConfig
 
 # Older (transformers 4 / published PIXEL) parameter names -> ours, applied in this order.
@@ -441,3 +443,54 @@ class PixelForPreTraining(PixelPreTrainedModel):
             mean, std = _patch_stats(patchify(pixel_values, self.config.patch_size))
             logits = logits * std + mean
         return unpatchify(logits, self.config.patch_size, self.config.num_channels).clamp(0, 1)
+
+
+class PixelForSequenceClassification(PixelPreTrainedModel):
+    """PIXEL encoder, a pooled vector per text (or pair), and a linear classifier; with
+    `num_labels == 1` a regression (STS-B)."""
+
+    def __init__(self, config: PixelConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.vit = PixelModel(config)
+        self.pooler = Pooler(config.hidden_size, config.pooling, config.pma_heads)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, **kwargs) -> SequenceClassifierOutput:
+        out = self.vit(pixel_values, attention_mask=attention_mask)
+        patches_mask = out.attention_mask[:, 1:]
+        logits = self.classifier(self.dropout(self.pooler(out.last_hidden_state, patches_mask)))
+        loss = None
+        if labels is not None:
+            if self.num_labels == 1:
+                loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
+            else:
+                loss = F.cross_entropy(logits, labels)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class PixelForTokenClassification(PixelPreTrainedModel):
+    """A label per patch; train with labels on each word's first patch and -100 elsewhere
+    (words rendered with the `words` or `bigrams` layout start on their own patch)."""
+
+    def __init__(self, config: PixelConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.vit = PixelModel(config)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, **kwargs) -> TokenClassifierOutput:
+        out = self.vit(pixel_values, attention_mask=attention_mask)
+        logits = self.classifier(self.dropout(out.last_hidden_state[:, 1:]))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1), ignore_index=-100)
+        return TokenClassifierOutput(loss=loss, logits=logits)

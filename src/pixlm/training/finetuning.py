@@ -1,0 +1,341 @@
+"""Finetuning a pixel encoder for classification (GLUE), POS tagging and NER on the Trainer.
+
+    from pixlm.training import FinetuneConfig, finetune
+    finetune(FinetuneConfig(task="pos", model="runs/pixel", train="en_ewt/train.conllu",
+                            validation="en_ewt/dev.conllu", test="en_ewt/test.conllu", output_dir="runs/pos"))
+
+Early stopping on the validation metric keeps the best checkpoint; `metrics.json` holds the
+validation and test scores; predictions are written in the input's format (CoNLL-U for POS,
+CoNLL for NER, TSV for classification).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .trainer import PixlmTrainer
+
+logger = logging.getLogger(__name__)
+
+TASKS = ("classify", "pos", "ner")
+_HEADS = {"classify": "PixelForSequenceClassification", "pos": "PixelForTokenClassification", "ner": "PixelForTokenClassification"}
+_PRIMARY = {"pos": "accuracy", "ner": "f1"}
+
+
+@dataclass
+class FinetuneConfig:
+    """What `finetune` needs. The model is a PIXEL checkpoint folder (pretrained or finetuned)
+    or a preset name (tiny, small, base) to train from scratch."""
+
+    task: str
+    model: str
+    train: str
+    validation: str
+    output_dir: str
+    test: str | None = None
+    glue_task: str | None = None  # classify on GLUE TSV; found in the path (e.g. .../SST-2/...) if not given
+    text_columns: tuple[str, ...] = ("text",)  # classify on CSV/JSONL: one column, or two for pairs
+    label_column: str = "label"
+    ner_scheme: str = "IOB2"
+    max_patches: int = 256
+    layout: str = "words"  # pos and ner: words or bigrams
+    epochs: float = 10.0
+    max_steps: int = -1
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_fraction: float = 0.1
+    weight_decay: float = 0.0
+    eval_steps: int = 200
+    patience: int = 5  # evaluations without improvement before stopping
+    pooling: str = "mean"
+    model_overrides: dict = field(default_factory=dict)
+    seed: int = 42
+    num_workers: int = 0
+    report_to: list[str] = field(default_factory=list)
+    progress: bool = True
+
+    def validate(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
+        for name in ("train", "validation") + (("test",) if self.test else ()):
+            path = getattr(self, name)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"{name} file {path!r} does not exist")
+
+
+# -- data ---------------------------------------------------------------------------------------
+def _glue_task(cfg: FinetuneConfig) -> str | None:
+    from ..data.readers import GLUE_TASKS
+
+    if cfg.glue_task:
+        return cfg.glue_task
+    parts = os.path.normpath(os.path.abspath(cfg.train)).split(os.sep)
+    found = [t for t in GLUE_TASKS if t in parts]
+    return found[0] if found and cfg.train.endswith(".tsv") else None
+
+
+def read_examples(cfg: FinetuneConfig, path: str) -> list[dict]:
+    """Examples of one file: {text_a, text_b, label} for classify, {words, tags} otherwise."""
+    from ..data.readers import read_conll_ner, read_conllu, read_glue, read_table
+
+    if cfg.task == "pos":
+        return [{"words": s.words, "tags": [t.upos for t in s.tokens]} for s in read_conllu(path)]
+    if cfg.task == "ner":
+        return [{"words": w, "tags": t} for w, t in read_conll_ner(path, cfg.ner_scheme)]
+    glue = _glue_task(cfg)
+    if glue:
+        return read_glue(glue, path)
+    columns = list(cfg.text_columns) + [cfg.label_column]
+    rows = read_table(path, columns)
+    b = cfg.text_columns[1] if len(cfg.text_columns) > 1 else None
+    return [{"text_a": r[cfg.text_columns[0]], "text_b": r[b] if b else None, "label": r[cfg.label_column]} for r in rows]
+
+
+def _labels(cfg: FinetuneConfig, train: list[dict]) -> list | None:
+    """The label set (None for regression)."""
+    from ..data.readers import GLUE_TASKS
+
+    glue = _glue_task(cfg)
+    if cfg.task == "classify":
+        if glue and GLUE_TASKS[glue].regression:
+            return None
+        return sorted({str(e["label"]) for e in train})
+    return sorted({t for e in train for t in e["tags"]})
+
+
+def _add_unseen_labels(cfg: FinetuneConfig, name: str, examples: list[dict], known: list | None) -> list | None:
+    """Labels of evaluation data that training never saw join the label set (the model never
+    learns to predict them, so they count as errors), and the log says which."""
+    if known is None:
+        return None
+    seen = {str(e["label"]) for e in examples if e.get("label") is not None} if cfg.task == "classify" else {
+        t for e in examples for t in e["tags"]}
+    unseen = sorted(seen - set(known))
+    if unseen:
+        logger.warning("the %s data has label(s) %s that training never has: they are kept, and count as errors", name, unseen)
+    return known + unseen
+
+
+# -- model --------------------------------------------------------------------------------------
+def _load_model(cfg: FinetuneConfig, labels: list | None):
+    from ..models import pixel
+
+    head = getattr(pixel, _HEADS[cfg.task])
+    num_labels = 1 if labels is None else len(labels)
+    label_kwargs = {"num_labels": num_labels}
+    if labels is not None:
+        label_kwargs.update(id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    if cfg.model in pixel.PRESETS:
+        overrides = {"num_channels": 1, "max_patches": cfg.max_patches, "pooling": cfg.pooling, **cfg.model_overrides}
+        return head(pixel.PixelConfig.from_preset(cfg.model, **overrides, **label_kwargs))
+    config_path = os.path.join(cfg.model, "config.json")
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(f"model {cfg.model!r} is neither a preset ({', '.join(pixel.PRESETS)}) nor a checkpoint folder")
+    with open(config_path, encoding="utf-8") as f:
+        architectures = json.load(f).get("architectures") or []
+    other_heads = {h for h in _HEADS.values() if h != _HEADS[cfg.task]}
+    if architectures and architectures[0] in other_heads:
+        raise ValueError(
+            f"checkpoint {cfg.model} holds a {architectures[0]}, but task {cfg.task!r} needs {_HEADS[cfg.task]}; "
+            "start from a pretrained PIXEL checkpoint or one finetuned for the same task"
+        )
+    return head.from_pretrained(cfg.model, pooling=cfg.pooling, **cfg.model_overrides, **label_kwargs)
+
+
+def _renderer(cfg: FinetuneConfig, model_config):
+    from ..data import check_renderer_fits
+    from ..render import CONFIG_NAME, RendererConfig, TextRenderer
+
+    source = cfg.model if os.path.isfile(os.path.join(cfg.model, CONFIG_NAME)) else None
+    base = RendererConfig.from_pretrained(source).to_dict() if source else {}
+    base["max_patches"] = min(cfg.max_patches, model_config.max_patches)
+    if cfg.task in ("pos", "ner"):
+        base["layout"] = cfg.layout
+    renderer = TextRenderer(RendererConfig(**base))
+    check_renderer_fits(renderer.config, model_config.patch_size, model_config.num_channels, model_config.max_patches)
+    return renderer
+
+
+# -- metrics and predictions --------------------------------------------------------------------
+def _word_predictions(logits: np.ndarray, label_ids: np.ndarray) -> list[list[int]]:
+    """Per example, the predicted label of each labelled word (its first patch), in order."""
+    preds = logits.argmax(-1)
+    return [row[lab != -100].tolist() for row, lab in zip(preds, label_ids)]
+
+
+def _metrics(cfg: FinetuneConfig, labels: list | None):
+    from ..evaluation import entity_f1, glue_metrics
+
+    glue = _glue_task(cfg)
+
+    def compute(eval_pred) -> dict[str, float]:
+        logits, label_ids = eval_pred.predictions, eval_pred.label_ids
+        if cfg.task == "classify":
+            if labels is None:
+                return glue_metrics(glue, logits.reshape(-1).tolist(), label_ids.reshape(-1).tolist())
+            pred = [labels[i] for i in logits.argmax(-1)]
+            gold = [labels[i] for i in label_ids]
+            return glue_metrics(glue, pred, gold) if glue else {"accuracy": float(np.mean([p == g for p, g in zip(pred, gold)]))}
+        words = _word_predictions(logits, label_ids)
+        gold = [lab[lab != -100].tolist() for lab in label_ids]
+        if cfg.task == "pos":
+            right = sum(p == g for ws, gs in zip(words, gold) for p, g in zip(ws, gs))
+            return {"accuracy": right / max(1, sum(len(g) for g in gold))}
+        return entity_f1([[labels[i] for i in ws] for ws in words], [[labels[i] for i in gs] for gs in gold])
+
+    return compute
+
+
+def _primary(cfg: FinetuneConfig) -> str:
+    if cfg.task != "classify":
+        return _PRIMARY[cfg.task]
+    return {"CoLA": "matthews_correlation", "STS-B": "pearson", "MRPC": "f1"}.get(_glue_task(cfg) or "", "accuracy")
+
+
+def _word_tags(cfg, trainer, examples, labels) -> list[list[str]]:
+    """Predicted tag of every word; words the canvas cut off get the most frequent training tag."""
+    fallback = labels[0]
+    out = trainer.predict(examples)
+    words = _word_predictions(out.predictions, out.label_ids)
+    tags = []
+    for e, ws in zip(examples, words):
+        predicted = [labels[i] for i in ws]
+        tags.append(predicted + [fallback] * (len(e["words"]) - len(predicted)))
+    return tags
+
+
+def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, out_path: str) -> None:
+    from ..data.readers import read_conll_ner, read_conllu, write_conll_ner, write_conllu
+
+    if cfg.task == "pos":
+        write_conllu(read_conllu(path), out_path, upos=_word_tags(cfg, trainer, examples, labels))
+    elif cfg.task == "ner":
+        write_conll_ner(read_conll_ner(path, cfg.ner_scheme), _word_tags(cfg, trainer, examples, labels), out_path)
+    else:
+        logits = trainer.predict(examples).predictions
+        values = logits.reshape(-1).tolist() if labels is None else [labels[i] for i in logits.argmax(-1)]
+        with open(out_path, "w", encoding="utf-8") as f:
+            f.write("index\tprediction\n")
+            for k, v in enumerate(values):
+                f.write(f"{k}\t{v}\n")
+
+
+# -- entry point --------------------------------------------------------------------------------
+def finetune(cfg: FinetuneConfig) -> dict:
+    """Finetune, keep the best checkpoint by the validation metric, score validation and test.
+
+    Returns {validation: {...}, test: {...}, primary_metric, labels, output_dir, ...} and writes
+    it to `<output_dir>/metrics.json`, with predictions beside it.
+    """
+    import torch
+    from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
+
+    from ..data import PixelClassificationCollator, PixelTokenClassificationCollator
+
+    cfg.validate()
+    set_seed(cfg.seed)
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    train = read_examples(cfg, cfg.train)
+    validation = read_examples(cfg, cfg.validation)
+    test = read_examples(cfg, cfg.test) if cfg.test else None
+    labels = _add_unseen_labels(cfg, "validation", validation, _labels(cfg, train))
+    if test:
+        labels = _add_unseen_labels(cfg, "test", test, labels)
+    model = _load_model(cfg, labels)
+    renderer = _renderer(cfg, model.config)
+    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
+    if cfg.task == "classify":
+        collator = PixelClassificationCollator(renderer, model.config.num_channels, label2id)
+    else:
+        collator = PixelTokenClassificationCollator(renderer, model.config.num_channels, label2id, cfg.layout)
+
+    primary = _primary(cfg)
+    args = TrainingArguments(
+        output_dir=cfg.output_dir,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_fraction,
+        weight_decay=cfg.weight_decay,
+        eval_strategy="steps",
+        eval_steps=cfg.eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.eval_steps,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model=primary,
+        greater_is_better=True,
+        logging_steps=max(1, cfg.eval_steps // 4),
+        seed=cfg.seed,
+        dataloader_num_workers=cfg.num_workers,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        remove_unused_columns=False,
+        report_to=cfg.report_to,
+        disable_tqdm=not cfg.progress,
+    )
+    trainer = PixlmTrainer(
+        model=model,
+        args=args,
+        train_dataset=train,
+        eval_dataset=validation,
+        data_collator=collator,
+        compute_metrics=_metrics(cfg, labels),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
+        renderer_config=renderer.config,
+    )
+    trainer.train()
+    trainer.remove_callback(EarlyStoppingCallback)  # the scoring below is not a training evaluation
+    results = {
+        "task": cfg.task,
+        "glue_task": _glue_task(cfg),
+        "primary_metric": primary,
+        "labels": labels,
+        "steps": trainer.state.global_step,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "validation": _strip_prefix(trainer.evaluate(validation, metric_key_prefix="eval")),
+        "output_dir": cfg.output_dir,
+        "config": asdict(cfg),
+    }
+    ext = {"pos": ".conllu", "ner": ".txt", "classify": ".tsv"}[cfg.task]
+    _write_predictions(cfg, trainer, cfg.validation, validation, labels, os.path.join(cfg.output_dir, "predictions-validation" + ext))
+    if test is not None:
+        has_gold = cfg.task != "classify" or all(e.get("label") is not None for e in test)
+        if has_gold:
+            results["test"] = _strip_prefix(trainer.evaluate(test, metric_key_prefix="test"))
+        _write_predictions(cfg, trainer, cfg.test, test, labels, os.path.join(cfg.output_dir, "predictions-test" + ext))
+    trainer.save_model_atomically(cfg.output_dir)
+    with open(os.path.join(cfg.output_dir, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2, default=str)
+    return results
+
+
+def _strip_prefix(metrics: dict) -> dict:
+    """{"eval_accuracy": x, "epoch": e} -> {"accuracy": x, "epoch": e}."""
+    return {(k.split("_", 1)[1] if k.startswith(("eval_", "test_")) else k): v for k, v in metrics.items()}
+
+
+def most_frequent_tag_baseline(train: list[dict], evaluation: list[dict]) -> float:
+    """Accuracy of tagging each word with its most frequent training tag (the overall most
+    frequent tag for unseen words): the simple baseline for POS."""
+    by_word: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    overall: collections.Counter = collections.Counter()
+    for e in train:
+        for w, t in zip(e["words"], e["tags"]):
+            by_word[w][t] += 1
+            overall[t] += 1
+    default = overall.most_common(1)[0][0]
+    right = total = 0
+    for e in evaluation:
+        for w, t in zip(e["words"], e["tags"]):
+            guess = by_word[w].most_common(1)[0][0] if w in by_word else default
+            right += guess == t
+            total += 1
+    return right / total

@@ -1,0 +1,123 @@
+"""Finetuning heads and entry points on tiny data written here."""
+
+import json
+
+import pytest
+import torch
+
+from pixlm.models.heads import Pooler
+from pixlm.models.pixel import PixelConfig, PixelForPreTraining, PixelForSequenceClassification
+from pixlm.training import FinetuneConfig, finetune
+from pixlm.training.finetuning import most_frequent_tag_baseline
+
+TINY = {"num_hidden_layers": 1, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
+
+
+def test_pooling_modes_by_hand():
+    states = torch.tensor([[[9.0, 9.0], [1.0, 4.0], [3.0, 2.0], [100.0, 100.0]]])  # CLS, 2 text patches, padding
+    mask = torch.tensor([[1, 1, 0]])
+    assert torch.equal(Pooler(2, "mean")(states, mask), torch.tensor([[2.0, 3.0]]))
+    assert torch.equal(Pooler(2, "max")(states, mask), torch.tensor([[3.0, 4.0]]))
+    assert torch.equal(Pooler(2, "cls")(states, mask), torch.tensor([[9.0, 9.0]]))
+    pma = Pooler(2, "pma", num_heads=2)
+    # Attention pooling ignores padding: changing the padded state changes nothing.
+    other = states.clone()
+    other[0, 3] = -50
+    assert torch.allclose(pma(states, mask), pma(other, mask))
+    with pytest.raises(ValueError, match="pooling must be one of mean, max, cls, pma"):
+        Pooler(2, "median")
+
+
+def write_conllu(path, sentences):
+    lines = []
+    for words in sentences:
+        for k, (w, t) in enumerate(words, 1):
+            lines.append(f"{k}\t{w}\t{w.lower()}\t{t}\t_\t_\t{0 if k == 1 else 1}\t{'root' if k == 1 else 'dep'}\t_\t_")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def pos_data(tmp_path):
+    # A tagger can learn this: numbers are NUM, "the" DET, capitalised words PROPN, others NOUN.
+    import random
+
+    rng = random.Random(0)
+    vocab = [("the", "DET"), ("cat", "NOUN"), ("dog", "NOUN"), ("Paris", "PROPN"), ("Anna", "PROPN"), ("7", "NUM"), ("42", "NUM")]
+    sents = [[rng.choice(vocab) for _ in range(rng.randint(2, 6))] for _ in range(120)]
+    write_conllu(tmp_path / "train.conllu", sents[:100])
+    write_conllu(tmp_path / "dev.conllu", sents[100:])
+    return tmp_path / "train.conllu", tmp_path / "dev.conllu"
+
+
+def test_pos_finetuning_learns_and_writes_conllu(tmp_path):
+    train, dev = pos_data(tmp_path)
+    out = tmp_path / "pos"
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), test=str(dev),
+                                  output_dir=str(out), max_steps=60, eval_steps=20, batch_size=16, learning_rate=2e-3,
+                                  max_patches=32, model_overrides=TINY, progress=False))
+    assert res["validation"]["accuracy"] > 0.8
+    assert res["test"]["accuracy"] == res["validation"]["accuracy"]
+    from pixlm.data.readers import read_conllu
+
+    predicted = read_conllu(out / "predictions-test.conllu")
+    gold = read_conllu(dev)
+    assert [s.words for s in predicted] == [s.words for s in gold]
+    right = sum(p.upos == g.upos for ps, gs in zip(predicted, gold) for p, g in zip(ps.tokens, gs.tokens))
+    total = sum(len(s.tokens) for s in gold)
+    assert right / total == pytest.approx(res["test"]["accuracy"])
+    assert json.loads((out / "metrics.json").read_text())["primary_metric"] == "accuracy"
+
+
+def test_ner_finetuning_scores_entities(tmp_path):
+    rows = []
+    for k in range(60):
+        rows.append(f"Visit B-LOC\nParis I-LOC\nwith O\nAnna B-PER\n{'today' if k % 2 else 'now'} O\n")
+    (tmp_path / "train.txt").write_text("-DOCSTART- O\n\n" + "\n".join(rows))
+    (tmp_path / "dev.txt").write_text("\n".join(rows[:10]))
+    out = tmp_path / "ner"
+    res = finetune(FinetuneConfig(task="ner", model="tiny", train=str(tmp_path / "train.txt"), validation=str(tmp_path / "dev.txt"),
+                                  output_dir=str(out), max_steps=40, eval_steps=20, batch_size=16, learning_rate=2e-3,
+                                  max_patches=32, model_overrides=TINY, progress=False))
+    assert set(res["validation"]) >= {"precision", "recall", "f1"}
+    lines = (out / "predictions-validation.txt").read_text().splitlines()
+    assert lines[0].split()[:2] == ["Visit", "B-LOC"] and len(lines[0].split()) == 3
+
+
+def test_glue_classification_from_a_pretraining_checkpoint(tmp_path):
+    pretrained = tmp_path / "pixel"
+    model = PixelForPreTraining(PixelConfig.from_preset("tiny", num_channels=1, max_patches=64, **TINY))
+    model.save_pretrained(pretrained)
+    sst = tmp_path / "SST-2"
+    sst.mkdir()
+    rows = ["sentence\tlabel"] + [f"{'good' if k % 2 else 'bad'} movie {k}\t{k % 2}" for k in range(64)]
+    (sst / "train.tsv").write_text("\n".join(rows) + "\n")
+    (sst / "dev.tsv").write_text("\n".join(rows[:17]) + "\n")
+    out = tmp_path / "sst"
+    res = finetune(FinetuneConfig(task="classify", model=str(pretrained), train=str(sst / "train.tsv"),
+                                  validation=str(sst / "dev.tsv"), output_dir=str(out), max_steps=30, eval_steps=10,
+                                  batch_size=16, learning_rate=2e-3, max_patches=64, progress=False))
+    assert res["glue_task"] == "SST-2" and res["primary_metric"] == "accuracy"
+    assert 0 <= res["validation"]["accuracy"] <= 1
+    # The encoder came from the checkpoint (the decoder was left out), the head is new.
+    finetuned = PixelForSequenceClassification.from_pretrained(out)
+    assert finetuned.config.num_labels == 2
+    assert (out / "predictions-validation.tsv").read_text().splitlines()[0] == "index\tprediction"
+    # A checkpoint with another head is refused, naming both.
+    with pytest.raises(ValueError, match="holds a PixelForSequenceClassification, but task 'pos' needs PixelForTokenClassification"):
+        train, dev = pos_data(tmp_path)
+        finetune(FinetuneConfig(task="pos", model=str(out), train=str(train), validation=str(dev), output_dir=str(tmp_path / "x")))
+
+
+def test_bad_finetune_inputs_are_named(tmp_path):
+    train, dev = pos_data(tmp_path)
+    with pytest.raises(ValueError, match="task must be one of classify, pos, ner"):
+        finetune(FinetuneConfig(task="qa", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path)))
+    with pytest.raises(FileNotFoundError, match="validation file '/no/dev.conllu' does not exist"):
+        finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation="/no/dev.conllu", output_dir=str(tmp_path)))
+
+
+def test_most_frequent_tag_baseline_by_hand():
+    train = [{"words": ["run", "run", "a"], "tags": ["VERB", "VERB", "DET"]}, {"words": ["run"], "tags": ["NOUN"]}]
+    evaluation = [{"words": ["run", "a", "zebra"], "tags": ["NOUN", "DET", "VERB"]}]
+    # run -> VERB (2 of 3): wrong; a -> DET: right; zebra unseen -> overall most frequent VERB: right.
+    assert most_frequent_tag_baseline(train, evaluation) == pytest.approx(2 / 3)
