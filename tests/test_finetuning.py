@@ -121,3 +121,25 @@ def test_most_frequent_tag_baseline_by_hand():
     evaluation = [{"words": ["run", "a", "zebra"], "tags": ["NOUN", "DET", "VERB"]}]
     # run -> VERB (2 of 3): wrong; a -> DET: right; zebra unseen -> overall most frequent VERB: right.
     assert most_frequent_tag_baseline(train, evaluation) == pytest.approx(2 / 3)
+
+
+def test_evaluate_clean_and_under_attack(tmp_path, shared_data):
+    from pixlm.cli import main
+    from pixlm.training.finetuning import evaluate, robustness_table
+
+    train, dev = pos_data(tmp_path)
+    out = tmp_path / "pos"
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(out),
+                                  max_steps=60, eval_steps=20, batch_size=16, learning_rate=2e-3, max_patches=32,
+                                  model_overrides=TINY, progress=False))
+    clean = evaluate(str(out), "pos", str(dev))
+    assert clean["accuracy"] == pytest.approx(res["validation"]["accuracy"])
+    assert evaluate(str(out), "pos", str(dev), attack="truncate", severity=0.0)["accuracy"] == clean["accuracy"]
+    hurt = evaluate(str(out), "pos", str(dev), attack="disemvowel", severity=1.0)
+    assert hurt["accuracy"] < clean["accuracy"]
+    rows, table = robustness_table(str(out), "pos", str(dev), ["keyboard", "truncate"], [0.5, 1.0],
+                                   noise_dir=str(shared_data / "noise"))
+    assert len(rows) == 5 and table.count("\n") == 6 and "| clean | 0 |" in table
+    with pytest.raises(ValueError, match="attack 'segmentation' changes the number of words"):
+        evaluate(str(out), "pos", str(dev), attack="segmentation", severity=0.5)
+    assert main(["evaluate", "--model", str(out), "--task", "ner", "--data", str(dev)]) == 2

@@ -376,6 +376,49 @@ def _cmd_attack(args) -> int:
     return 0
 
 
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a finetuned model on a file, clean or under orthographic noise",
+        description="Score a checkpoint made by `pixlm finetune` on a file. With --attack, that attack is applied to "
+                    "--severity of each example's words first; with --attack all and several severities, one table "
+                    "over all word-preserving attacks.",
+    )
+    p.add_argument("--model", required=True, metavar="DIR", help="a checkpoint made by pixlm finetune")
+    p.add_argument("--task", required=True, choices=["classify", "pos", "ner"], help="the task the model was finetuned for")
+    p.add_argument("--data", required=True, metavar="FILE", help="the file to score (same format as for finetuning)")
+    p.add_argument("--attack", metavar="NAME", help="an attack (see pixlm attack --help), or all")
+    p.add_argument("--severity", type=float, nargs="+", default=[0.5], metavar="P", help="share(s) of words attacked (default 0.5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the attacks (default 0)")
+    p.add_argument("--noise-dir", metavar="DIR", help="folder of the noise tables (default $PIXLM_DATA/noise)")
+    p.add_argument("--glue-task", help="GLUE task of a TSV file (default: found in the path)")
+    p.add_argument("--text-columns", nargs="+", default=["text"], metavar="COL", help="CSV/JSONL text column(s)")
+    p.add_argument("--label-column", default="label", metavar="COL", help="CSV/JSONL label column")
+    p.add_argument("--output", metavar="JSON", help="also write the scores as JSON")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from .evaluation.attacks import WORD_PRESERVING
+    from .training.finetuning import evaluate, robustness_table
+
+    common = dict(seed=args.seed, noise_dir=args.noise_dir, glue_task=args.glue_task,
+                  text_columns=tuple(args.text_columns), label_column=args.label_column)
+    if args.attack == "all" or (args.attack and len(args.severity) > 1):
+        attacks = list(WORD_PRESERVING) if args.attack == "all" else [args.attack]
+        rows, table = robustness_table(args.model, args.task, args.data, attacks, args.severity, **common)
+        print(table)
+    else:
+        rows = [evaluate(args.model, args.task, args.data, attack=args.attack, severity=args.severity[0], **common)]
+        print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rows[0].items()})
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pixlm",
@@ -393,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reconstruct(sub)
     _add_finetune(sub)
     _add_attack(sub)
+    _add_evaluate(sub)
     return parser
 
 

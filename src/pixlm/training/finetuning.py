@@ -339,3 +339,83 @@ def most_frequent_tag_baseline(train: list[dict], evaluation: list[dict]) -> flo
             right += guess == t
             total += 1
     return right / total
+
+
+# -- evaluation of a finetuned model ------------------------------------------------------------
+def evaluate(
+    model_dir: str,
+    task: str,
+    path: str,
+    *,
+    attack: str | None = None,
+    severity: float = 0.0,
+    seed: int = 0,
+    noise_dir: str | None = None,
+    glue_task: str | None = None,
+    text_columns: tuple[str, ...] = ("text",),
+    label_column: str = "label",
+    ner_scheme: str = "IOB2",
+    batch_size: int = 32,
+) -> dict:
+    """Score a finetuned checkpoint on a file, optionally with `attack` applied to `severity`
+    of the words of each example (word-level tasks keep their alignment)."""
+    import tempfile
+
+    from transformers import TrainingArguments
+
+    from ..data import PixelClassificationCollator, PixelTokenClassificationCollator
+    from ..evaluation.attacks import WORD_PRESERVING, attack_text, attack_words
+    from ..models import pixel
+
+    cfg = FinetuneConfig(task=task, model=model_dir, train=path, validation=path, output_dir="",
+                         glue_task=glue_task, text_columns=text_columns, label_column=label_column, ner_scheme=ner_scheme)
+    cfg.validate()
+    examples = read_examples(cfg, path)
+    if attack:
+        if task != "classify" and attack not in WORD_PRESERVING:
+            raise ValueError(f"attack {attack!r} changes the number of words; task {task!r} needs one of {', '.join(WORD_PRESERVING)}")
+        for k, e in enumerate(examples):
+            if task == "classify":
+                e["text_a"] = attack_text(e["text_a"], attack, severity, seed + 2 * k, noise_dir)
+                if e.get("text_b"):
+                    e["text_b"] = attack_text(e["text_b"], attack, severity, seed + 2 * k + 1, noise_dir)
+            else:
+                e["words"] = attack_words(list(e["words"]), attack, severity, seed + k, noise_dir)
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+        architectures = json.load(f).get("architectures") or []
+    if architectures and architectures[0] != _HEADS[task]:
+        raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {_HEADS[task]}")
+    model = getattr(pixel, _HEADS[task]).from_pretrained(model_dir)
+    regression = task == "classify" and model.config.num_labels == 1
+    labels = None if regression else [model.config.id2label[i] for i in range(model.config.num_labels)]
+    labels = _add_unseen_labels(cfg, "evaluation", examples, labels)
+    renderer = _renderer(FinetuneConfig(**{**asdict(cfg), "max_patches": model.config.max_patches}), model.config)
+    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
+    if task == "classify":
+        collator = PixelClassificationCollator(renderer, model.config.num_channels, label2id)
+    else:
+        collator = PixelTokenClassificationCollator(renderer, model.config.num_channels, label2id, renderer.config.layout)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(output_dir=tmp, per_device_eval_batch_size=batch_size, report_to=[],
+                                 remove_unused_columns=False, disable_tqdm=True)
+        trainer = PixlmTrainer(model=model, args=args, data_collator=collator, compute_metrics=_metrics(cfg, labels))
+        metrics = _strip_prefix(trainer.evaluate(examples, metric_key_prefix="eval"))
+    return {"attack": attack, "severity": severity if attack else 0.0, "examples": len(examples), **metrics}
+
+
+def robustness_table(model_dir: str, task: str, path: str, attacks, severities, **kwargs) -> tuple[list[dict], str]:
+    """`evaluate` clean and under every attack at every severity; rows and a Markdown table with
+    each score's change relative to the clean one."""
+    primary = _primary(FinetuneConfig(task=task, model=model_dir, train=path, validation=path, output_dir="",
+                                      glue_task=kwargs.get("glue_task")))
+    clean = evaluate(model_dir, task, path, **kwargs)
+    rows = [clean]
+    for attack in attacks:
+        for severity in severities:
+            rows.append(evaluate(model_dir, task, path, attack=attack, severity=severity, **kwargs))
+    base = clean[primary]
+    lines = [f"| attack | severity | {primary} | relative change |", "|---|---|---|---|"]
+    for r in rows:
+        change = (r[primary] - base) / base if base else float("nan")
+        lines.append(f"| {r['attack'] or 'clean'} | {r['severity']:g} | {r[primary]:.4f} | {100 * change:+.1f}% |")
+    return rows, "\n".join(lines)
