@@ -143,3 +143,33 @@ def test_evaluate_clean_and_under_attack(tmp_path, shared_data):
     with pytest.raises(ValueError, match="attack 'segmentation' changes the number of words"):
         evaluate(str(out), "pos", str(dev), attack="segmentation", severity=0.5)
     assert main(["evaluate", "--model", str(out), "--task", "ner", "--data", str(dev)]) == 2
+
+
+def test_parsing_learns_trees_and_writes_them(tmp_path):
+    """Sentences 'DET NOUN VERB': the determiner hangs from the noun, the noun from the verb,
+    the verb from the root. A parser should get there, and always output trees."""
+    import random
+
+    from pixlm.data.readers import read_conllu
+    from pixlm.evaluation import attachment_scores
+    from pixlm.evaluation.trees import is_tree
+
+    rng = random.Random(0)
+    lines = []
+    for _ in range(80):
+        det, noun, verb = rng.choice(["the", "a"]), rng.choice(["cat", "dog", "bird"]), rng.choice(["runs", "sleeps", "sings"])
+        lines += [f"1\t{det}\t_\tDET\t_\t_\t2\tdet\t_\t_", f"2\t{noun}\t_\tNOUN\t_\t_\t3\tnsubj\t_\t_",
+                  f"3\t{verb}\t_\tVERB\t_\t_\t0\troot\t_\t_", ""]
+    (tmp_path / "train.conllu").write_text("\n".join(lines) + "\n")
+    (tmp_path / "dev.conllu").write_text("\n".join(lines[: 4 * 10]) + "\n")
+    out = tmp_path / "parse"
+    res = finetune(FinetuneConfig(task="parse", model="tiny", train=str(tmp_path / "train.conllu"),
+                                  validation=str(tmp_path / "dev.conllu"), test=str(tmp_path / "dev.conllu"),
+                                  output_dir=str(out), max_steps=80, eval_steps=40, batch_size=16, learning_rate=3e-3,
+                                  max_patches=32, model_overrides=TINY, progress=False))
+    assert res["primary_metric"] == "las" and res["validation"]["uas"] > 0.6
+    predicted, gold = read_conllu(out / "predictions-test.conllu"), read_conllu(tmp_path / "dev.conllu")
+    assert all(is_tree([t.head for t in s.tokens]) for s in predicted)
+    scores = attachment_scores([[t.head for t in s.tokens] for s in predicted], [[t.deprel for t in s.tokens] for s in predicted],
+                               [[t.head for t in s.tokens] for s in gold], [[t.deprel for t in s.tokens] for s in gold])
+    assert scores["las"] == pytest.approx(res["test"]["las"])

@@ -287,7 +287,7 @@ def _cmd_quickstart(args) -> int:
 def _add_finetune(sub) -> None:
     p = sub.add_parser(
         "finetune",
-        help="finetune a pixel model: classification (GLUE), POS tagging or NER",
+        help="finetune a pixel model: classification (GLUE), POS tagging, NER or dependency parsing",
         description="Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation "
                     "metric; writes metrics.json and predictions in the input's format (CoNLL-U, CoNLL, TSV).",
         epilog="Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
@@ -296,8 +296,9 @@ def _add_finetune(sub) -> None:
                "--validation glue/SST-2/dev.tsv --output-dir runs/sst2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--task", required=True, choices=["classify", "pos", "ner"],
-                   help="classify: texts or pairs (GLUE TSV, CSV, JSONL); pos: CoNLL-U UPOS; ner: CoNLL IOB tags")
+    p.add_argument("--task", required=True, choices=["classify", "pos", "ner", "parse"],
+                   help="classify: texts or pairs (GLUE TSV, CSV, JSONL); pos: CoNLL-U UPOS; ner: CoNLL IOB tags; "
+                        "parse: CoNLL-U dependencies (UAS/LAS)")
     p.add_argument("--model", required=True, metavar="DIR|PRESET", help="a PIXEL checkpoint folder, or tiny/small/base from scratch")
     p.add_argument("--train", required=True, metavar="FILE", help="training data")
     p.add_argument("--validation", required=True, metavar="FILE", help="validation data (early stopping, best checkpoint)")
@@ -307,7 +308,7 @@ def _add_finetune(sub) -> None:
     p.add_argument("--text-columns", nargs="+", default=["text"], metavar="COL", help="CSV/JSONL text column(s); two for pairs")
     p.add_argument("--label-column", default="label", metavar="COL", help="CSV/JSONL label column (default label)")
     p.add_argument("--ner-scheme", choices=["IOB1", "IOB2"], default="IOB2", help="tag scheme of NER files (default IOB2)")
-    p.add_argument("--layout", choices=["words", "bigrams"], default="words", help="pos/ner rendering layout (default words)")
+    p.add_argument("--layout", choices=["words", "bigrams"], default="words", help="pos/ner/parse rendering layout (default words)")
     p.add_argument("--max-patches", type=int, default=256, metavar="N", help="patches per text (default 256)")
     p.add_argument("--pooling", choices=["mean", "max", "cls", "pma"], default="mean", help="classify: pooling (default mean)")
     p.add_argument("--epochs", type=float, default=10, help="epochs (default 10; early stopping usually ends sooner)")
@@ -385,7 +386,7 @@ def _add_evaluate(sub) -> None:
                     "over all word-preserving attacks.",
     )
     p.add_argument("--model", required=True, metavar="DIR", help="a checkpoint made by pixlm finetune")
-    p.add_argument("--task", required=True, choices=["classify", "pos", "ner"], help="the task the model was finetuned for")
+    p.add_argument("--task", required=True, choices=["classify", "pos", "ner", "parse"], help="the task the model was finetuned for")
     p.add_argument("--data", required=True, metavar="FILE", help="the file to score (same format as for finetuning)")
     p.add_argument("--attack", metavar="NAME", help="an attack (see pixlm attack --help), or all")
     p.add_argument("--severity", type=float, nargs="+", default=[0.5], metavar="P", help="share(s) of words attacked (default 0.5)")

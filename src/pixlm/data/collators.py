@@ -178,3 +178,43 @@ class PixelTokenClassificationCollator:
                     raise ValueError(f"tag {tag!r} was not seen in training; known tags: {sorted(self.label2id)}")
                 labels[i, start] = self.label2id[tag]
         return {"pixel_values": pixel_values, "attention_mask": attention_mask, "labels": labels}
+
+
+class PixelParsingCollator:
+    """{words, heads, rels} examples -> pixel_values, attention_mask, word_spans (B, W, 2) with
+    each drawn word's [first, last + 1) patches (words layout), heads and rels (B, W). Words the
+    canvas cut off, and arcs to them, get -100."""
+
+    def __init__(self, renderer: TextRenderer, num_channels: int, rel2id: dict, layout: str = "words"):
+        self.renderer = renderer
+        self.num_channels = num_channels
+        self.rel2id = rel2id
+        self.layout = layout
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        rendered = [self.renderer(list(e["words"]), layout=self.layout) for e in examples]
+        length = max(r.num_patches for r in rendered)
+        width = max(len(e["words"]) for e in examples)
+        p = self.renderer.config.patch_size
+        pixel_values, attention_mask = strips_to_batch(
+            [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
+        )
+        spans = torch.full((len(examples), width, 2), -1, dtype=torch.long)
+        heads = torch.full((len(examples), width), -100, dtype=torch.long)
+        rels = torch.full((len(examples), width), -100, dtype=torch.long)
+        for i, (e, r) in enumerate(zip(examples, rendered)):
+            starts = r.word_starts.tolist()
+            drawn = len(starts)
+            for k, s in enumerate(starts):
+                spans[i, k, 0] = s
+                spans[i, k, 1] = starts[k + 1] if k + 1 < drawn else r.num_text_patches
+            for k in range(drawn):
+                head = e["heads"][k] if e.get("heads") else None
+                if head is None or head > drawn:
+                    continue
+                rel = e["rels"][k]
+                if rel not in self.rel2id:
+                    raise ValueError(f"relation {rel!r} was not seen in training; known relations: {sorted(self.rel2id)}")
+                heads[i, k] = head
+                rels[i, k] = self.rel2id[rel]
+        return {"pixel_values": pixel_values, "attention_mask": attention_mask, "word_spans": spans, "heads": heads, "rels": rels}

@@ -41,3 +41,33 @@ class Pooler(nn.Module):
         seed = self.seed.expand(patches.shape[0], -1, -1)
         pooled, _ = self.attention(seed, patches, patches, key_padding_mask=attention_mask == 0)
         return self.norm(pooled[:, 0])
+
+
+class Biaffine(nn.Module):
+    """Biaffine scores (Dozat & Manning 2017): s[b, i, j, r] = [x_i; 1]^T W_r [y_j; 1].
+
+    With n_out == 1 the last dimension is dropped. Weights start at zero, as in supar.
+    """
+
+    def __init__(self, n_in: int, n_out: int = 1, bias_x: bool = True, bias_y: bool = True):
+        super().__init__()
+        self.n_out, self.bias_x, self.bias_y = n_out, bias_x, bias_y
+        self.weight = nn.Parameter(torch.zeros(n_out, n_in + bias_x, n_in + bias_y))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.bias_x:
+            x = torch.cat([x, torch.ones_like(x[..., :1])], -1)
+        if self.bias_y:
+            y = torch.cat([y, torch.ones_like(y[..., :1])], -1)
+        s = torch.einsum("bxi,oij,byj->bxyo", x, self.weight, y)
+        return s.squeeze(-1) if self.n_out == 1 else s
+
+
+def span_means(states: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    """Mean of states[:, start:end] for each (start, end) span (B, W, 2); padded spans (-1) give 0."""
+    cumsum = torch.cat([torch.zeros_like(states[:, :1]), states.cumsum(1)], 1)
+    start, end = spans[..., 0].clamp(min=0), spans[..., 1].clamp(min=0)
+    index = lambda i: i.unsqueeze(-1).expand(-1, -1, states.shape[-1])  # noqa: E731
+    sums = torch.gather(cumsum, 1, index(end)) - torch.gather(cumsum, 1, index(start))
+    counts = (end - start).clamp(min=1).unsqueeze(-1).to(states.dtype)
+    return sums / counts

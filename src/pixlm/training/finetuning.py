@@ -23,9 +23,10 @@ from .trainer import PixlmTrainer
 
 logger = logging.getLogger(__name__)
 
-TASKS = ("classify", "pos", "ner")
-_HEADS = {"classify": "PixelForSequenceClassification", "pos": "PixelForTokenClassification", "ner": "PixelForTokenClassification"}
-_PRIMARY = {"pos": "accuracy", "ner": "f1"}
+TASKS = ("classify", "pos", "ner", "parse")
+_HEADS = {"classify": "PixelForSequenceClassification", "pos": "PixelForTokenClassification",
+          "ner": "PixelForTokenClassification", "parse": "PixelForBiaffineParsing"}
+_PRIMARY = {"pos": "accuracy", "ner": "f1", "parse": "las"}
 
 
 @dataclass
@@ -86,6 +87,9 @@ def read_examples(cfg: FinetuneConfig, path: str) -> list[dict]:
 
     if cfg.task == "pos":
         return [{"words": s.words, "tags": [t.upos for t in s.tokens]} for s in read_conllu(path)]
+    if cfg.task == "parse":
+        return [{"words": s.words, "heads": [t.head or 0 for t in s.tokens], "rels": [t.deprel for t in s.tokens]}
+                for s in read_conllu(path)]
     if cfg.task == "ner":
         return [{"words": w, "tags": t} for w, t in read_conll_ner(path, cfg.ner_scheme)]
     glue = _glue_task(cfg)
@@ -106,7 +110,12 @@ def _labels(cfg: FinetuneConfig, train: list[dict]) -> list | None:
         if glue and GLUE_TASKS[glue].regression:
             return None
         return sorted({str(e["label"]) for e in train})
-    return sorted({t for e in train for t in e["tags"]})
+    return sorted({t for e in train for t in _tags(cfg, e)})
+
+
+def _tags(cfg: FinetuneConfig, example: dict) -> list[str]:
+    """The word-level labels of an example: tags, or dependency relations for parsing."""
+    return example["rels"] if cfg.task == "parse" else example["tags"]
 
 
 def _add_unseen_labels(cfg: FinetuneConfig, name: str, examples: list[dict], known: list | None) -> list | None:
@@ -115,7 +124,7 @@ def _add_unseen_labels(cfg: FinetuneConfig, name: str, examples: list[dict], kno
     if known is None:
         return None
     seen = {str(e["label"]) for e in examples if e.get("label") is not None} if cfg.task == "classify" else {
-        t for e in examples for t in e["tags"]}
+        t for e in examples for t in _tags(cfg, e)}
     unseen = sorted(seen - set(known))
     if unseen:
         logger.warning("the %s data has label(s) %s that training never has: they are kept, and count as errors", name, unseen)
@@ -155,7 +164,7 @@ def _renderer(cfg: FinetuneConfig, model_config):
     source = cfg.model if os.path.isfile(os.path.join(cfg.model, CONFIG_NAME)) else None
     base = RendererConfig.from_pretrained(source).to_dict() if source else {}
     base["max_patches"] = min(cfg.max_patches, model_config.max_patches)
-    if cfg.task in ("pos", "ner"):
+    if cfg.task in ("pos", "ner", "parse"):
         base["layout"] = cfg.layout
     renderer = TextRenderer(RendererConfig(**base))
     check_renderer_fits(renderer.config, model_config.patch_size, model_config.num_channels, model_config.max_patches)
@@ -176,6 +185,19 @@ def _metrics(cfg: FinetuneConfig, labels: list | None):
 
     def compute(eval_pred) -> dict[str, float]:
         logits, label_ids = eval_pred.predictions, eval_pred.label_ids
+        if cfg.task == "parse":
+            from ..evaluation import attachment_scores
+
+            trees = _decode_parses(logits)
+            gold_heads, gold_rels = label_ids
+            ph, pr, gh, gr = [], [], [], []
+            for (heads, rels), g_h, g_r in zip(trees, gold_heads, gold_rels):
+                keep = [k for k in range(len(heads)) if g_h[k] != -100]
+                ph.append([heads[k] for k in keep])
+                pr.append([labels[rels[k]] for k in keep])
+                gh.append([int(g_h[k]) for k in keep])
+                gr.append([labels[int(g_r[k])] for k in keep])
+            return attachment_scores(ph, pr, gh, gr)
         if cfg.task == "classify":
             if labels is None:
                 return glue_metrics(glue, logits.reshape(-1).tolist(), label_ids.reshape(-1).tolist())
@@ -198,6 +220,31 @@ def _primary(cfg: FinetuneConfig) -> str:
     return {"CoLA": "matthews_correlation", "STS-B": "pearson", "MRPC": "f1"}.get(_glue_task(cfg) or "", "accuracy")
 
 
+def _decode_parses(predictions) -> list[tuple[list[int], list[int]]]:
+    """(heads, relation ids) of each drawn word, decoded into a tree."""
+    from ..evaluation.trees import decode_tree
+
+    arcs, rel_pred, num_words = predictions
+    out = []
+    for a, r, n in zip(arcs, rel_pred, num_words):
+        n = int(n)
+        heads = decode_tree(np.asarray(a[:n, : n + 1], dtype=np.float64)) if n else []
+        out.append((heads, [int(r[k, h]) for k, h in enumerate(heads)]))
+    return out
+
+
+def _parses(trainer, examples, labels) -> tuple[list[list[int]], list[list[str]]]:
+    """Predicted heads and relations of every word; words the canvas cut off hang from the
+    word before them with the most frequent relation (so each sentence stays a tree)."""
+    fallback = collections.Counter(r for e in examples for r in e["rels"]).most_common(1)[0][0]
+    all_heads, all_rels = [], []
+    for e, (heads, rels) in zip(examples, _decode_parses(trainer.predict(examples).predictions)):
+        missing = len(e["words"]) - len(heads)
+        all_heads.append(heads + [len(heads) + k for k in range(missing)])
+        all_rels.append([labels[i] for i in rels] + [fallback] * missing)
+    return all_heads, all_rels
+
+
 def _word_tags(cfg, trainer, examples, labels) -> list[list[str]]:
     """Predicted tag of every word; words the canvas cut off get the most frequent training tag."""
     fallback = labels[0]
@@ -215,6 +262,9 @@ def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, ou
 
     if cfg.task == "pos":
         write_conllu(read_conllu(path), out_path, upos=_word_tags(cfg, trainer, examples, labels))
+    elif cfg.task == "parse":
+        heads, rels = _parses(trainer, examples, labels)
+        write_conllu(read_conllu(path), out_path, heads=heads, deprels=rels)
     elif cfg.task == "ner":
         write_conll_ner(read_conll_ner(path, cfg.ner_scheme), _word_tags(cfg, trainer, examples, labels), out_path)
     else:
@@ -236,8 +286,6 @@ def finetune(cfg: FinetuneConfig) -> dict:
     import torch
     from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
 
-    from ..data import PixelClassificationCollator, PixelTokenClassificationCollator
-
     cfg.validate()
     set_seed(cfg.seed)
     os.makedirs(cfg.output_dir, exist_ok=True)
@@ -249,11 +297,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         labels = _add_unseen_labels(cfg, "test", test, labels)
     model = _load_model(cfg, labels)
     renderer = _renderer(cfg, model.config)
-    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
-    if cfg.task == "classify":
-        collator = PixelClassificationCollator(renderer, model.config.num_channels, label2id)
-    else:
-        collator = PixelTokenClassificationCollator(renderer, model.config.num_channels, label2id, cfg.layout)
+    collator = _collator(cfg.task, renderer, model.config.num_channels, labels, cfg.layout)
 
     primary = _primary(cfg)
     args = TrainingArguments(
@@ -278,6 +322,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         dataloader_num_workers=cfg.num_workers,
         dataloader_pin_memory=torch.cuda.is_available(),
         remove_unused_columns=False,
+        label_names=_label_names(cfg.task),
         report_to=cfg.report_to,
         disable_tqdm=not cfg.progress,
     )
@@ -304,7 +349,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         "output_dir": cfg.output_dir,
         "config": asdict(cfg),
     }
-    ext = {"pos": ".conllu", "ner": ".txt", "classify": ".tsv"}[cfg.task]
+    ext = {"pos": ".conllu", "parse": ".conllu", "ner": ".txt", "classify": ".tsv"}[cfg.task]
     _write_predictions(cfg, trainer, cfg.validation, validation, labels, os.path.join(cfg.output_dir, "predictions-validation" + ext))
     if test is not None:
         has_gold = cfg.task != "classify" or all(e.get("label") is not None for e in test)
@@ -315,6 +360,21 @@ def finetune(cfg: FinetuneConfig) -> dict:
     with open(os.path.join(cfg.output_dir, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2, default=str)
     return results
+
+
+def _collator(task: str, renderer, num_channels: int, labels: list | None, layout: str):
+    from ..data import PixelClassificationCollator, PixelParsingCollator, PixelTokenClassificationCollator
+
+    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
+    if task == "classify":
+        return PixelClassificationCollator(renderer, num_channels, label2id)
+    if task == "parse":
+        return PixelParsingCollator(renderer, num_channels, label2id, layout)
+    return PixelTokenClassificationCollator(renderer, num_channels, label2id, layout)
+
+
+def _label_names(task: str) -> list[str]:
+    return ["heads", "rels"] if task == "parse" else ["labels"]
 
 
 def _strip_prefix(metrics: dict) -> dict:
@@ -363,7 +423,6 @@ def evaluate(
 
     from transformers import TrainingArguments
 
-    from ..data import PixelClassificationCollator, PixelTokenClassificationCollator
     from ..evaluation.attacks import WORD_PRESERVING, attack_text, attack_words
     from ..models import pixel
 
@@ -390,14 +449,10 @@ def evaluate(
     labels = None if regression else [model.config.id2label[i] for i in range(model.config.num_labels)]
     labels = _add_unseen_labels(cfg, "evaluation", examples, labels)
     renderer = _renderer(FinetuneConfig(**{**asdict(cfg), "max_patches": model.config.max_patches}), model.config)
-    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
-    if task == "classify":
-        collator = PixelClassificationCollator(renderer, model.config.num_channels, label2id)
-    else:
-        collator = PixelTokenClassificationCollator(renderer, model.config.num_channels, label2id, renderer.config.layout)
+    collator = _collator(task, renderer, model.config.num_channels, labels, renderer.config.layout)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(output_dir=tmp, per_device_eval_batch_size=batch_size, report_to=[],
-                                 remove_unused_columns=False, disable_tqdm=True)
+                                 remove_unused_columns=False, label_names=_label_names(task), disable_tqdm=True)
         trainer = PixlmTrainer(model=model, args=args, data_collator=collator, compute_metrics=_metrics(cfg, labels))
         metrics = _strip_prefix(trainer.evaluate(examples, metric_key_prefix="eval"))
     return {"attack": attack, "severity": severity if attack else 0.0, "examples": len(examples), **metrics}

@@ -4,6 +4,7 @@ from .configuration_pixel import PRESETS, PixelConfig
 from .modeling_pixel import (
     LEGACY_KEY_MAPPING,
     PixelForPreTraining,
+    PixelForBiaffineParsing,
     PixelForPreTrainingOutput,
     PixelForSequenceClassification,
     PixelForTokenClassification,
@@ -17,7 +18,7 @@ from .modeling_pixel import (
 )
 
 __all__ = [
-    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForPreTrainingOutput",
+    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForBiaffineParsing", "PixelForPreTrainingOutput",
     "PixelForSequenceClassification", "PixelForTokenClassification",
     "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "mask_patches", "patchify",
     "sincos_position_table", "unpatchify",

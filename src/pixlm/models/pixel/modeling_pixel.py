@@ -28,7 +28,7 @@ from transformers.activations import ACT2FN
 from transformers.modeling_outputs import SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
-from ..heads import Pooler
+from ..heads import Biaffine, Pooler, span_means
 from .configuration_pixel import PixelConfig
 
 # Older (transformers 4 / published PIXEL) parameter names -> ours, applied in this order.
@@ -494,3 +494,51 @@ class PixelForTokenClassification(PixelPreTrainedModel):
         if labels is not None:
             loss = F.cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1), ignore_index=-100)
         return TokenClassifierOutput(loss=loss, logits=logits)
+
+
+@dataclass
+class PixelParsingOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    arc_logits: torch.Tensor | None = None  # (B, W, 1 + W): word i taking node j as head (0 = root)
+    rel_predictions: torch.Tensor | None = None  # (B, W, 1 + W): best relation for each such arc
+    num_words: torch.Tensor | None = None  # (B,) words that were drawn
+
+
+class PixelForBiaffineParsing(PixelPreTrainedModel):
+    """Dependency parsing as in PIXEL: a word is the mean of its patches, the root is the CLS
+    state, biaffine scorers give arcs and relations (decode with `evaluation.trees.decode_tree`
+    so that the output is always a tree)."""
+
+    def __init__(self, config: PixelConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.vit = PixelModel(config)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.biaffine_arcs = Biaffine(config.hidden_size, 1, bias_x=True, bias_y=False)
+        self.biaffine_rels = Biaffine(config.hidden_size, config.num_labels, bias_x=True, bias_y=True)
+        self.post_init()
+
+    def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                word_spans: torch.Tensor | None = None, heads: torch.Tensor | None = None,
+                rels: torch.Tensor | None = None, **kwargs) -> PixelParsingOutput:
+        """word_spans (B, W, 2): each word's [first, last + 1) patches, -1 for padding; heads and
+        rels (B, W): gold head (0 = root) and relation id, -100 where there is none."""
+        if word_spans is None:
+            raise ValueError("word_spans is required: the [start, end) patches of each word")
+        states = self.vit(pixel_values, attention_mask=attention_mask).last_hidden_state
+        words = span_means(states[:, 1:], word_spans)
+        nodes = torch.cat([states[:, :1], words], dim=1)
+        word_mask = word_spans[..., 0] >= 0
+        node_mask = torch.cat([word_mask.new_ones(word_mask.shape[0], 1), word_mask], dim=1)
+        words_d, nodes_d = self.dropout(words), self.dropout(nodes)
+        arcs = self.biaffine_arcs(words_d, nodes_d).masked_fill(~node_mask[:, None, :], torch.finfo(states.dtype).min)
+        rel_scores = self.biaffine_rels(words_d, nodes_d)
+        loss = None
+        if heads is not None and rels is not None:
+            gold = (heads != -100) & word_mask
+            arc_loss = F.cross_entropy(arcs[gold], heads[gold])
+            at_gold = rel_scores[gold].gather(1, heads[gold].view(-1, 1, 1).expand(-1, 1, self.num_labels)).squeeze(1)
+            loss = arc_loss + F.cross_entropy(at_gold, rels[gold])
+        return PixelParsingOutput(loss=loss, arc_logits=arcs, rel_predictions=rel_scores.argmax(-1),
+                                  num_words=word_mask.sum(1))
