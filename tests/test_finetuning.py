@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -110,8 +112,8 @@ def test_glue_classification_from_a_pretraining_checkpoint(tmp_path):
 
 def test_bad_finetune_inputs_are_named(tmp_path):
     train, dev = pos_data(tmp_path)
-    with pytest.raises(ValueError, match="task must be one of classify, pos, ner"):
-        finetune(FinetuneConfig(task="qa", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match="task must be one of classify, pos, ner, parse, qa"):
+        finetune(FinetuneConfig(task="translate", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path)))
     with pytest.raises(FileNotFoundError, match="validation file '/no/dev.conllu' does not exist"):
         finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation="/no/dev.conllu", output_dir=str(tmp_path)))
 
@@ -173,3 +175,55 @@ def test_parsing_learns_trees_and_writes_them(tmp_path):
     scores = attachment_scores([[t.head for t in s.tokens] for s in predicted], [[t.deprel for t in s.tokens] for s in predicted],
                                [[t.head for t in s.tokens] for s in gold], [[t.deprel for t in s.tokens] for s in gold])
     assert scores["las"] == pytest.approx(res["test"]["las"])
+
+
+def test_question_answering_windows_labels_and_answers(tmp_path):
+    from pixlm.data.qa import best_answers, qa_features
+    from pixlm.render import TextRenderer
+
+    context = " ".join(["filler"] * 40) + " The capital of France is Paris . " + " ".join(["more"] * 40)
+    start = context.index("Paris")
+    examples = [
+        {"id": "a", "question": "What is the capital?", "context": context, "answers": [{"text": "Paris", "answer_start": start}]},
+        {"id": "b", "question": "Who?", "context": "Nobody knows .", "answers": [], "is_impossible": True},
+    ]
+    renderer = TextRenderer(max_patches=64)
+    feats = qa_features(examples, renderer, stride=8)
+    windows_a = [f for f in feats if f.example == 0]
+    assert len(windows_a) >= 3  # the context is far longer than 64 patches
+    labelled = [f for f in windows_a if f.start > 0]
+    assert labelled and all(f.start <= f.end for f in labelled)
+    f = labelled[0]
+    lo, hi = f.char_spans[f.start - 1][0], f.char_spans[f.end - 1][1]
+    assert "Paris" in context[lo:hi]  # the labelled patches hold the answer
+    assert all(f.start == 0 for f in feats if f.example == 1)
+    # Logits that point at the labelled patches give back the answer's text; CLS wins for b.
+    starts, ends = [], []
+    for feat in feats:
+        s, e = np.full(feat.num_patches + 1, -5.0), np.full(feat.num_patches + 1, -5.0)
+        s[feat.start], e[feat.end] = 5.0, 5.0
+        starts.append(s)
+        ends.append(e)
+    answers = best_answers(examples, feats, starts, ends)
+    assert "Paris" in answers["a"] and len(answers["a"]) < 20
+    assert answers["b"] == ""
+
+
+def test_qa_finetuning_end_to_end(tmp_path):
+    import json
+
+    paras = []
+    for k in range(24):
+        city = ["Paris", "Rome", "Oslo"][k % 3]
+        ctx = f"The city is {city} ."
+        paras.append({"context": ctx, "qas": [{"id": f"q{k}", "question": "Which city?",
+                                               "answers": [{"text": city, "answer_start": ctx.index(city)}]}]})
+    (tmp_path / "train.json").write_text(json.dumps({"data": [{"paragraphs": paras}]}))
+    (tmp_path / "dev.json").write_text(json.dumps({"data": [{"paragraphs": paras[:6]}]}))
+    out = tmp_path / "qa"
+    res = finetune(FinetuneConfig(task="qa", model="tiny", train=str(tmp_path / "train.json"), validation=str(tmp_path / "dev.json"),
+                                  output_dir=str(out), max_steps=20, eval_steps=10, batch_size=8, learning_rate=2e-3,
+                                  max_patches=32, model_overrides=TINY, progress=False))
+    assert set(res["validation"]) == {"exact_match", "f1"}
+    answers = json.loads((out / "predictions-validation.json").read_text())
+    assert set(answers) == {f"q{k}" for k in range(6)}

@@ -287,7 +287,7 @@ def _cmd_quickstart(args) -> int:
 def _add_finetune(sub) -> None:
     p = sub.add_parser(
         "finetune",
-        help="finetune a pixel model: classification (GLUE), POS tagging, NER or dependency parsing",
+        help="finetune a pixel model: classification (GLUE), POS tagging, NER, dependency parsing or extractive QA",
         description="Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation "
                     "metric; writes metrics.json and predictions in the input's format (CoNLL-U, CoNLL, TSV).",
         epilog="Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
@@ -296,9 +296,9 @@ def _add_finetune(sub) -> None:
                "--validation glue/SST-2/dev.tsv --output-dir runs/sst2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--task", required=True, choices=["classify", "pos", "ner", "parse"],
+    p.add_argument("--task", required=True, choices=["classify", "pos", "ner", "parse", "qa"],
                    help="classify: texts or pairs (GLUE TSV, CSV, JSONL); pos: CoNLL-U UPOS; ner: CoNLL IOB tags; "
-                        "parse: CoNLL-U dependencies (UAS/LAS)")
+                        "parse: CoNLL-U dependencies (UAS/LAS); qa: SQuAD v1/v2 JSON (exact match, F1)")
     p.add_argument("--model", required=True, metavar="DIR|PRESET", help="a PIXEL checkpoint folder, or tiny/small/base from scratch")
     p.add_argument("--train", required=True, metavar="FILE", help="training data")
     p.add_argument("--validation", required=True, metavar="FILE", help="validation data (early stopping, best checkpoint)")

@@ -23,10 +23,10 @@ from .trainer import PixlmTrainer
 
 logger = logging.getLogger(__name__)
 
-TASKS = ("classify", "pos", "ner", "parse")
+TASKS = ("classify", "pos", "ner", "parse", "qa")
 _HEADS = {"classify": "PixelForSequenceClassification", "pos": "PixelForTokenClassification",
-          "ner": "PixelForTokenClassification", "parse": "PixelForBiaffineParsing"}
-_PRIMARY = {"pos": "accuracy", "ner": "f1", "parse": "las"}
+          "ner": "PixelForTokenClassification", "parse": "PixelForBiaffineParsing", "qa": "PixelForQuestionAnswering"}
+_PRIMARY = {"pos": "accuracy", "ner": "f1", "parse": "las", "qa": "f1"}
 
 
 @dataclass
@@ -90,6 +90,10 @@ def read_examples(cfg: FinetuneConfig, path: str) -> list[dict]:
     if cfg.task == "parse":
         return [{"words": s.words, "heads": [t.head or 0 for t in s.tokens], "rels": [t.deprel for t in s.tokens]}
                 for s in read_conllu(path)]
+    if cfg.task == "qa":
+        from ..data.readers import read_squad
+
+        return read_squad(path)
     if cfg.task == "ner":
         return [{"words": w, "tags": t} for w, t in read_conll_ner(path, cfg.ner_scheme)]
     glue = _glue_task(cfg)
@@ -137,7 +141,7 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
 
     head = getattr(pixel, _HEADS[cfg.task])
     num_labels = 1 if labels is None else len(labels)
-    label_kwargs = {"num_labels": num_labels}
+    label_kwargs = {} if cfg.task == "qa" else {"num_labels": num_labels}
     if labels is not None:
         label_kwargs.update(id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
     if cfg.model in pixel.PRESETS:
@@ -283,12 +287,13 @@ def finetune(cfg: FinetuneConfig) -> dict:
     Returns {validation: {...}, test: {...}, primary_metric, labels, output_dir, ...} and writes
     it to `<output_dir>/metrics.json`, with predictions beside it.
     """
-    import torch
-    from transformers import EarlyStoppingCallback, TrainingArguments, set_seed
+    from transformers import EarlyStoppingCallback, set_seed
 
     cfg.validate()
     set_seed(cfg.seed)
     os.makedirs(cfg.output_dir, exist_ok=True)
+    if cfg.task == "qa":
+        return _finetune_qa(cfg)
     train = read_examples(cfg, cfg.train)
     validation = read_examples(cfg, cfg.validation)
     test = read_examples(cfg, cfg.test) if cfg.test else None
@@ -300,36 +305,11 @@ def finetune(cfg: FinetuneConfig) -> dict:
     collator = _collator(cfg.task, renderer, model.config.num_channels, labels, cfg.layout)
 
     primary = _primary(cfg)
-    args = TrainingArguments(
-        output_dir=cfg.output_dir,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_fraction,
-        weight_decay=cfg.weight_decay,
-        eval_strategy="steps",
-        eval_steps=cfg.eval_steps,
-        save_strategy="steps",
-        save_steps=cfg.eval_steps,
-        save_total_limit=2,
-        load_best_model_at_end=True,
-        metric_for_best_model=primary,
-        greater_is_better=True,
-        logging_steps=max(1, cfg.eval_steps // 4),
-        seed=cfg.seed,
-        dataloader_num_workers=cfg.num_workers,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        remove_unused_columns=False,
-        label_names=_label_names(cfg.task),
-        report_to=cfg.report_to,
-        disable_tqdm=not cfg.progress,
-    )
+    args = _training_args(cfg, primary, group_by_length=True)
     trainer = PixlmTrainer(
         model=model,
         args=args,
-        train_dataset=train,
+        train_dataset=_with_lengths(train),
         eval_dataset=validation,
         data_collator=collator,
         compute_metrics=_metrics(cfg, labels),
@@ -362,6 +342,97 @@ def finetune(cfg: FinetuneConfig) -> dict:
     return results
 
 
+def _training_args(cfg: FinetuneConfig, primary: str, group_by_length: bool):
+    import torch
+    from transformers import TrainingArguments
+
+    extra = {"train_sampling_strategy": "group_by_length"} if group_by_length else {}
+    return TrainingArguments(
+        output_dir=cfg.output_dir,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_fraction,
+        weight_decay=cfg.weight_decay,
+        eval_strategy="steps",
+        eval_steps=cfg.eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.eval_steps,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model=primary,
+        greater_is_better=True,
+        logging_steps=max(1, cfg.eval_steps // 4),
+        seed=cfg.seed,
+        dataloader_num_workers=cfg.num_workers,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        remove_unused_columns=False,
+        label_names=_label_names(cfg.task),
+        report_to=cfg.report_to,
+        disable_tqdm=not cfg.progress,
+        **extra,  # batches of similar lengths: with dynamic length, little is padded
+    )
+
+
+def _finetune_qa(cfg: FinetuneConfig) -> dict:
+    """Extractive QA: long contexts become overflow windows; answers are mapped back to text
+    through the patches' character spans and scored with SQuAD's exact match and F1."""
+    from transformers import EarlyStoppingCallback
+
+    from ..data.qa import QACollator, best_answers, qa_features
+    from ..evaluation import squad_scores
+
+    train, validation = read_examples(cfg, cfg.train), read_examples(cfg, cfg.validation)
+    test = read_examples(cfg, cfg.test) if cfg.test else None
+    model = _load_model(cfg, None)
+    renderer = _renderer(cfg, model.config)
+    collator = QACollator(renderer.config.patch_size, model.config.num_channels)
+    val_features = qa_features(validation, renderer)
+
+    def score(examples, features, predictions):
+        answers = best_answers(examples, features, predictions[0], predictions[1])
+        golds = {e["id"]: [a["text"] for a in e["answers"]] for e in examples}
+        return answers, squad_scores(answers, golds)
+
+    def compute(eval_pred):
+        return score(validation, val_features, eval_pred.predictions)[1]
+
+    trainer = PixlmTrainer(
+        model=model, args=_training_args(cfg, "f1", group_by_length=False), train_dataset=qa_features(train, renderer),
+        eval_dataset=val_features, data_collator=collator, compute_metrics=compute,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)], renderer_config=renderer.config,
+    )
+    trainer.train()
+    results = {"task": "qa", "primary_metric": "f1", "steps": trainer.state.global_step,
+               "best_checkpoint": trainer.state.best_model_checkpoint, "output_dir": cfg.output_dir, "config": asdict(cfg)}
+    for name, examples, features in [("validation", validation, val_features)] + (
+            [("test", test, qa_features(test, renderer))] if test else []):
+        answers, scores = score(examples, features, trainer.predict(features).predictions)
+        results[name] = scores
+        with open(os.path.join(cfg.output_dir, f"predictions-{name}.json"), "w", encoding="utf-8") as f:
+            json.dump(answers, f, indent=2, ensure_ascii=False)
+    trainer.save_model_atomically(cfg.output_dir)
+    with open(os.path.join(cfg.output_dir, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2, default=str)
+    return results
+
+
+def text_length(example: dict) -> int:
+    """Characters to render: what the strip's length grows with."""
+    if "words" in example:
+        return sum(len(w) + 1 for w in example["words"])
+    return len(example["text_a"]) + len(example.get("text_b") or "")
+
+
+def _with_lengths(examples: list[dict]):
+    """A datasets.Dataset with a `length` column, which the Trainer groups batches by."""
+    import datasets
+
+    return datasets.Dataset.from_list([{**e, "length": text_length(e)} for e in examples])
+
+
 def _collator(task: str, renderer, num_channels: int, labels: list | None, layout: str):
     from ..data import PixelClassificationCollator, PixelParsingCollator, PixelTokenClassificationCollator
 
@@ -374,7 +445,7 @@ def _collator(task: str, renderer, num_channels: int, labels: list | None, layou
 
 
 def _label_names(task: str) -> list[str]:
-    return ["heads", "rels"] if task == "parse" else ["labels"]
+    return {"parse": ["heads", "rels"], "qa": ["start_positions", "end_positions"]}.get(task, ["labels"])
 
 
 def _strip_prefix(metrics: dict) -> dict:

@@ -35,12 +35,22 @@ class PixlmTrainer(Trainer):
     - writes each checkpoint into `<output_dir>/.staging/` and renames it into place when whole,
       so an interrupted save never leaves a checkpoint that resuming would pick up;
     - saves the renderer's config (`text_renderer_config.json`) in every checkpoint;
-    - stops with a message naming the step when the loss is NaN or infinite.
+    - stops with a message naming the step when the loss is NaN or infinite;
+    - evaluates in the data's order, even when training batches are grouped by length.
     """
 
     def __init__(self, *args, renderer_config=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.renderer_config = renderer_config
+
+    def _get_eval_sampler(self, eval_dataset):
+        """Evaluation keeps the data's order (predictions are written next to their inputs),
+        even when training batches are grouped by length."""
+        if eval_dataset is None or not hasattr(eval_dataset, "__len__"):
+            return None
+        if self.args.world_size <= 1:
+            return torch.utils.data.SequentialSampler(eval_dataset)
+        return None
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         loss = super().training_step(model, inputs, num_items_in_batch)

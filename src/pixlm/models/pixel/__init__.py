@@ -6,6 +6,7 @@ from .modeling_pixel import (
     PixelForPreTraining,
     PixelForBiaffineParsing,
     PixelForPreTrainingOutput,
+    PixelForQuestionAnswering,
     PixelForSequenceClassification,
     PixelForTokenClassification,
     PixelModel,
@@ -18,7 +19,7 @@ from .modeling_pixel import (
 )
 
 __all__ = [
-    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForBiaffineParsing", "PixelForPreTrainingOutput",
+    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForBiaffineParsing", "PixelForPreTrainingOutput", "PixelForQuestionAnswering",
     "PixelForSequenceClassification", "PixelForTokenClassification",
     "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "mask_patches", "patchify",
     "sincos_position_table", "unpatchify",

@@ -25,7 +25,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
-from transformers.modeling_outputs import SequenceClassifierOutput, TokenClassifierOutput
+from transformers.modeling_outputs import QuestionAnsweringModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
 from ..heads import Biaffine, Pooler, span_means
@@ -542,3 +542,27 @@ class PixelForBiaffineParsing(PixelPreTrainedModel):
             loss = arc_loss + F.cross_entropy(at_gold, rels[gold])
         return PixelParsingOutput(loss=loss, arc_logits=arcs, rel_predictions=rel_scores.argmax(-1),
                                   num_words=word_mask.sum(1))
+
+
+class PixelForQuestionAnswering(PixelPreTrainedModel):
+    """Extractive QA: a start and an end score for CLS (position 0: no answer) and every patch
+    of a question | context pair. `start_positions`/`end_positions` index that sequence."""
+
+    def __init__(self, config: PixelConfig):
+        super().__init__(config)
+        self.vit = PixelModel(config)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.post_init()
+
+    def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                start_positions: torch.Tensor | None = None, end_positions: torch.Tensor | None = None,
+                **kwargs) -> QuestionAnsweringModelOutput:
+        out = self.vit(pixel_values, attention_mask=attention_mask)
+        start, end = self.qa_outputs(out.last_hidden_state).unbind(-1)
+        padding = out.attention_mask == 0
+        start = start.masked_fill(padding, torch.finfo(start.dtype).min)
+        end = end.masked_fill(padding, torch.finfo(end.dtype).min)
+        loss = None
+        if start_positions is not None and end_positions is not None:
+            loss = (F.cross_entropy(start, start_positions) + F.cross_entropy(end, end_positions)) / 2
+        return QuestionAnsweringModelOutput(loss=loss, start_logits=start, end_logits=end)
