@@ -227,3 +227,35 @@ def test_qa_finetuning_end_to_end(tmp_path):
     assert set(res["validation"]) == {"exact_match", "f1"}
     answers = json.loads((out / "predictions-validation.json").read_text())
     assert set(answers) == {f"q{k}" for k in range(6)}
+
+
+def test_subword_baseline_through_the_same_entry_points(tmp_path):
+    from transformers import AutoTokenizer
+
+    from pixlm.baselines.subword import create_subword_model, is_subword_model, pretrain_subword
+    from pixlm.training.finetuning import evaluate
+
+    train, dev = pos_data(tmp_path)
+    from pixlm.data.readers import read_conllu
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s.words) for s in read_conllu(train)) + "\n")
+    base = create_subword_model(str(corpus), str(tmp_path / "bert"), preset="tiny", vocab_size=120)
+    assert is_subword_model(base) and not is_subword_model(str(tmp_path))
+    tok = AutoTokenizer.from_pretrained(base)
+    assert tok("the cat")["input_ids"][0] == tok.cls_token_id
+    pre = pretrain_subword(base, str(corpus), str(tmp_path / "bert-mlm"), max_steps=4, batch_size=8)
+    assert pre["steps"] == 4
+    out = tmp_path / "pos"
+    res = finetune(FinetuneConfig(task="pos", model=pre["output_dir"], train=str(train), validation=str(dev), test=str(dev),
+                                  output_dir=str(out), max_steps=60, eval_steps=20, batch_size=16, learning_rate=2e-3,
+                                  progress=False))
+    assert res["validation"]["accuracy"] > 0.8
+    # Predictions are written as for the pixel model, one tag per word.
+    predicted = read_conllu(out / "predictions-test.conllu")
+    assert [s.words for s in predicted] == [s.words for s in read_conllu(dev)]
+    assert evaluate(str(out), "pos", str(dev))["accuracy"] == pytest.approx(res["validation"]["accuracy"])
+    assert evaluate(str(out), "pos", str(dev), attack="disemvowel", severity=1.0)["accuracy"] < res["validation"]["accuracy"]
+    with pytest.raises(ValueError, match="the subword baseline covers classify, pos, ner; not 'parse'"):
+        finetune(FinetuneConfig(task="parse", model=pre["output_dir"], train=str(train), validation=str(dev),
+                                output_dir=str(tmp_path / "x")))

@@ -136,8 +136,28 @@ def _add_unseen_labels(cfg: FinetuneConfig, name: str, examples: list[dict], kno
 
 
 # -- model --------------------------------------------------------------------------------------
+_SUBWORD_HEADS = {"classify": "BertForSequenceClassification", "pos": "BertForTokenClassification",
+                  "ner": "BertForTokenClassification"}
+
+
+def _load_subword_model(cfg: FinetuneConfig, labels: list | None):
+    """The subword baseline (a folder from `pixlm baseline create`) with the task's head."""
+    import transformers
+
+    if cfg.task not in _SUBWORD_HEADS:
+        raise ValueError(f"the subword baseline covers {', '.join(_SUBWORD_HEADS)}; not {cfg.task!r}")
+    kwargs = {"num_labels": 1 if labels is None else len(labels)}
+    if labels is not None:
+        kwargs.update(id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    return getattr(transformers, _SUBWORD_HEADS[cfg.task]).from_pretrained(cfg.model, **kwargs)
+
+
 def _load_model(cfg: FinetuneConfig, labels: list | None):
+    from ..baselines.subword import is_subword_model
     from ..models import pixel
+
+    if is_subword_model(cfg.model):
+        return _load_subword_model(cfg, labels)
 
     head = getattr(pixel, _HEADS[cfg.task])
     num_labels = 1 if labels is None else len(labels)
@@ -301,8 +321,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
     if test:
         labels = _add_unseen_labels(cfg, "test", test, labels)
     model = _load_model(cfg, labels)
-    renderer = _renderer(cfg, model.config)
-    collator = _collator(cfg.task, renderer, model.config.num_channels, labels, cfg.layout)
+    renderer, collator = _data_pipeline(cfg, model, labels)
 
     primary = _primary(cfg)
     args = _training_args(cfg, primary, group_by_length=True)
@@ -314,7 +333,8 @@ def finetune(cfg: FinetuneConfig) -> dict:
         data_collator=collator,
         compute_metrics=_metrics(cfg, labels),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
-        renderer_config=renderer.config,
+        renderer_config=renderer.config if renderer else None,
+        processing_class=None if renderer else collator.tokenizer,
     )
     trainer.train()
     trainer.remove_callback(EarlyStoppingCallback)  # the scoring below is not a training evaluation
@@ -433,6 +453,19 @@ def _with_lengths(examples: list[dict]):
     return datasets.Dataset.from_list([{**e, "length": text_length(e)} for e in examples])
 
 
+def _data_pipeline(cfg: FinetuneConfig, model, labels: list | None):
+    """(renderer, collator) for a pixel model; (None, a tokenizing collator) for the subword baseline."""
+    from ..baselines.subword import SubwordCollator, is_subword_model
+
+    if is_subword_model(cfg.model):
+        from transformers import AutoTokenizer
+
+        label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
+        return None, SubwordCollator(AutoTokenizer.from_pretrained(cfg.model), cfg.task, label2id)
+    renderer = _renderer(cfg, model.config)
+    return renderer, _collator(cfg.task, renderer, model.config.num_channels, labels, cfg.layout)
+
+
 def _collator(task: str, renderer, num_channels: int, labels: list | None, layout: str):
     from ..data import PixelClassificationCollator, PixelParsingCollator, PixelTokenClassificationCollator
 
@@ -511,16 +544,33 @@ def evaluate(
                     e["text_b"] = attack_text(e["text_b"], attack, severity, seed + 2 * k + 1, noise_dir)
             else:
                 e["words"] = attack_words(list(e["words"]), attack, severity, seed + k, noise_dir)
+    from ..baselines.subword import is_subword_model
+
+    subword = is_subword_model(model_dir)
+    heads = _SUBWORD_HEADS if subword else _HEADS
     with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
         architectures = json.load(f).get("architectures") or []
-    if architectures and architectures[0] != _HEADS[task]:
-        raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {_HEADS[task]}")
-    model = getattr(pixel, _HEADS[task]).from_pretrained(model_dir)
+    if task not in heads:
+        raise ValueError(f"task {task!r} is not one this model kind covers ({', '.join(heads)})")
+    if architectures and architectures[0] != heads[task]:
+        raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {heads[task]}")
+    if subword:
+        import transformers
+
+        model = getattr(transformers, heads[task]).from_pretrained(model_dir)
+    else:
+        model = getattr(pixel, heads[task]).from_pretrained(model_dir)
     regression = task == "classify" and model.config.num_labels == 1
     labels = None if regression else [model.config.id2label[i] for i in range(model.config.num_labels)]
     labels = _add_unseen_labels(cfg, "evaluation", examples, labels)
-    renderer = _renderer(FinetuneConfig(**{**asdict(cfg), "max_patches": model.config.max_patches}), model.config)
-    collator = _collator(task, renderer, model.config.num_channels, labels, renderer.config.layout)
+    layout = cfg.layout
+    if not subword and os.path.isfile(os.path.join(model_dir, "text_renderer_config.json")):
+        from ..render import RendererConfig
+
+        layout = RendererConfig.from_pretrained(model_dir).layout  # as the model was finetuned
+    pipeline_cfg = FinetuneConfig(**{**asdict(cfg), "layout": layout if layout in ("words", "bigrams") else cfg.layout,
+                                     "max_patches": getattr(model.config, "max_patches", cfg.max_patches)})
+    _, collator = _data_pipeline(pipeline_cfg, model, labels)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(output_dir=tmp, per_device_eval_batch_size=batch_size, report_to=[],
                                  remove_unused_columns=False, label_names=_label_names(task), disable_tqdm=True)

@@ -1,0 +1,1 @@
+"""Baselines to compare pixel models with at equal budget."""
