@@ -146,11 +146,23 @@ class PixelClassificationCollator:
         return batch
 
 
+def render_words_batch(renderer: TextRenderer, examples: list[dict[str, Any]], num_channels: int, layout: str):
+    """Render each example's `words` (each word starting a patch) and batch them, cut to the
+    longest; returns the RenderedTexts and the batch."""
+    rendered = [renderer(list(e["words"]), layout=layout) for e in examples]
+    length = max(r.num_patches for r in rendered)
+    pixel_values, attention_mask = strips_to_batch(
+        [r.pixel_values for r in rendered], [r.num_patches for r in rendered], renderer.config.patch_size,
+        num_channels, length,
+    )
+    return rendered, {"pixel_values": pixel_values, "attention_mask": attention_mask}
+
+
 class PixelTokenClassificationCollator:
     """{words, tags} examples -> pixel_values, attention_mask, labels (B, L): each word's tag id
     on its first patch, -100 on every other patch. Words are rendered with the renderer's
     `words` (or `bigrams`) layout so that each starts a patch; words cut off by the canvas get
-    no label (`num_labelled` tells how many did)."""
+    no label."""
 
     def __init__(self, renderer: TextRenderer, num_channels: int, label2id: dict, layout: str = "words"):
         if layout not in ("words", "bigrams"):
@@ -161,13 +173,8 @@ class PixelTokenClassificationCollator:
         self.layout = layout
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        rendered = [self.renderer(list(e["words"]), layout=self.layout) for e in examples]
-        length = max(r.num_patches for r in rendered)
-        p = self.renderer.config.patch_size
-        pixel_values, attention_mask = strips_to_batch(
-            [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
-        )
-        labels = torch.full((len(examples), length), -100, dtype=torch.long)
+        rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
+        labels = torch.full(batch["attention_mask"].shape, -100, dtype=torch.long)
         for i, (e, r) in enumerate(zip(examples, rendered)):
             tags = e.get("tags")
             if tags is None:
@@ -177,7 +184,8 @@ class PixelTokenClassificationCollator:
                 if tag not in self.label2id:
                     raise ValueError(f"tag {tag!r} was not seen in training; known tags: {sorted(self.label2id)}")
                 labels[i, start] = self.label2id[tag]
-        return {"pixel_values": pixel_values, "attention_mask": attention_mask, "labels": labels}
+        batch["labels"] = labels
+        return batch
 
 
 class PixelParsingCollator:
@@ -192,13 +200,8 @@ class PixelParsingCollator:
         self.layout = layout
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        rendered = [self.renderer(list(e["words"]), layout=self.layout) for e in examples]
-        length = max(r.num_patches for r in rendered)
+        rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
         width = max(len(e["words"]) for e in examples)
-        p = self.renderer.config.patch_size
-        pixel_values, attention_mask = strips_to_batch(
-            [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
-        )
         spans = torch.full((len(examples), width, 2), -1, dtype=torch.long)
         heads = torch.full((len(examples), width), -100, dtype=torch.long)
         rels = torch.full((len(examples), width), -100, dtype=torch.long)
@@ -217,4 +220,4 @@ class PixelParsingCollator:
                     raise ValueError(f"relation {rel!r} was not seen in training; known relations: {sorted(self.rel2id)}")
                 heads[i, k] = head
                 rels[i, k] = self.rel2id[rel]
-        return {"pixel_values": pixel_values, "attention_mask": attention_mask, "word_spans": spans, "heads": heads, "rels": rels}
+        return {**batch, "word_spans": spans, "heads": heads, "rels": rels}

@@ -445,6 +445,10 @@ class PixelForPreTraining(PixelPreTrainedModel):
         return unpatchify(logits, self.config.patch_size, self.config.num_channels).clamp(0, 1)
 
 
+def _classifier_dropout(config: PixelConfig) -> float:
+    return config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+
+
 class PixelForSequenceClassification(PixelPreTrainedModel):
     """PIXEL encoder, a pooled vector per text (or pair), and a linear classifier; with
     `num_labels == 1` a regression (STS-B)."""
@@ -454,8 +458,7 @@ class PixelForSequenceClassification(PixelPreTrainedModel):
         self.num_labels = config.num_labels
         self.vit = PixelModel(config)
         self.pooler = Pooler(config.hidden_size, config.pooling, config.pma_heads)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
@@ -481,8 +484,7 @@ class PixelForTokenClassification(PixelPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.vit = PixelModel(config)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
@@ -513,8 +515,7 @@ class PixelForBiaffineParsing(PixelPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.vit = PixelModel(config)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.biaffine_arcs = Biaffine(config.hidden_size, 1, bias_x=True, bias_y=False)
         self.biaffine_rels = Biaffine(config.hidden_size, config.num_labels, bias_x=True, bias_y=True)
         self.post_init()
