@@ -7,7 +7,7 @@ import torch
 from transformers import ViTMAEConfig, ViTMAEForPreTraining, ViTMAEModel
 
 from pixlm.models.pixel import (
-    LEGACY_KEY_MAPPING, PixelConfig, PixelForPreTraining, PixelModel, mask_patches, patchify,
+    PixelConfig, PixelForPreTraining, PixelModel, mask_patches, patchify,
     sincos_position_table, unpatchify,
 )
 
@@ -72,9 +72,10 @@ def test_position_table_is_vitmaes():
     ref = build_2d_sinusoidal_position_embedding(23, 23, 64, cls_token=True)
     ref = torch.cat([ref[..., 32:], ref[..., :32]], dim=-1)  # ViT-MAE's (column, row) layout
     assert torch.equal(sincos_position_table(529, 64), ref.float())
-    one_d = sincos_position_table(10, 8, "1d")
-    assert torch.allclose(one_d[3], torch.tensor([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]) * 0 + torch.cat(
-        [torch.sin(2 * torch.tensor([1, 0.1, 0.01, 0.001])), torch.cos(2 * torch.tensor([1, 0.1, 0.01, 0.001]))]), atol=1e-6)
+    # 1d, dim 8: frequencies 1/10000^(i/4) = 1, 0.1, 0.01, 0.001; row 3 is position 2 (row 0 is CLS).
+    omega = torch.tensor([1.0, 0.1, 0.01, 0.001])
+    expected = torch.cat([torch.sin(2 * omega), torch.cos(2 * omega)])
+    torch.testing.assert_close(sincos_position_table(10, 8, "1d")[3], expected, rtol=0, atol=1e-6)
 
 
 def test_patchify_round_trip_and_layout():
@@ -203,7 +204,6 @@ def test_loads_a_checkpoint_in_the_published_pixel_layout(tmp_path, fmt):
     again = PixelForPreTraining.from_pretrained(tmp_path / "resaved")
     assert all(torch.equal(again.state_dict()[k], v) for k, v in source.state_dict().items())
     assert TextRenderer.from_pretrained(tmp_path).config.max_patches == 64
-    assert len(LEGACY_KEY_MAPPING) == 7
 
 
 def test_checkpoint_that_does_not_fit_names_the_key(tmp_path):

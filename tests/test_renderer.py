@@ -1,5 +1,6 @@
 """Behaviour of the renderer, run against every installed backend."""
 
+import re
 import warnings
 
 import numpy as np
@@ -66,7 +67,7 @@ def test_word_starts_in_continuous_layout_are_where_each_word_first_adds_ink(mak
     r = make_renderer()
     text = "Patches fall anywhere in continuous rendering of English text"
     out = r(text)
-    spans = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     assert len(out.word_starts) == len(spans)
     for (s, e), start in zip(spans, out.word_starts):
         before = ink(r(text[:s]).pixel_values)[:, : (r(text[:s]).end_patch) * P]
@@ -255,8 +256,8 @@ def test_user_font_heads_the_chain(tmp_path):
 
     from pixlm.render.fonts import bundled_fonts
 
-    serif = [f.path for f in bundled_fonts() if "Symbols" in f.path][0]
-    shutil.copy(serif, tmp_path / "mine.ttf")
+    symbols = [f.path for f in bundled_fonts() if "Symbols" in f.path][0]
+    shutil.copy(symbols, tmp_path / "mine.ttf")
     r = TextRenderer(fonts=[str(tmp_path)])
     assert r.backend.fonts.files[0].path == str(tmp_path / "mine.ttf")
 
