@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import LlamaModel
 
-from pixlm.models.pixel import patchify
-from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM
+from pixlm.models.patches import patchify
+from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM, PixelGPTForSequenceClassification
 
 
 def tiny(**kw):
@@ -91,9 +91,74 @@ def test_bad_inputs_are_named():
     model = tiny()
     with pytest.raises(ValueError, match="give pixel_values"):
         model()
-    with pytest.raises(ValueError, match="3 channels but the model expects 1"):
+    with pytest.raises(ValueError, match=r"pixel_values must be \(batch, 1, 16, width\); got \(1, 3, 16, 32\)"):
         model(pixel_values=torch.rand(1, 3, 16, 32))
     with pytest.raises(ValueError, match="must divide by num_attention_heads"):
         PixelGPTConfig(hidden_size=100, num_attention_heads=3)
     with pytest.raises(ValueError, match="unknown PixelGPT preset 'huge'"):
         PixelGPTConfig.from_preset("huge")
+    with pytest.raises(ValueError, match="pixel_target must be one of normalized, raw, binary; got 'gray'"):
+        PixelGPTConfig(pixel_target="gray")
+    with pytest.raises(ValueError, match="input_ids has no tokens"):
+        model(pixel_values=torch.rand(1, 1, 16, 32), input_ids=torch.zeros(1, 0, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"exceeds the model's max_patches \(256\)"):
+        model.generate_patches(torch.rand(1, 1, 16, 250 * 16), 10)
+
+
+def test_paired_padding_changes_nothing_for_the_shorter_text():
+    """Tokens follow each example's own end patch: the same example alone or padded in a batch
+    gets the same token logits and the same text loss."""
+    model = tiny()
+    ids = torch.randint(0, 50, (1, 4))
+    short = torch.rand(1, 1, 16, 3 * 16)
+    with torch.no_grad():
+        alone = model(pixel_values=short, input_ids=ids)
+        padded = torch.cat([short, torch.ones(1, 1, 16, 3 * 16)], dim=-1)
+        batch = model(pixel_values=torch.cat([padded, torch.rand(1, 1, 16, 6 * 16)]),
+                      patch_attention_mask=torch.tensor([[1.0, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1]]),
+                      input_ids=torch.cat([ids, ids]))
+    torch.testing.assert_close(batch.logits[0], alone.logits[0], rtol=1e-4, atol=1e-5)
+
+
+def test_raw_and_binary_pixel_targets_by_hand():
+    px = torch.zeros(1, 1, 16, 3 * 16)
+    px[..., 16:32] = 1.0  # patch 1 white, patches 0 and 2 black
+    mask = torch.ones(1, 3)
+    raw = tiny(pixel_target="raw")
+    logits = torch.zeros(1, 3, 256)
+    logits[0, 0] = 0.5  # predicts patch 1 (all 1) as 0.5: squared error 0.25; patch 2 (all 0) exactly
+    assert raw.next_patch_loss(logits, px, mask).item() == pytest.approx(0.125)
+    binary = tiny(pixel_target="binary")
+    logits = torch.zeros(1, 3, 256)
+    logits[0, 0] = -20.0  # patch 1 holds no ink: a very negative logit is right
+    logits[0, 1] = 0.0  # patch 2 is all ink: a zero logit costs log 2 per pixel
+    assert binary.next_patch_loss(logits, px, mask).item() == pytest.approx(0.5 * torch.log(torch.tensor(2.0)).item(), rel=1e-4)
+    assert torch.equal(binary.logits_to_patch(torch.tensor([[3.0, -3.0]]), None), torch.tensor([[0.0, 1.0]]))
+
+
+def test_generation_with_the_cache_equals_generation_without():
+    for target in ("normalized", "raw", "binary"):
+        model = tiny(pixel_target=target)
+        prompt = torch.rand(1, 1, 16, 5 * 16)
+        cached = model.generate_patches(prompt, 4, use_cache=True)
+        full = model.generate_patches(prompt, 4, use_cache=False)
+        assert cached.shape == (1, 1, 16, 4 * 16)
+        assert cached.min() >= 0 and cached.max() <= 1
+        torch.testing.assert_close(cached, full, rtol=1e-4, atol=1e-4)
+
+
+def test_classifier_loads_the_causal_lm_body_and_pools_the_last_attended_position(tmp_path):
+    lm = tiny()
+    lm.save_pretrained(tmp_path)
+    clf = PixelGPTForSequenceClassification.from_pretrained(tmp_path, num_labels=3).eval()
+    torch.testing.assert_close(clf.model.layers[0].mlp.up_proj.weight, lm.model.layers[0].mlp.up_proj.weight)
+    torch.testing.assert_close(clf.patch_embed.weight, lm.patch_embed.weight)
+    px = torch.rand(2, 1, 16, 6 * 16)
+    mask = torch.tensor([[1.0, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]])
+    with torch.no_grad():
+        batch = clf(pixel_values=px, attention_mask=mask, labels=torch.tensor([0, 2]))
+        alone = clf(pixel_values=px[:1, ..., : 4 * 16])
+        last = clf.score(lm(pixel_values=px[1:], compute_loss=False).hidden_states[0, -1])
+    torch.testing.assert_close(batch.logits[0], alone.logits[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(batch.logits[1], last, rtol=1e-4, atol=1e-5)
+    assert batch.loss.item() == pytest.approx(torch.nn.functional.cross_entropy(batch.logits, torch.tensor([0, 2])).item(), rel=1e-5)

@@ -71,3 +71,10 @@ def span_means(states: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     sums = torch.gather(cumsum, 1, index(end)) - torch.gather(cumsum, 1, index(start))
     counts = (end - start).clamp(min=1).unsqueeze(-1).to(states.dtype)
     return sums / counts
+
+
+def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, num_labels: int) -> torch.Tensor:
+    """Cross-entropy over classes, or mean squared error when `num_labels == 1` (regression)."""
+    if num_labels == 1:
+        return nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
+    return nn.functional.cross_entropy(logits, labels)

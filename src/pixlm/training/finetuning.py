@@ -15,6 +15,7 @@ import collections
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -336,7 +337,9 @@ def finetune(cfg: FinetuneConfig) -> dict:
         renderer_config=renderer.config if renderer else None,
         processing_class=None if renderer else collator.tokenizer,
     )
+    started = time.perf_counter()
     trainer.train()
+    train_seconds = time.perf_counter() - started
     trainer.remove_callback(EarlyStoppingCallback)  # the scoring below is not a training evaluation
     results = {
         "task": cfg.task,
@@ -344,6 +347,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         "primary_metric": primary,
         "labels": labels,
         "steps": trainer.state.global_step,
+        "train_seconds": round(train_seconds, 1),  # training with its evaluations and checkpoints
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "validation": _strip_prefix(trainer.evaluate(validation, metric_key_prefix="eval")),
         "output_dir": cfg.output_dir,

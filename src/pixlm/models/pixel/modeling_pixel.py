@@ -28,7 +28,8 @@ from transformers.activations import ACT2FN
 from transformers.modeling_outputs import QuestionAnsweringModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
-from ..heads import Biaffine, Pooler, span_means
+from ..heads import Biaffine, Pooler, sequence_classification_loss, span_means
+from ..patches import patch_stats, patchify, unpatchify
 from .configuration_pixel import PixelConfig
 
 # Older (transformers 4 / published PIXEL) parameter names -> ours, applied in this order.
@@ -61,22 +62,6 @@ def sincos_position_table(num_positions: int, dim: int, layout: str = "2d") -> t
         row, col = (k // width)[:, None] * omega[None], (k % width)[:, None] * omega[None]
         table = torch.cat([col.sin(), col.cos(), row.sin(), row.cos()], dim=1)
     return torch.cat([torch.zeros(1, dim, dtype=torch.float64), table]).float()
-
-
-def patchify(pixel_values: torch.Tensor, patch_size: int) -> torch.Tensor:
-    """(B, C, p, L*p) strip -> (B, L, p*p*C), each patch laid out (row, column, channel)."""
-    b, c, h, w = pixel_values.shape
-    if h != patch_size or w % patch_size:
-        raise ValueError(f"pixel_values must be (batch, channels, {patch_size}, L*{patch_size}); got {tuple(pixel_values.shape)}")
-    x = pixel_values.reshape(b, c, patch_size, w // patch_size, patch_size)
-    return x.permute(0, 3, 2, 4, 1).reshape(b, w // patch_size, patch_size * patch_size * c)
-
-
-def unpatchify(patches: torch.Tensor, patch_size: int, num_channels: int) -> torch.Tensor:
-    """Inverse of `patchify`: (B, L, p*p*C) -> (B, C, p, L*p)."""
-    b, n, _ = patches.shape
-    x = patches.reshape(b, n, patch_size, patch_size, num_channels)
-    return x.permute(0, 4, 2, 1, 3).reshape(b, num_channels, patch_size, n * patch_size)
 
 
 def mask_patches(
@@ -116,11 +101,6 @@ def mask_patches(
     mask[:, :len_keep] = 0
     mask = torch.gather(mask, 1, ids_restore)
     return kept, kept_attention, mask, ids_restore
-
-
-def _patch_stats(patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each patch's mean and standard deviation (MAE's per-patch pixel normalisation)."""
-    return patches.mean(dim=-1, keepdim=True), (patches.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
 
 
 class PixelPatchEmbeddings(nn.Module):
@@ -427,7 +407,7 @@ class PixelForPreTraining(PixelPreTrainedModel):
         logits = self.decoder(out.last_hidden_state, out.ids_restore, full_attention if attention_mask is not None else None)
         target = patchify(pixel_values, self.config.patch_size)
         if self.config.norm_pix_loss:
-            mean, std = _patch_stats(target)
+            mean, std = patch_stats(target)
             target = (target - mean) / std
         per_patch = ((logits - target) ** 2).mean(dim=-1)
         weight = out.mask * full_attention
@@ -440,7 +420,7 @@ class PixelForPreTraining(PixelPreTrainedModel):
         """Predicted pixels (B, C, p, L*p) in [0, 1], undoing the per-patch normalisation with
         the statistics of the true patches (as PIXEL's figures do)."""
         if self.config.norm_pix_loss:
-            mean, std = _patch_stats(patchify(pixel_values, self.config.patch_size))
+            mean, std = patch_stats(patchify(pixel_values, self.config.patch_size))
             logits = logits * std + mean
         return unpatchify(logits, self.config.patch_size, self.config.num_channels).clamp(0, 1)
 
@@ -467,12 +447,7 @@ class PixelForSequenceClassification(PixelPreTrainedModel):
         out = self.vit(pixel_values, attention_mask=attention_mask)
         patches_mask = out.attention_mask[:, 1:]
         logits = self.classifier(self.dropout(self.pooler(out.last_hidden_state, patches_mask)))
-        loss = None
-        if labels is not None:
-            if self.num_labels == 1:
-                loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
-            else:
-                loss = F.cross_entropy(logits, labels)
+        loss = sequence_classification_loss(logits, labels, self.num_labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 

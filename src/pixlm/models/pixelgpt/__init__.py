@@ -1,6 +1,11 @@
 """PixelGPT / MonoGPT / DualGPT: a causal decoder over patches and tokens."""
 
-from .configuration_pixelgpt import PRESETS, PixelGPTConfig
-from .modeling_pixelgpt import PixelGPTForCausalLM, PixelGPTOutput
+from .configuration_pixelgpt import PIXEL_TARGETS, PRESETS, PixelGPTConfig
+from .modeling_pixelgpt import (
+    PixelGPTForCausalLM, PixelGPTForSequenceClassification, PixelGPTOutput, PixelGPTPreTrainedModel,
+)
 
-__all__ = ["PRESETS", "PixelGPTConfig", "PixelGPTForCausalLM", "PixelGPTOutput"]
+__all__ = [
+    "PIXEL_TARGETS", "PRESETS", "PixelGPTConfig", "PixelGPTForCausalLM", "PixelGPTForSequenceClassification",
+    "PixelGPTOutput", "PixelGPTPreTrainedModel",
+]

@@ -15,9 +15,18 @@ PRESETS: dict[str, dict] = {
 }
 
 
+PIXEL_TARGETS = ("normalized", "raw", "binary")
+
+
 class PixelGPTConfig(PretrainedConfig):
     """A LLaMA-style decoder (RMSNorm, SwiGLU, rotary positions, grouped-query attention) over
-    rendered patches and/or text tokens, with a pixel head and a token head."""
+    rendered patches and/or text tokens, with a pixel head and a token head.
+
+    `pixel_target` is what the pixel head learns: `normalized` (per-patch normalised pixels,
+    mean squared error, as in the paper), `raw` (pixels in [0, 1], mean squared error) or
+    `binary` (ink or not per pixel, binary cross-entropy, as PIXAR does); the last two give
+    generations that can be drawn as they are.
+    """
 
     model_type = "pixelgpt"
 
@@ -37,11 +46,13 @@ class PixelGPTConfig(PretrainedConfig):
         max_tokens: int = 1024,
         pixel_loss_weight: float = 1.0,
         text_loss_weight: float = 1.0,
-        norm_pix_loss: bool = True,
+        pixel_target: str = "normalized",
         initializer_range: float = 0.02,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if pixel_target not in PIXEL_TARGETS:
+            raise ValueError(f"pixel_target must be one of {', '.join(PIXEL_TARGETS)}; got {pixel_target!r}")
         if hidden_size % num_attention_heads or num_attention_heads % num_key_value_heads:
             raise ValueError(
                 f"hidden_size ({hidden_size}) must divide by num_attention_heads ({num_attention_heads}), "
@@ -61,7 +72,7 @@ class PixelGPTConfig(PretrainedConfig):
         self.max_tokens = max_tokens
         self.pixel_loss_weight = pixel_loss_weight
         self.text_loss_weight = text_loss_weight
-        self.norm_pix_loss = norm_pix_loss
+        self.pixel_target = pixel_target
         self.initializer_range = initializer_range
 
     @classmethod
