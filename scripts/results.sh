@@ -9,7 +9,7 @@ RUNS=${1:-runs/results}; shift || true
 TASKS=${*:-vi-pos pcm-ner sst2 mrpc conll-ner en-parse}
 mkdir -p "$RUNS"
 
-conllu_text() { sed -n 's/^# text = //p' "$1"; }
+conllu_text() { sed -n 's/^# text *= *//p' "$1"; }
 conll_text() { awk 'NF==0{if(s!="")print s; s=""; next} $1!="-DOCSTART-"{s=(s==""?$1:s" "$1)} END{if(s!="")print s}' "$1"; }
 glue_text() { tail -n +2 "$1" | cut -f"$2" | tr '\t' '\n'; }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 EPILOG = "Run `pixlm COMMAND --help` for the options of each command."
@@ -143,10 +144,21 @@ def _add_pretrain(sub) -> None:
     d.add_argument("--streaming", action="store_true", help="stream the corpus instead of loading it (large corpora)")
     d.add_argument("--workers", type=int, default=0, metavar="N", help="DataLoader worker processes; rendering runs in them (default 0)")
     m = p.add_argument_group("model")
+    m.add_argument("--model-type", choices=["pixel", "pixelgpt"], default="pixel",
+                   help="pixel: PIXEL, masked patches (default); pixelgpt: the causal decoder of PixelGPT, "
+                        "MonoGPT and DualGPT (see --mixture)")
     m.add_argument("--model", default="tiny", metavar="PRESET|DIR",
-                   help="tiny, small, base (pixel-base), or a checkpoint folder to continue from (default tiny)")
+                   help="a preset (pixel: tiny, small, base; pixelgpt: tiny, small, 350m) or a checkpoint folder "
+                        "to continue from (default tiny)")
     m.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
-                   help="override a PixelConfig field, e.g. num_channels=1 or mask_ratio=0.4 (repeatable)")
+                   help="override a config field, e.g. num_channels=1, mask_ratio=0.4 or pixel_target=binary (repeatable)")
+    m.add_argument("--mixture", default="pixelgpt", metavar="SPEC",
+                   help="pixelgpt: kinds of batch and their shares, e.g. pixels=0.5,text=0.25,paired=0.25, or a "
+                        "variant: pixelgpt (pixels only, default), monogpt (pixels=0.5,text=0.5), dualgpt "
+                        "(pixels=0.5,text=0.25,paired=0.25)")
+    m.add_argument("--tokenizer", metavar="DIR",
+                   help="pixelgpt with text or paired batches: a tokenizer folder (pixlm tokenizer train makes one)")
+    m.add_argument("--max-tokens", type=int, default=256, metavar="N", help="pixelgpt: tokens per text (default 256)")
     m.add_argument("--renderer", metavar="PATH", help="a text_renderer_config.json or a folder holding one")
     m.add_argument("--renderer-arg", action="append", metavar="KEY=VALUE",
                    help="override a RendererConfig field, e.g. max_patches=256 (repeatable)")
@@ -178,15 +190,16 @@ def _add_pretrain(sub) -> None:
 
 def _print_results(results: dict) -> None:
     a, b = results.get("initial_eval_loss"), results.get("final_eval_loss")
+    kind = "next-patch" if results.get("config", {}).get("model_type") == "pixelgpt" else "masked-patch"
     if a is not None and b is not None:
-        print(f"held-out masked-patch loss: {a:.4f} at step 0 -> {b:.4f} at step {results['steps']} "
+        print(f"held-out {kind} loss: {a:.4f} at step 0 -> {b:.4f} at step {results['steps']} "
               f"({100 * (a - b) / a:.1f}% lower)")
     print(f"model and renderer config: {results['output_dir']}")
     if results.get("loss_curve"):
         print(f"loss curve: {results['loss_curve']}")
     shots = results.get("reconstructions") or []
     if shots:
-        print(f"reconstructions: {shots[0]} (start), {shots[-1]} (end)")
+        print(f"figures: {shots[0]} (start), {shots[-1]} (end)")
 
 
 def _cmd_pretrain(args) -> int:
@@ -203,6 +216,7 @@ def _cmd_pretrain(args) -> int:
         seed=args.seed, logging_steps=args.logging_steps, eval_steps=args.eval_steps, save_steps=args.save_steps,
         save_total_limit=args.save_total_limit, reconstruction_steps=args.reconstruction_steps, num_workers=args.workers,
         precision=args.precision, resume=args.resume_from or (not args.no_resume), report_to=report,
+        model_type=args.model_type, mixture=args.mixture, tokenizer=args.tokenizer, max_tokens=args.max_tokens,
     )
     _print_results(pretrain(cfg))
     return 0
@@ -238,21 +252,10 @@ def _parse_spans(text: str | None):
 
 
 def _cmd_reconstruct(args) -> int:
-    import os
-    import warnings
-
     from .models.pixel import PixelForPreTraining
-    from .render import CONFIG_NAME, TextRenderer
     from .viz import reconstruct, save_png
 
-    if not os.path.isdir(args.model):
-        raise FileNotFoundError(f"model folder {args.model!r} does not exist")
-    model = PixelForPreTraining.from_pretrained(args.model)
-    if os.path.isfile(os.path.join(args.model, CONFIG_NAME)):
-        renderer = TextRenderer.from_pretrained(args.model)
-    else:
-        warnings.warn(f"{args.model} has no {CONFIG_NAME}; rendering with the defaults", stacklevel=1)
-        renderer = TextRenderer(max_patches=model.config.max_patches)
+    model, renderer = _load_with_renderer(PixelForPreTraining, args.model)
     image, loss = reconstruct(model, renderer, args.text, spans=_parse_spans(args.spans), seed=args.seed, wrap=args.wrap)
     print(f"{save_png(image, args.output)}: masked-patch loss {loss:.4f}")
     return 0
@@ -452,6 +455,117 @@ def _cmd_baseline(args) -> int:
     print(f"{res['steps']} steps, train loss {res['train_loss']:.4f}: {res['output_dir']}")
     return 0
 
+def _add_tokenizer(sub) -> None:
+    p = sub.add_parser(
+        "tokenizer",
+        help="train a BPE tokenizer on a corpus, for PixelGPT's text side (offline)",
+        description="train: a byte-level BPE tokenizer (with <s>, </s>, <pad>, <unk>) trained with `tokenizers` "
+                    "on a corpus, saved as a transformers tokenizer folder for pixlm pretrain --tokenizer.",
+    )
+    p.add_argument("action", choices=["train"], help="train a tokenizer")
+    p.add_argument("--corpus", required=True, metavar="PATH", help="the text corpus (as for pixlm pretrain)")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="where the tokenizer folder goes")
+    p.add_argument("--vocab-size", type=int, default=8000, metavar="N", help="vocabulary size (default 8000)")
+    p.add_argument("--text-column", default="text", help="column holding the text in jsonl/parquet/csv (default text)")
+    p.set_defaults(func=_cmd_tokenizer)
+
+
+def _cmd_tokenizer(args) -> int:
+    from .data.tokenization import load_tokenizer, train_tokenizer_on_corpus
+
+    folder = train_tokenizer_on_corpus(args.corpus, args.output_dir, args.vocab_size, args.text_column)
+    print(f"{folder}: BPE tokenizer with {len(load_tokenizer(folder))} tokens")
+    return 0
+
+
+def _load_with_renderer(model_cls, folder: str):
+    import os
+    import warnings
+
+    from .render import CONFIG_NAME, TextRenderer
+
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"model folder {folder!r} does not exist")
+    model = model_cls.from_pretrained(folder)
+    if os.path.isfile(os.path.join(folder, CONFIG_NAME)):
+        return model, TextRenderer.from_pretrained(folder)
+    warnings.warn(f"{folder} has no {CONFIG_NAME}; rendering with the defaults", stacklevel=1)
+    return model, TextRenderer(max_patches=model.config.max_patches)
+
+
+def _add_generate(sub) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="continue a rendered prompt with a PixelGPT model (PNG)",
+        description="Render PROMPT, generate patches autoregressively with a key-value cache, and write a PNG of "
+                    "the prompt and its continuation. With a mono or bigrams renderer the continuation is also "
+                    "read back as text.",
+    )
+    p.add_argument("prompt", help="the text to continue")
+    p.add_argument("--model", required=True, metavar="DIR", help="a PixelGPT checkpoint folder (pixlm pretrain --model-type pixelgpt)")
+    p.add_argument("--patches", type=int, default=64, metavar="N", help="patches to generate (default 64)")
+    p.add_argument("--no-cache", action="store_true", help="recompute every step instead of reusing keys and values (slow)")
+    p.add_argument("--wrap", type=int, default=32, metavar="N", help="patches per row in the picture (default 32)")
+    p.add_argument("-o", "--output", default="generation.png", metavar="PNG", help="where to write (default generation.png)")
+    p.set_defaults(func=_cmd_generate)
+
+
+def _cmd_generate(args) -> int:
+    from .models.pixelgpt import PixelGPTForCausalLM
+    from .render.reading import READABLE_LAYOUTS, PatchReader
+    from .viz import generate, save_png
+
+    if args.patches < 1:
+        raise ValueError(f"--patches must be at least 1, got {args.patches}")
+    model, renderer = _load_with_renderer(PixelGPTForCausalLM, args.model)
+    image, continuation = generate(model, renderer, args.prompt, args.patches, use_cache=not args.no_cache, wrap=args.wrap)
+    print(f"{save_png(image, args.output)}: {continuation.shape[1] // renderer.config.patch_size} patches generated")
+    if renderer.config.layout in READABLE_LAYOUTS:
+        print(f"read back: {PatchReader(renderer).read(continuation, num_patches=None)!r}")
+    return 0
+
+
+def _add_read(sub) -> None:
+    p = sub.add_parser(
+        "read",
+        help="read mono or bigrams patches back as text",
+        description="Match each cell of a rendered strip against the renderer's own cells and print the text. "
+                    "Give a PNG strip (as pixlm render writes), or --text to render and read back as a check "
+                    "(prints the character accuracy).",
+    )
+    p.add_argument("image", nargs="?", help="a PNG of a strip, 16 pixels high")
+    p.add_argument("--text", help="render this text and read it back, printing the character accuracy")
+    p.add_argument("--layout", choices=["mono", "bigrams"], default="mono", help="the strip's layout (default mono)")
+    p.add_argument("--renderer", metavar="PATH", help="a text_renderer_config.json, or a model folder holding one")
+    p.add_argument("--charset", metavar="CHARS", help="characters to recognise (default printable ASCII)")
+    p.set_defaults(func=_cmd_read)
+
+
+def _cmd_read(args) -> int:
+    import numpy as np
+
+    from .evaluation.metrics import character_accuracy
+    from .render import RendererConfig, TextRenderer
+    from .render.reading import DEFAULT_CHARSET, PatchReader
+
+    if (args.image is None) == (args.text is None):
+        raise ValueError("give either an IMAGE to read or --text to render and read back")
+    config = RendererConfig.from_pretrained(args.renderer).to_dict() if args.renderer else {}
+    renderer = TextRenderer(RendererConfig(**{**config, "layout": args.layout}))
+    reader = PatchReader(renderer, charset=args.charset or DEFAULT_CHARSET)
+    if args.text is not None:
+        got = reader.read(renderer(args.text).pixel_values)
+        want = args.text if args.layout == "mono" else "".join(args.text.split())
+        print(got)
+        print(f"character accuracy: {100 * character_accuracy(got, want):.1f}%")
+        return 0
+    from PIL import Image
+
+    if not os.path.isfile(args.image):
+        raise FileNotFoundError(f"image {args.image!r} does not exist")
+    print(reader.read(np.asarray(Image.open(args.image).convert("L"))))
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -472,6 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_attack(sub)
     _add_evaluate(sub)
     _add_baseline(sub)
+    _add_tokenizer(sub)
+    _add_generate(sub)
+    _add_read(sub)
     return parser
 
 

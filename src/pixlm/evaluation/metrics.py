@@ -196,3 +196,21 @@ def squad_scores(predictions: dict[str, str], references: dict[str, list[str]]) 
         f1 += max(_f1(pred, g) for g in golds)
     n = len(references)
     return {"exact_match": 100 * em / n, "f1": 100 * f1 / n}
+
+
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions, each costing 1."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def character_accuracy(prediction: str, reference: str) -> float:
+    """1 - character error rate (edit distance over the reference's length), floored at 0."""
+    if not reference:
+        return 1.0 if not prediction else 0.0
+    return max(0.0, 1.0 - edit_distance(prediction, reference) / len(reference))

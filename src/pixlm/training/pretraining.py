@@ -1,7 +1,10 @@
-"""PIXEL pretraining on transformers' Trainer.
+"""Pretraining on transformers' Trainer: PIXEL (masked patches) and the PixelGPT family
+(next patch and next token, one kind of batch at a time from a mixture).
 
     from pixlm.training import PretrainConfig, pretrain
     pretrain(PretrainConfig(corpus="corpus.txt", output_dir="runs/pixel", model="small"))
+    pretrain(PretrainConfig(corpus="corpus.txt", output_dir="runs/dual", model_type="pixelgpt",
+                            mixture="dualgpt", tokenizer="runs/bpe"))
 
 Runs as is under `torchrun --nproc_per_node N` (DDP; gloo on CPU), resumes from the last
 complete checkpoint in `output_dir`, logs to TensorBoard, writes reconstruction figures.
@@ -15,7 +18,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 
-from .trainer import STAGING, PixlmTrainer, ReconstructionCallback, last_checkpoint
+from .trainer import STAGING, PixlmTrainer, ReconstructionCallback, generation_figure, last_checkpoint, reconstruction_figure
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +31,12 @@ class PretrainConfig:
     output_dir: str
     validation: str | None = None  # a corpus of held-out text; else taken from `corpus`
     validation_size: int = 256  # held-out texts taken from the corpus when no validation is given
-    model: str = "tiny"  # a preset (tiny, small, base) or a checkpoint folder to continue from
-    model_overrides: dict = field(default_factory=dict)  # PixelConfig fields, for presets
+    model: str = "tiny"  # a preset of the model type, or a checkpoint folder to continue from
+    model_overrides: dict = field(default_factory=dict)  # config fields, for presets
+    model_type: str = "pixel"  # pixel (PIXEL) or pixelgpt (PixelGPT, MonoGPT, DualGPT by mixture)
+    mixture: str = "pixelgpt"  # pixelgpt: kinds of batch and their shares, e.g. pixels=0.5,text=0.5
+    tokenizer: str | None = None  # pixelgpt with text or paired batches: a tokenizer folder
+    max_tokens: int = 256  # pixelgpt: tokens per text in text and paired batches
     renderer: str | None = None  # a text_renderer_config.json, or a folder holding one
     renderer_overrides: dict = field(default_factory=dict)  # RendererConfig fields
     text_column: str = "text"
@@ -64,9 +71,27 @@ class PretrainConfig:
             raise ValueError(f"precision must be auto, fp32, bf16 or fp16; got {self.precision!r}")
         if self.learning_rate is not None and not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.model_type not in MODEL_TYPES:
+            raise ValueError(f"model_type must be one of {', '.join(MODEL_TYPES)}; got {self.model_type!r}")
+        if self.model_type == "pixelgpt":
+            from ..data.mixture import parse_mixture
+
+            mixture = parse_mixture(self.mixture)
+            if set(mixture) & {"text", "paired"} and self.tokenizer is None and not _has_tokenizer(self.model):
+                raise ValueError(f"mixture {mixture} has text or paired batches: give a tokenizer folder "
+                                 "(make one with `pixlm tokenizer train`)")
 
 
-def _load_model(cfg: PretrainConfig):
+MODEL_TYPES = ("pixel", "pixelgpt")
+
+
+def _has_tokenizer(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "tokenizer_config.json"))
+
+
+def _load_model(cfg: PretrainConfig, tokenizer=None):
+    if cfg.model_type == "pixelgpt":
+        return _load_pixelgpt(cfg, tokenizer)
     from ..models.pixel import PRESETS, PixelConfig, PixelForPreTraining
 
     if cfg.model in PRESETS:
@@ -74,6 +99,47 @@ def _load_model(cfg: PretrainConfig):
     if os.path.isdir(cfg.model):
         return PixelForPreTraining.from_pretrained(cfg.model, **cfg.model_overrides)
     raise ValueError(f"model must be a preset ({', '.join(PRESETS)}) or a checkpoint folder; got {cfg.model!r}")
+
+
+def _load_pixelgpt(cfg: PretrainConfig, tokenizer):
+    from ..models.pixelgpt import PRESETS, PixelGPTConfig, PixelGPTForCausalLM
+
+    if cfg.model in PRESETS:
+        overrides = dict(cfg.model_overrides)
+        if tokenizer is not None:
+            overrides.setdefault("vocab_size", len(tokenizer))
+        return PixelGPTForCausalLM(PixelGPTConfig.from_preset(cfg.model, **overrides))
+    if os.path.isdir(cfg.model):
+        return PixelGPTForCausalLM.from_pretrained(cfg.model, **cfg.model_overrides)
+    raise ValueError(f"model must be a PixelGPT preset ({', '.join(PRESETS)}) or a checkpoint folder; got {cfg.model!r}")
+
+
+def _load_tokenizer(cfg: PretrainConfig):
+    """The tokenizer given, else the one saved with a checkpoint being continued, else none."""
+    from ..data.tokenization import load_tokenizer
+
+    source = cfg.tokenizer or (cfg.model if _has_tokenizer(cfg.model) else None)
+    return load_tokenizer(source) if source else None
+
+
+def _collators(cfg: PretrainConfig, model, renderer, tokenizer):
+    """(training collator, held-out collator). PixelGPT's held-out batches are always pixels,
+    so that every variant is scored by the same next-patch loss."""
+    mc = model.config
+    if cfg.model_type == "pixelgpt":
+        from ..data.mixture import PixelGPTCollator
+
+        if tokenizer is not None and len(tokenizer) > mc.vocab_size:
+            raise ValueError(f"tokenizer has {len(tokenizer)} tokens but the model's vocab_size is {mc.vocab_size}")
+        args = dict(num_channels=mc.num_channels, max_tokens=min(cfg.max_tokens, mc.max_tokens), seed=cfg.seed)
+        return (PixelGPTCollator(renderer, tokenizer, mixture=cfg.mixture, **args),
+                PixelGPTCollator(renderer, None, mixture="pixelgpt", **args))
+    from ..data import PixelPretrainingCollator
+
+    collate_args = dict(num_channels=mc.num_channels, mask_ratio=mc.mask_ratio, span_masking=cfg.span_masking,
+                        max_span_length=mc.max_span_length, span_weights=mc.span_weights, seed=cfg.seed)
+    return (PixelPretrainingCollator(renderer, **collate_args),
+            PixelPretrainingCollator(renderer, deterministic=True, **collate_args))
 
 
 def _load_renderer(cfg: PretrainConfig, model_config):
@@ -136,25 +202,21 @@ def pretrain(cfg: PretrainConfig) -> dict:
     import torch
     from transformers import TrainingArguments
 
-    from ..data import PixelPretrainingCollator
-    from ..viz import loss_curve, save_png
-
     from transformers import set_seed
+
+    from ..viz import loss_curve, save_png
 
     cfg.validate()
     os.makedirs(cfg.output_dir, exist_ok=True)
     set_seed(cfg.seed)  # the model's initial weights too
-    model = _load_model(cfg)
+    tokenizer = _load_tokenizer(cfg) if cfg.model_type == "pixelgpt" else None
+    model = _load_model(cfg, tokenizer)
     renderer = _load_renderer(cfg, model.config)
     stats: dict = {"skipped": 0}
     train, held_out = _split(cfg, stats)
     if stats["skipped"]:
         logger.warning("skipped %d texts too short to mask (empty or only whitespace)", stats["skipped"])
-    mc = model.config
-    collate_args = dict(num_channels=mc.num_channels, mask_ratio=mc.mask_ratio, span_masking=cfg.span_masking,
-                        max_span_length=mc.max_span_length, span_weights=mc.span_weights, seed=cfg.seed)
-    train_collator = PixelPretrainingCollator(renderer, **collate_args)
-    eval_collator = PixelPretrainingCollator(renderer, deterministic=True, **collate_args)
+    train_collator, eval_collator = _collators(cfg, model, renderer, tokenizer)
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     total_batch = cfg.batch_size * cfg.gradient_accumulation_steps * world
@@ -186,10 +248,13 @@ def pretrain(cfg: PretrainConfig) -> dict:
         report_to=cfg.report_to,
         disable_tqdm=not cfg.progress,
         ddp_backend="gloo" if world > 1 and not torch.cuda.is_available() else None,
+        # A pixel batch leaves the token embedding and head unused, a text batch the pixel side.
+        ddp_find_unused_parameters=cfg.model_type == "pixelgpt" if world > 1 else None,
         **_precision(cfg.precision),
     )
     sample = [held_out[k]["text"] for k in range(min(cfg.reconstruction_texts, len(held_out))) if "text" in held_out.column_names]
-    pictures = ReconstructionCallback(renderer, sample, cfg.reconstruction_steps, os.path.join(cfg.output_dir, "reconstructions"))
+    figure, folder = ((generation_figure, "generations") if cfg.model_type == "pixelgpt" else (reconstruction_figure, "reconstructions"))
+    pictures = ReconstructionCallback(renderer, sample, cfg.reconstruction_steps, os.path.join(cfg.output_dir, folder), figure)
     trainer = PixlmTrainer(
         model=model,
         args=args,
@@ -198,6 +263,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         data_collator=train_collator,
         callbacks=[pictures],
         renderer_config=renderer.config,
+        processing_class=tokenizer,
     )
     trainer.get_eval_dataloader = _with_collator(trainer.get_eval_dataloader, trainer, eval_collator)
 
@@ -237,7 +303,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
                 "train": [(h["step"], h["loss"]) for h in history if "loss" in h],
                 "held-out": ([(0, initial)] if initial is not None else []) + [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h],
             },
-            title="masked-patch loss",
+            title="next-patch loss (pixels)" if cfg.model_type == "pixelgpt" else "masked-patch loss",
         )
         results["loss_curve"] = save_png(curve, os.path.join(cfg.output_dir, "loss_curve.png"))
         with open(os.path.join(cfg.output_dir, "pretrain_results.json"), "w", encoding="utf-8") as f:

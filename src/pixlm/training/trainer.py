@@ -112,12 +112,29 @@ class PixlmTrainer(Trainer):
             torch.distributed.barrier()
 
 
-class ReconstructionCallback(TrainerCallback):
-    """Every `every` steps (and at step 0), write PIXEL's reconstruction figure for a few
-    held-out texts to `<output_dir>/reconstructions/step-NNNNNN.png`."""
+def reconstruction_figure(model, renderer, text: str, k: int):
+    """PIXEL's reconstruction of a held-out text, masked with seed k."""
+    from ..viz import reconstruct
 
-    def __init__(self, renderer, texts: list[str], every: int, out_dir: str):
+    return reconstruct(model, renderer, text, seed=k)[0]
+
+
+def generation_figure(model, renderer, text: str, k: int):
+    """A causal model continuing the first half of a held-out text."""
+    from ..viz import generate
+
+    half = max(1, (renderer(text).num_patches - 1) // 2)
+    return generate(model, renderer, text, prompt_patches=half)[0]
+
+
+class ReconstructionCallback(TrainerCallback):
+    """Every `every` steps (and at step 0), write a figure for a few held-out texts (PIXEL's
+    reconstructions by default; `figure` draws another, e.g. `generation_figure`) to
+    `<out_dir>/step-NNNNNN.png`."""
+
+    def __init__(self, renderer, texts: list[str], every: int, out_dir: str, figure=reconstruction_figure):
         self.renderer, self.texts, self.every, self.out_dir = renderer, texts, every, out_dir
+        self.figure = figure
         self.written: list[str] = []
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
@@ -133,11 +150,11 @@ class ReconstructionCallback(TrainerCallback):
             return
         from PIL import Image
 
-        from ..viz import reconstruct, save_png
+        from ..viz import save_png
 
         model = getattr(model, "module", model)
         was_training = model.training
-        images = [reconstruct(model, self.renderer, t, seed=k)[0] for k, t in enumerate(self.texts)]
+        images = [self.figure(model, self.renderer, t, k) for k, t in enumerate(self.texts)]
         model.train(was_training)
         sheet = Image.new("RGB", (max(i.width for i in images), sum(i.height + 10 for i in images)), "white")
         y = 0

@@ -20,9 +20,7 @@ def reconstruction_image(
         mask: (L,) 1 where a patch was hidden from the encoder.
         num_patches: patches to show (the text and its end patch).
     """
-    from PIL import Image, ImageDraw, ImageFont
-
-    from .strips import strip_image
+    from .strips import labelled_panels, strip_image
 
     def rgb(x):
         x = x[..., None] if x.ndim == 2 else x
@@ -37,18 +35,7 @@ def reconstruction_image(
     pasted[:, hidden] = predicted[:, : n * patch_size][:, hidden]
     panels = [("original", original), ("masked", masked), ("prediction", predicted), ("prediction in the original", pasted)]
     images = [(label, strip_image(np.ascontiguousarray(p[:, : n * patch_size]), patch_size, wrap=wrap, scale=2)) for label, p in panels]
-    font = ImageFont.load_default()
-    label_h = 14
-    width = max(img.width for _, img in images)
-    height = sum(img.height + label_h + 8 for _, img in images)
-    sheet = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(sheet)
-    y = 0
-    for label, img in images:
-        draw.text((2, y), label, fill="black", font=font)
-        sheet.paste(img, (0, y + label_h))
-        y += img.height + label_h + 8
-    return sheet
+    return labelled_panels(images)
 
 
 def reconstruct(model, renderer, text: str, *, spans: list[tuple[int, int]] | None = None, seed: int = 0, wrap: int = 32):

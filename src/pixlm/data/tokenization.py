@@ -1,0 +1,65 @@
+"""Tokenizers for the text side of PixelGPT-family models, trained here with `tokenizers` so
+that everything runs offline. Any transformers tokenizer on disk works as well.
+
+    from pixlm.data.tokenization import train_bpe_tokenizer
+    tokenizer = train_bpe_tokenizer(["some text", ...], vocab_size=8000)
+    tokenizer.save_pretrained("runs/bpe")
+"""
+
+from __future__ import annotations
+
+import os
+
+BOS, EOS, PAD, UNK = "<s>", "</s>", "<pad>", "<unk>"
+
+
+def train_bpe_tokenizer(texts, vocab_size: int = 8000, min_frequency: int = 2):
+    """A byte-level BPE tokenizer (GPT-2 style: no unknown bytes) trained on `texts`, an
+    iterable of strings, with `<s>`, `</s>`, `<pad>` and `<unk>` as special tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 300:
+        raise ValueError(f"vocab_size must be an integer of at least 300 (256 bytes and the special tokens), got {vocab_size!r}")
+    tok = Tokenizer(models.BPE(unk_token=UNK))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, BOS, EOS, UNK],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD, unk_token=UNK)
+
+
+def train_tokenizer_on_corpus(corpus: str, output_dir: str, vocab_size: int = 8000, text_column: str = "text") -> str:
+    """Train a BPE tokenizer on a corpus (anything `pixlm pretrain` reads) and save it to
+    `output_dir`; returns the folder."""
+    from .corpus import load_corpus
+
+    texts = load_corpus(corpus, text_column=text_column)["text"]
+    if not len(texts):
+        raise ValueError(f"corpus {corpus!r} has no texts to train a tokenizer on")
+    tokenizer = train_bpe_tokenizer(texts, vocab_size)
+    os.makedirs(output_dir, exist_ok=True)
+    tokenizer.save_pretrained(output_dir)
+    return output_dir
+
+
+def load_tokenizer(path: str, vocab_size: int | None = None):
+    """A transformers tokenizer from a folder. With `vocab_size` (a checkpoint's), a tokenizer
+    whose vocabulary is larger is an error naming both sizes; it needs a pad token, and an end
+    token to close each text."""
+    from transformers import AutoTokenizer
+
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"tokenizer folder {path!r} does not exist; make one with `pixlm tokenizer train`")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if vocab_size is not None and len(tokenizer) > vocab_size:
+        raise ValueError(
+            f"tokenizer {path!r} has {len(tokenizer)} tokens but the model's vocab_size is {vocab_size}; "
+            "use the tokenizer the model was trained with"
+        )
+    if tokenizer.eos_token_id is None:
+        raise ValueError(f"tokenizer {path!r} has no end-of-sequence token (eos_token)")
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
