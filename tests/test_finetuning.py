@@ -259,3 +259,31 @@ def test_subword_baseline_through_the_same_entry_points(tmp_path):
     with pytest.raises(ValueError, match="the subword baseline covers classify, pos, ner; not 'parse'"):
         finetune(FinetuneConfig(task="parse", model=pre["output_dir"], train=str(train), validation=str(dev),
                                 output_dir=str(tmp_path / "x")))
+
+
+def test_pixelgpt_classifier_through_finetune_and_evaluate(tmp_path):
+    from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM, PixelGPTForSequenceClassification
+    from pixlm.training.finetuning import evaluate
+
+    torch.manual_seed(0)
+    lm = PixelGPTForCausalLM(PixelGPTConfig.from_preset("tiny", num_channels=1, max_patches=64, num_hidden_layers=2,
+                                                        vocab_size=16))
+    lm.save_pretrained(tmp_path / "gpt")
+    rows = ["sentence\tlabel"] + [f"{'good' if k % 2 else 'bad'} movie number {k}\t{k % 2}" for k in range(96)]
+    sst = tmp_path / "SST-2"
+    sst.mkdir()
+    (sst / "train.tsv").write_text("\n".join(rows) + "\n")
+    (sst / "dev.tsv").write_text("\n".join(rows[:1] + rows[-32:]) + "\n")
+    out = tmp_path / "clf"
+    res = finetune(FinetuneConfig(task="classify", model=str(tmp_path / "gpt"), train=str(sst / "train.tsv"),
+                                  validation=str(sst / "dev.tsv"), output_dir=str(out), max_steps=60, eval_steps=20,
+                                  batch_size=16, learning_rate=1e-3, max_patches=64, progress=False))
+    assert res["validation"]["accuracy"] >= 0.9  # the first word decides, and the end patch sees it
+    clf = PixelGPTForSequenceClassification.from_pretrained(out)
+    assert clf.config.num_labels == 2 and clf.config.architectures == ["PixelGPTForSequenceClassification"]
+    again = evaluate(str(out), "classify", str(sst / "dev.tsv"))
+    assert again["accuracy"] == pytest.approx(res["validation"]["accuracy"])
+    train, dev = pos_data(tmp_path)
+    with pytest.raises(ValueError, match="is a PixelGPT model, which finetunes for classify; not 'pos'"):
+        finetune(FinetuneConfig(task="pos", model=str(tmp_path / "gpt"), train=str(train), validation=str(dev),
+                                output_dir=str(tmp_path / "x")))

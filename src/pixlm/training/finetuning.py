@@ -172,7 +172,10 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"model {cfg.model!r} is neither a preset ({', '.join(pixel.PRESETS)}) nor a checkpoint folder")
     with open(config_path, encoding="utf-8") as f:
-        architectures = json.load(f).get("architectures") or []
+        saved = json.load(f)
+    if saved.get("model_type") == "pixelgpt":
+        return _load_pixelgpt_classifier(cfg, label_kwargs)
+    architectures = saved.get("architectures") or []
     other_heads = {h for h in _HEADS.values() if h != _HEADS[cfg.task]}
     if architectures and architectures[0] in other_heads:
         raise ValueError(
@@ -180,6 +183,16 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
             "start from a pretrained PIXEL checkpoint or one finetuned for the same task"
         )
     return head.from_pretrained(cfg.model, pooling=cfg.pooling, **cfg.model_overrides, **label_kwargs)
+
+
+def _load_pixelgpt_classifier(cfg: FinetuneConfig, label_kwargs: dict):
+    """A PixelGPT-family checkpoint (pretrained or finetuned) with the classifier on its last
+    attended position; PixelGPT finetunes for classification (and regression) only."""
+    from ..models.pixelgpt import PixelGPTForSequenceClassification
+
+    if cfg.task != "classify":
+        raise ValueError(f"checkpoint {cfg.model} is a PixelGPT model, which finetunes for classify; not {cfg.task!r}")
+    return PixelGPTForSequenceClassification.from_pretrained(cfg.model, **cfg.model_overrides, **label_kwargs)
 
 
 def _renderer(cfg: FinetuneConfig, model_config):
@@ -556,12 +569,18 @@ def evaluate(
         architectures = json.load(f).get("architectures") or []
     if task not in heads:
         raise ValueError(f"task {task!r} is not one this model kind covers ({', '.join(heads)})")
-    if architectures and architectures[0] != heads[task]:
-        raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {heads[task]}")
+    gpt = architectures[:1] == ["PixelGPTForSequenceClassification"]
+    if architectures and architectures[0] != heads[task] and not (gpt and task == "classify"):
+        needs = "PixelGPTForSequenceClassification's task, classify" if gpt else heads[task]
+        raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {needs}")
     if subword:
         import transformers
 
         model = getattr(transformers, heads[task]).from_pretrained(model_dir)
+    elif gpt:
+        from ..models.pixelgpt import PixelGPTForSequenceClassification
+
+        model = PixelGPTForSequenceClassification.from_pretrained(model_dir)
     else:
         model = getattr(pixel, heads[task]).from_pretrained(model_dir)
     regression = task == "classify" and model.config.num_labels == 1
