@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from ..data.tokenization import train_wordpiece
 from ..models.pixel.configuration_pixel import PRESETS
 
 MARKER = "pixlm_subword_baseline"
@@ -26,27 +27,6 @@ def _bert_config(preset: str, vocab_size: int, max_positions: int):
     sizes = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072}
     sizes.update({k: v for k, v in PRESETS[preset].items() if k in sizes})
     return BertConfig(vocab_size=vocab_size, max_position_embeddings=max_positions, **sizes)
-
-
-def train_wordpiece(texts, vocab_size: int = 8000, lowercase: bool = False):
-    """A BERT WordPiece tokenizer trained on `texts` (an iterable of strings)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]", model_max_length=512,
-    )
 
 
 def create_subword_model(corpus: str, output_dir: str, preset: str = "tiny", vocab_size: int = 8000,

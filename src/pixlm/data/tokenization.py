@@ -1,5 +1,6 @@
-"""Tokenizers for the text side of PixelGPT-family models, trained here with `tokenizers` so
-that everything runs offline. Any transformers tokenizer on disk works as well.
+"""Tokenizers trained here with `tokenizers`, so that everything runs offline: byte-level BPE
+for PixelGPT's text side, WordPiece for BERT-style models (the subword baseline, Pixel-BERT).
+Any transformers tokenizer on disk works as well.
 
     from pixlm.data.tokenization import train_bpe_tokenizer
     tokenizer = train_bpe_tokenizer(["some text", ...], vocab_size=8000)
@@ -28,6 +29,27 @@ def train_bpe_tokenizer(texts, vocab_size: int = 8000, min_frequency: int = 2):
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD, unk_token=UNK)
+
+
+def train_wordpiece(texts, vocab_size: int = 8000, lowercase: bool = False):
+    """A BERT WordPiece tokenizer trained on `texts` (an iterable of strings)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]", model_max_length=512,
+    )
 
 
 def train_tokenizer_on_corpus(corpus: str, output_dir: str, vocab_size: int = 8000, text_column: str = "text") -> str:

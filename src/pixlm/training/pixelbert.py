@@ -1,0 +1,401 @@
+"""Pixel-BERT training on transformers' Trainer: pretraining (MLM + ITM with random pixel
+sampling) and finetuning for VQA, NLVR2 and image-text retrieval, on synthetic scenes or real
+files.
+
+    from pixlm.training.pixelbert import PixelBertRunConfig, run_pixelbert
+    run_pixelbert(PixelBertRunConfig(task="pretrain", output_dir="runs/pb"))           # scenes
+    run_pixelbert(PixelBertRunConfig(task="vqa", model="runs/pb", output_dir="runs/vqa"))
+
+The CNN is optimised with SGD and the transformer with AdamW, as in the paper, through one
+optimizer object the Trainer drives (`HybridOptimizer`), with step decay.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from .trainer import PixlmTrainer, last_checkpoint
+
+logger = logging.getLogger(__name__)
+
+TASKS = ("pretrain", "vqa", "nlvr2", "retrieval")
+
+
+class HybridOptimizer(torch.optim.Optimizer):
+    """SGD for the CNN backbone and AdamW for everything else, driven as one optimizer (so the
+    Trainer's scheduler, checkpoints and resume handle both). `param_groups` are the two
+    optimizers' own groups: a scheduler scales each from its own base learning rate."""
+
+    def __init__(self, cnn_params, transformer_groups, cnn_lr=1e-2, cnn_weight_decay=5e-4, cnn_momentum=0.9,
+                 lr=1e-4, weight_decay=1e-2):
+        cnn_params = list(cnn_params)
+        groups = [dict(g, weight_decay=g.get("weight_decay", weight_decay)) for g in transformer_groups]
+        self.sgd = torch.optim.SGD(cnn_params, lr=cnn_lr, momentum=cnn_momentum, weight_decay=cnn_weight_decay) if cnn_params else None
+        self.adamw = torch.optim.AdamW(groups, lr=lr)
+        everything = [p for g in self._inner_groups() for p in g["params"]]
+        super().__init__([{"params": everything}], {})
+        self.param_groups = self._inner_groups()
+
+    def _optimizers(self):
+        return [o for o in (self.sgd, self.adamw) if o is not None]
+
+    def _inner_groups(self):
+        return [g for o in self._optimizers() for g in o.param_groups]
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        for o in self._optimizers():
+            o.step()
+        return loss
+
+    def zero_grad(self, set_to_none: bool = True):
+        for o in self._optimizers():
+            o.zero_grad(set_to_none=set_to_none)
+
+    def state_dict(self):
+        return {"sgd": self.sgd.state_dict() if self.sgd else None, "adamw": self.adamw.state_dict()}
+
+    def load_state_dict(self, state_dict):
+        if self.sgd is not None and state_dict.get("sgd") is not None:
+            self.sgd.load_state_dict(state_dict["sgd"])
+        self.adamw.load_state_dict(state_dict["adamw"])
+        self.param_groups = self._inner_groups()
+
+
+def step_decay(total_steps: int, warmup_fraction: float, milestones: tuple[float, ...], factor: float = 0.1):
+    """Linear warm-up, then the learning rate times `factor` at each milestone (a fraction of
+    the steps): the paper's step decay."""
+    warmup = int(warmup_fraction * total_steps)
+    marks = [int(m * total_steps) for m in milestones]
+
+    def rate(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        return factor ** sum(step >= m for m in marks)
+
+    return rate
+
+
+class PixelBertTrainer(PixlmTrainer):
+    """PixlmTrainer with Pixel-BERT's two optimisers and step decay."""
+
+    def __init__(self, *args, optimizer_args: dict | None = None, milestones=(0.6, 0.85), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optimizer_args = optimizer_args or {}
+        self.milestones = milestones
+
+    def create_optimizer(self, model=None):
+        if self.optimizer is None:
+            model = model or self.model
+            cnn, decay, no_decay = [], [], []
+            for name, p in model.named_parameters():
+                if not p.requires_grad:
+                    continue
+                if ".visual.backbone." in f".{name}":
+                    cnn.append(p)
+                elif p.ndim < 2 or "LayerNorm" in name or name.endswith(".bias"):
+                    no_decay.append(p)
+                else:
+                    decay.append(p)
+            groups = [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
+            self.optimizer = HybridOptimizer(cnn, [g for g in groups if g["params"]], **self.optimizer_args)
+        return self.optimizer
+
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        if self.lr_scheduler is None:
+            rate = step_decay(num_training_steps, self.args.warmup_steps if self.args.warmup_steps < 1 else 0.0,
+                              self.milestones)
+            self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, rate)
+        return self.lr_scheduler
+
+
+@dataclass
+class PixelBertRunConfig:
+    """A Pixel-BERT pretraining or finetuning run. Data: synthetic scenes (default) or files."""
+
+    task: str
+    output_dir: str
+    model: str = "tiny"  # a preset (tiny, base, base-resnext) or a checkpoint folder
+    model_overrides: dict = field(default_factory=dict)
+    tokenizer: str | None = None  # a BERT tokenizer folder; default: the checkpoint's, or WordPiece trained on the data
+    bert: str | None = None  # a BERT checkpoint folder to initialise the text side and transformer from
+    backbone_weights: str | None = None  # a torchvision state-dict file for the CNN (e.g. ImageNet)
+    # synthetic scenes
+    scenes: int = 3000
+    validation_scenes: int = 200
+    scene_size: int = 256
+    # files (instead of scenes)
+    train: str | None = None  # captions (pretrain, retrieval), VQA questions, NLVR2 JSON
+    validation: str | None = None
+    images: str | None = None  # image folder (or root) of the files
+    train_annotations: str | None = None  # VQA answers for `train`
+    validation_annotations: str | None = None
+    sentences: str | None = None  # Flickr30k Entities sentence folder
+    # training
+    pretraining_tasks: str = "mlm,itm"
+    pixel_sampling: int | None = None  # cells kept per image in pretraining; None: the config's; 0: all
+    max_steps: int = 1000
+    batch_size: int = 32
+    learning_rate: float = 1e-4  # AdamW, transformer
+    weight_decay: float = 1e-2
+    cnn_learning_rate: float = 1e-2  # SGD, CNN
+    cnn_weight_decay: float = 5e-4
+    warmup_fraction: float = 0.05
+    decay_milestones: tuple = (0.6, 0.85)
+    retrieval_negatives: int = 20
+    retrieval_candidates: int = 100  # images (and their captions) ranked in evaluation
+    eval_steps: int = 200
+    save_steps: int = 500
+    seed: int = 42
+    num_workers: int = 0
+    report_to: list = field(default_factory=list)
+    progress: bool = True
+    resume: bool = True
+
+    def validate(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
+        for name in ("max_steps", "batch_size", "eval_steps", "save_steps", "scenes", "validation_scenes"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.train and not self.images:
+            raise ValueError("data files need the image folder (images)")
+        if self.train and not self.validation:
+            raise ValueError("data files need a validation file (validation)")
+
+
+# -- data -------------------------------------------------------------------------------------
+def scene_examples(task: str, scenes, seed: int) -> list[dict]:
+    """Examples of a task drawn from synthetic scenes."""
+    from ..data.scenes import balanced_pairs, scene_questions
+
+    rng = random.Random(seed)
+    if task in ("pretrain", "retrieval"):
+        return [{"image": s, "text": s.caption(), "image_id": k} for k, s in enumerate(scenes)]
+    if task == "vqa":
+        out = []
+        for k, s in enumerate(scenes):
+            for q, a in scene_questions(s, rng):
+                out.append({"image": s, "question": q, "answers": [a] * 10, "question_id": len(out)})
+        return out
+    return [{"images": [scenes[i], scenes[j]], "sentence": text, "label": label}
+            for i, j, text, label in balanced_pairs(scenes, len(scenes), seed)]
+
+
+def _file_examples(cfg: PixelBertRunConfig, path: str, annotations: str | None) -> list[dict]:
+    from ..data.images import keep_readable
+    from ..data.vl_readers import read_captions, read_nlvr2, read_vqa
+
+    if cfg.task == "vqa":
+        examples = read_vqa(path, annotations, cfg.images)
+    elif cfg.task == "nlvr2":
+        examples = read_nlvr2(path, cfg.images)
+    else:
+        examples = read_captions(path, cfg.images, sentences_dir=cfg.sentences)
+    key = "images" if cfg.task == "nlvr2" else "image"
+    kept, skipped = keep_readable(examples, key)
+    if not kept:
+        raise ValueError(f"{path}: none of its {len(examples)} examples has a readable image under {cfg.images!r}")
+    return kept
+
+
+def load_examples(cfg: PixelBertRunConfig) -> tuple[list[dict], list[dict]]:
+    """(training, validation) examples for the run's task."""
+    if cfg.train:
+        return (_file_examples(cfg, cfg.train, cfg.train_annotations),
+                _file_examples(cfg, cfg.validation, cfg.validation_annotations))
+    from ..data.scenes import make_scenes
+
+    train = make_scenes(cfg.scenes, seed=cfg.seed, size=cfg.scene_size)
+    held_out = make_scenes(cfg.validation_scenes, seed=cfg.seed + 1_000_003, size=cfg.scene_size)
+    return scene_examples(cfg.task, train, cfg.seed), scene_examples(cfg.task, held_out, cfg.seed + 1)
+
+
+def _texts(task: str, examples: list[dict]) -> list[str]:
+    key = {"vqa": "question", "nlvr2": "sentence"}.get(task, "text")
+    return [e[key] for e in examples]
+
+
+def answer_vocabulary(examples: list[dict], limit: int = 3129) -> list[str]:
+    """The most frequent normalised answers (VQA's usual 3,129), most frequent first."""
+    from collections import Counter
+
+    counts = Counter(a for e in examples for a in e["answers"])
+    return [a for a, _ in counts.most_common(limit)]
+
+
+# -- model ------------------------------------------------------------------------------------
+def _tokenizer(cfg: PixelBertRunConfig, train: list[dict]):
+    from transformers import AutoTokenizer
+
+    from ..data.tokenization import train_wordpiece
+
+    source = cfg.tokenizer or (cfg.model if os.path.isfile(os.path.join(cfg.model, "tokenizer_config.json")) else None)
+    source = source or cfg.bert
+    if source:
+        return AutoTokenizer.from_pretrained(source)
+    texts = _texts(cfg.task, train)
+    return train_wordpiece(texts, vocab_size=min(8000, 200 + 4 * len(set(w for t in texts for w in t.split()))), lowercase=True)
+
+
+def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):
+    from ..models import pixelbert as pb
+
+    head = {"pretrain": pb.PixelBertForPreTraining, "vqa": pb.PixelBertForQuestionAnswering,
+            "nlvr2": pb.PixelBertForNLVR2, "retrieval": pb.PixelBertForImageTextRetrieval}[cfg.task]
+    overrides = dict(cfg.model_overrides)
+    overrides["pretraining_tasks"] = [t.strip() for t in cfg.pretraining_tasks.split(",") if t.strip()]
+    if cfg.pixel_sampling is not None:
+        overrides["num_visual_samples"] = cfg.pixel_sampling
+    if labels is not None:
+        overrides.update(num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={a: i for i, a in enumerate(labels)})
+    if cfg.model in pb.PRESETS:
+        model = head(pb.PixelBertConfig.from_preset(cfg.model, vocab_size=len(tokenizer),
+                                                    pad_token_id=tokenizer.pad_token_id, **overrides))
+    elif os.path.isdir(cfg.model):
+        model = head.from_pretrained(cfg.model, **overrides)
+        if len(tokenizer) > model.config.vocab_size:
+            raise ValueError(f"tokenizer has {len(tokenizer)} tokens but checkpoint {cfg.model} has vocab_size "
+                             f"{model.config.vocab_size}")
+    else:
+        raise ValueError(f"model must be a Pixel-BERT preset ({', '.join(pb.PRESETS)}) or a checkpoint folder; got {cfg.model!r}")
+    if cfg.bert:
+        model.init_text_from_bert(cfg.bert)
+    if cfg.backbone_weights:
+        model.load_backbone(cfg.backbone_weights)
+    return model
+
+
+def _collator(cfg: PixelBertRunConfig, model, tokenizer, train: list[dict], labels):
+    from ..data import vl_collators as vc
+
+    args = dict(seed=cfg.seed)
+    if cfg.task == "pretrain":
+        return vc.PixelBertPretrainingCollator.for_model(tokenizer, model.config, mlm_probability=model.config.mlm_probability, **args)
+    if cfg.task == "vqa":
+        return vc.PixelBertVQACollator.for_model(tokenizer, model.config, answer2id={a: i for i, a in enumerate(labels)}, **args)
+    if cfg.task == "nlvr2":
+        return vc.PixelBertNLVR2Collator.for_model(tokenizer, model.config, **args)
+    return vc.PixelBertRetrievalCollator.for_model(tokenizer, model.config, captions=[e["text"] for e in train],
+                                                   negatives=cfg.retrieval_negatives, **args)
+
+
+# -- evaluation -------------------------------------------------------------------------------
+@torch.no_grad()
+def evaluate_pixelbert(task: str, model, tokenizer, examples: list[dict], batch_size: int = 32,
+                       retrieval_candidates: int = 100, seed: int = 0) -> dict:
+    """Held-out scores: pretraining ITM and MLM accuracy; VQA accuracy (official); NLVR2
+    accuracy; retrieval recall at 1/5/10 in both directions among `retrieval_candidates` images."""
+    from ..data import vl_collators as vc
+    from ..evaluation.vl_metrics import vqa_accuracy
+
+    model.eval()
+    cfg = model.config
+    if task == "retrieval":
+        from ..evaluation.retrieval import retrieval_scores
+
+        pool = _one_caption_per_image(examples)[:retrieval_candidates]
+        return retrieval_scores(model, tokenizer, [e["image"] for e in pool], [e["text"] for e in pool],
+                                list(range(len(pool))), batch_size=max(batch_size, 64))
+    if task == "pretrain":
+        collate = vc.PixelBertPretrainingCollator.for_model(tokenizer, cfg, mlm_probability=cfg.mlm_probability, seed=seed)
+        itm_right = itm_total = mlm_right = mlm_total = 0
+        for k in range(0, len(examples), batch_size):
+            batch = collate(examples[k : k + batch_size])
+            out = model(**batch)
+            if out.itm_logits is not None:
+                itm_right += int((out.itm_logits.argmax(-1) == batch["itm_labels"]).sum())
+                itm_total += len(batch["itm_labels"])
+            if out.mlm_logits is not None:
+                chosen = batch["mlm_labels"] != -100
+                mlm_right += int((out.mlm_logits.argmax(-1)[chosen] == batch["mlm_labels"][chosen]).sum())
+                mlm_total += int(chosen.sum())
+        scores = {}
+        if itm_total:
+            scores["itm_accuracy"] = itm_right / itm_total
+        if mlm_total:
+            scores["mlm_accuracy"] = mlm_right / mlm_total
+        return scores
+    if task == "vqa":
+        collate = vc.PixelBertVQACollator.for_model(tokenizer, cfg, answer2id=cfg.label2id)
+        predictions = []
+        for k in range(0, len(examples), batch_size):
+            logits = model(**{k2: v for k2, v in collate(examples[k : k + batch_size]).items() if k2 != "labels"}).logits
+            predictions += [cfg.id2label[int(i)] for i in logits.argmax(-1)]
+        return {"vqa_accuracy": vqa_accuracy(predictions, [e["answers"] for e in examples])}
+    collate = vc.PixelBertNLVR2Collator.for_model(tokenizer, cfg)
+    right = 0
+    for k in range(0, len(examples), batch_size):
+        batch = collate(examples[k : k + batch_size])
+        right += int((model(**batch).logits.argmax(-1) == batch["labels"]).sum())
+    return {"accuracy": right / len(examples)}
+
+
+def _one_caption_per_image(examples: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for e in examples:
+        key = e.get("image_id", id(e["image"]))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+# -- entry point ------------------------------------------------------------------------------
+def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
+    """Train for the task, score the held-out examples before and after, save the model, its
+    tokenizer and `results.json` in `output_dir`."""
+    from transformers import TrainingArguments, set_seed
+
+    from ..evaluation.vl_metrics import normalize_vqa_answer
+
+    cfg.validate()
+    set_seed(cfg.seed)
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    train, validation = load_examples(cfg)
+    labels = None
+    if cfg.task == "vqa":
+        for e in train + validation:
+            e["answers"] = [normalize_vqa_answer(a) for a in e["answers"]]
+        labels = answer_vocabulary(train)
+    tokenizer = _tokenizer(cfg, train)
+    model = _model(cfg, tokenizer, labels)
+    collator = _collator(cfg, model, tokenizer, train, labels)
+    args = TrainingArguments(
+        output_dir=cfg.output_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size, warmup_steps=cfg.warmup_fraction, logging_steps=max(1, cfg.eval_steps // 4),
+        save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2, seed=cfg.seed,
+        dataloader_num_workers=cfg.num_workers, remove_unused_columns=False, report_to=cfg.report_to,
+        disable_tqdm=not cfg.progress, ddp_find_unused_parameters=True if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+    )
+    trainer = PixelBertTrainer(
+        model=model, args=args, train_dataset=train, data_collator=collator, processing_class=tokenizer,
+        optimizer_args=dict(cnn_lr=cfg.cnn_learning_rate, cnn_weight_decay=cfg.cnn_weight_decay, lr=cfg.learning_rate,
+                            weight_decay=cfg.weight_decay),
+        milestones=tuple(cfg.decay_milestones),
+    )
+    score = lambda: evaluate_pixelbert(cfg.task, trainer.model, tokenizer, validation, cfg.batch_size,  # noqa: E731
+                                       cfg.retrieval_candidates, cfg.seed)
+    resume = last_checkpoint(cfg.output_dir) if cfg.resume else None
+    before = score() if resume is None else None
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - started
+    after = score()
+    trainer.save_model_atomically(cfg.output_dir)
+    results = {"task": cfg.task, "steps": trainer.state.global_step, "train_seconds": round(seconds, 1),
+               "before": before, "validation": after, "train_examples": len(train), "validation_examples": len(validation),
+               "output_dir": cfg.output_dir, "config": asdict(cfg)}
+    with open(os.path.join(cfg.output_dir, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2, default=str)
+    return results
