@@ -566,6 +566,117 @@ def _cmd_read(args) -> int:
     print(reader.read(np.asarray(Image.open(args.image).convert("L"))))
     return 0
 
+def _add_vl(sub) -> None:
+    p = sub.add_parser(
+        "vl",
+        help="Pixel-BERT: pretrain (MLM + ITM) and finetune (VQA, NLVR2, retrieval) on images and text",
+        description="Pixel-BERT on synthetic scenes (the default: learns on a CPU in minutes) or on files. "
+                    "pretrain: masked language modelling and image-text matching with random pixel sampling; "
+                    "vqa, nlvr2, retrieval: finetune a pretrained folder (--model). Writes the model, its "
+                    "tokenizer and results.json (held-out scores before and after) to --output-dir.",
+        epilog="Examples:\n  pixlm vl pretrain --output-dir runs/pb\n  pixlm vl vqa --model runs/pb --output-dir runs/vqa\n"
+               "  pixlm vl vqa --model runs/pb --train vqav2/questions.json --train-annotations vqav2/annotations.json "
+               "--validation ... --validation-annotations ... --images images/vqav2 --output-dir runs/vqa",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("task", choices=["pretrain", "vqa", "nlvr2", "retrieval"], help="what to train")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="model, tokenizer, checkpoints and results.json")
+    p.add_argument("--model", default="tiny", metavar="PRESET|DIR",
+                   help="tiny (small CNN, 2 layers), base (ResNet-50 + BERT-base), base-resnext, or a checkpoint folder")
+    p.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="override a PixelBertConfig field (repeatable)")
+    p.add_argument("--tokenizer", metavar="DIR", help="a BERT tokenizer folder (default: the checkpoint's, or WordPiece trained on the data)")
+    p.add_argument("--bert", metavar="DIR", help="initialise the text side and transformer from this BERT checkpoint folder")
+    p.add_argument("--backbone-weights", metavar="FILE", help="torchvision state-dict file for the CNN (e.g. ImageNet weights)")
+    d = p.add_argument_group("data (default: synthetic scenes)")
+    d.add_argument("--scenes", type=int, default=3000, metavar="N", help="training scenes (default 3000)")
+    d.add_argument("--validation-scenes", type=int, default=200, metavar="N", help="held-out scenes (default 200)")
+    d.add_argument("--scene-size", type=int, default=256, metavar="PX", help="scene side in pixels (default 256)")
+    d.add_argument("--train", metavar="FILE", help="captions (COCO, Karpathy, ALBEF list, Flickr30k split), VQA questions or NLVR2 JSON")
+    d.add_argument("--validation", metavar="FILE", help="the held-out file of the same kind")
+    d.add_argument("--images", metavar="DIR", help="image folder (root) for the files")
+    d.add_argument("--train-annotations", metavar="FILE", help="VQA answers for --train")
+    d.add_argument("--validation-annotations", metavar="FILE", help="VQA answers for --validation")
+    d.add_argument("--sentences", metavar="DIR", help="Flickr30k Entities sentence folder")
+    t = p.add_argument_group("training")
+    t.add_argument("--pretraining-tasks", default="mlm,itm", help="pretrain: mlm, itm or both (default mlm,itm)")
+    t.add_argument("--pixel-sampling", type=int, metavar="N", help="pretrain: cells kept per image (default the config's; 0: all)")
+    t.add_argument("--steps", type=int, default=1000, metavar="N", help="optimizer steps (default 1000)")
+    t.add_argument("--batch-size", type=int, default=32, metavar="N", help="examples per step (default 32)")
+    t.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate of the transformer (default 1e-4)")
+    t.add_argument("--cnn-lr", type=float, default=1e-2, help="SGD learning rate of the CNN (default 1e-2)")
+    t.add_argument("--negatives", type=int, default=20, metavar="N", help="retrieval: sampled negative captions per image (default 20)")
+    t.add_argument("--candidates", type=int, default=100, metavar="N", help="retrieval: images ranked in evaluation (default 100)")
+    t.add_argument("--save-steps", type=int, default=500, metavar="N", help="checkpoint every N steps (default 500)")
+    t.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    t.add_argument("--no-resume", action="store_true", help="start afresh even if --output-dir holds checkpoints")
+    p.set_defaults(func=_cmd_vl)
+
+
+def _cmd_vl(args) -> int:
+    from .training.pixelbert import PixelBertRunConfig, run_pixelbert
+
+    cfg = PixelBertRunConfig(
+        task=args.task, output_dir=args.output_dir, model=args.model, model_overrides=_parse_assignments(args.model_arg, "--model-arg"),
+        tokenizer=args.tokenizer, bert=args.bert, backbone_weights=args.backbone_weights, scenes=args.scenes,
+        validation_scenes=args.validation_scenes, scene_size=args.scene_size, train=args.train, validation=args.validation,
+        images=args.images, train_annotations=args.train_annotations, validation_annotations=args.validation_annotations,
+        sentences=args.sentences, pretraining_tasks=args.pretraining_tasks, pixel_sampling=args.pixel_sampling,
+        max_steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, cnn_learning_rate=args.cnn_lr,
+        retrieval_negatives=args.negatives, retrieval_candidates=args.candidates, save_steps=args.save_steps,
+        seed=args.seed, resume=not args.no_resume,
+    )
+    res = run_pixelbert(cfg)
+    before = res["before"] or {}
+    for name, value in res["validation"].items():
+        start = f"{before[name]:.3f} -> " if name in before else ""
+        print(f"held-out {name}: {start}{value:.3f}")
+    print(f"{res['steps']} steps in {res['train_seconds'] / 60:.1f} min; model, tokenizer and results.json in {res['output_dir']}")
+    return 0
+
+
+def _add_attend(sub) -> None:
+    p = sub.add_parser(
+        "attend",
+        help="where each word looks in the image, for a Pixel-BERT model (PNG)",
+        description="Read TEXT with IMAGE and write a PNG of each word piece's last-layer attention over the "
+                    "image (averaged over heads), as in Pixel-BERT's Figure 3.",
+    )
+    p.add_argument("--model", required=True, metavar="DIR", help="a Pixel-BERT folder (pixlm vl ...)")
+    p.add_argument("--image", required=True, metavar="FILE", help="the image")
+    p.add_argument("--text", required=True, help="the text read with it")
+    p.add_argument("--layer", type=int, default=-1, help="encoder layer (default the last)")
+    p.add_argument("-o", "--output", default="attention.png", metavar="PNG", help="where to write (default attention.png)")
+    p.set_defaults(func=_cmd_attend)
+
+
+def _cmd_attend(args) -> int:
+    from transformers import AutoTokenizer
+
+    from .data.vl_collators import _ImageText
+    from .models.pixelbert import PixelBertModel
+    from .viz import attention_figure, save_png, word_to_pixel_attention
+
+    if not os.path.isdir(args.model):
+        raise FileNotFoundError(f"model folder {args.model!r} does not exist")
+    if not args.text.strip():
+        raise ValueError("--text is empty")
+    model = PixelBertModel.from_pretrained(args.model).eval()
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    helper = _ImageText.for_model(tokenizer, model.config)
+    image = helper.image(args.image)
+    if image is None:
+        raise ValueError(f"image {args.image!r} could not be read: {helper.skipped.examples[-1]}")
+    batch = {**helper.tokens([args.text]), **helper.pixels([image])}
+    maps, grid = word_to_pixel_attention(model, batch["input_ids"], batch["attention_mask"], batch["pixel_values"],
+                                         batch["pixel_mask"], args.layer)
+    tokens = tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
+    keep = [i for i, t in enumerate(tokens) if t not in tokenizer.all_special_tokens]
+    # The padded part of the grid is cut away so that the map lies over the image itself.
+    rows, cols = (-(-image.size[1] // 64), -(-image.size[0] // 64))
+    figure = attention_figure(image, [tokens[i] for i in keep], maps[keep][:, :rows, :cols])
+    print(f"{save_png(figure, args.output)}: {len(keep)} word pieces over a {grid[0]} x {grid[1]} grid of cells")
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -589,6 +700,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tokenizer(sub)
     _add_generate(sub)
     _add_read(sub)
+    _add_vl(sub)
+    _add_attend(sub)
     return parser
 
 
