@@ -317,6 +317,15 @@ def test_pretrain_then_finetune_each_task_end_to_end(tmp_path):
     vqa_config = json.loads((tmp_path / "vqa" / "config.json").read_text())
     assert "nothing" in vqa_config["label2id"] and vqa_config["architectures"] == ["PixelBertForQuestionAnswering"]
     assert model.pixelbert.bert.encoder.state_dict()[encoder_key].shape == (128, 128)
+    # The word-to-image attention figure, through the command.
+    from pixlm.cli import main
+
+    make_scenes(1, seed=9, size=128)[0].image().save(tmp_path / "scene.png")
+    assert main(["attend", "--model", str(tmp_path / "pre"), "--image", str(tmp_path / "scene.png"),
+                 "--text", "a red circle", "-o", str(tmp_path / "att.png")]) == 0
+    with Image.open(tmp_path / "att.png") as figure:
+        assert figure.width >= 3 * 128  # one panel per word piece
+    assert main(["attend", "--model", str(tmp_path / "pre"), "--image", str(tmp_path / "none.png"), "--text", "x"]) == 2
     with pytest.raises(ValueError, match="task must be one of pretrain, vqa, nlvr2, retrieval; got 'caption'"):
         small_run("caption", tmp_path / "x")
     with pytest.raises(ValueError, match=r"model must be a Pixel-BERT preset \(tiny, base, base-resnext\) or a checkpoint folder; got 'huge'"):

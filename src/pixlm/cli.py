@@ -590,7 +590,7 @@ def _add_vl(sub) -> None:
     d = p.add_argument_group("data (default: synthetic scenes)")
     d.add_argument("--scenes", type=int, default=3000, metavar="N", help="training scenes (default 3000)")
     d.add_argument("--validation-scenes", type=int, default=200, metavar="N", help="held-out scenes (default 200)")
-    d.add_argument("--scene-size", type=int, default=256, metavar="PX", help="scene side in pixels (default 256)")
+    d.add_argument("--scene-size", type=int, default=128, metavar="PX", help="scene side in pixels (default 128)")
     d.add_argument("--train", metavar="FILE", help="captions (COCO, Karpathy, ALBEF list, Flickr30k split), VQA questions or NLVR2 JSON")
     d.add_argument("--validation", metavar="FILE", help="the held-out file of the same kind")
     d.add_argument("--images", metavar="DIR", help="image folder (root) for the files")

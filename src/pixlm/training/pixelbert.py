@@ -132,7 +132,7 @@ class PixelBertRunConfig:
     # synthetic scenes
     scenes: int = 3000
     validation_scenes: int = 200
-    scene_size: int = 256
+    scene_size: int = 128
     # files (instead of scenes)
     train: str | None = None  # captions (pretrain, retrieval), VQA questions, NLVR2 JSON
     validation: str | None = None
@@ -244,8 +244,17 @@ def _tokenizer(cfg: PixelBertRunConfig, train: list[dict]):
     source = source or cfg.bert
     if source:
         return AutoTokenizer.from_pretrained(source)
-    texts = _texts(cfg.task, train)
+    texts = _texts(cfg.task, train) if cfg.train else _scene_vocabulary_texts(cfg)
     return train_wordpiece(texts, vocab_size=min(8000, 200 + 4 * len(set(w for t in texts for w in t.split()))), lowercase=True)
+
+
+def _scene_vocabulary_texts(cfg: PixelBertRunConfig) -> list[str]:
+    """Every kind of scene text (captions, questions, statements), so that a tokenizer made at
+    pretraining also covers the finetuning tasks."""
+    from ..data.scenes import make_scenes
+
+    scenes = make_scenes(min(cfg.scenes, 500), seed=cfg.seed, size=16)
+    return [t for task in ("pretrain", "vqa", "nlvr2") for t in _texts(task, scene_examples(task, scenes, cfg.seed))]
 
 
 def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):

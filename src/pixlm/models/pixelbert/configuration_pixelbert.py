@@ -9,7 +9,7 @@ from .backbones import BACKBONES
 PRESETS: dict[str, dict] = {
     # A model that learns synthetic scenes on a CPU in minutes.
     "tiny": dict(backbone="small_cnn", hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
-                 image_min_size=256, image_max_size=384, num_visual_samples=8),
+                 image_min_size=128, image_max_size=192, num_visual_samples=0),
     # The paper's models: ResNet-50 (or ResNeXt-152, not built here) with BERT-base.
     "base": dict(backbone="resnet50"),
     "base-resnext": dict(backbone="resnext50_32x4d"),
