@@ -330,3 +330,14 @@ def test_pretrain_then_finetune_each_task_end_to_end(tmp_path):
         small_run("caption", tmp_path / "x")
     with pytest.raises(ValueError, match=r"model must be a Pixel-BERT preset \(tiny, base, base-resnext\) or a checkpoint folder; got 'huge'"):
         small_run("pretrain", tmp_path / "x", model="huge")
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
+    first = small_run("vqa", tmp_path / "run", max_steps=4, save_steps=2)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-2", "checkpoint-4"]
+    # Asked for more steps in the same folder, the run continues from checkpoint-4 (with both
+    # optimisers' states) instead of starting again.
+    second = small_run("vqa", tmp_path / "run", max_steps=6, save_steps=2)
+    assert second["steps"] == 6 and second["before"] is None and first["before"] is not None
+    state = torch.load(tmp_path / "run" / "checkpoint-6" / "optimizer.pt", weights_only=False)
+    assert set(state) == {"sgd", "adamw"} and state["sgd"]["state"]
