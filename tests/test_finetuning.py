@@ -287,3 +287,35 @@ def test_pixelgpt_classifier_through_finetune_and_evaluate(tmp_path):
     with pytest.raises(ValueError, match="is a PixelGPT model, which finetunes for classify; not 'pos'"):
         finetune(FinetuneConfig(task="pos", model=str(tmp_path / "gpt"), train=str(train), validation=str(dev),
                                 output_dir=str(tmp_path / "x")))
+
+
+def test_hub_dataset_names_become_the_same_examples(tmp_path, monkeypatch):
+    """`hf:NAME[/CONFIG]:SPLIT` goes through datasets.load_dataset (stubbed here: no network in
+    tests) and class labels come back as names, as the file readers give them."""
+    import datasets
+
+    from pixlm.data.hub import parse_hub_name, rows_to_examples
+
+    assert parse_hub_name("hf:glue/sst2:train") == ("glue", "sst2", "train")
+    assert parse_hub_name("hf:conll2003:validation") == ("conll2003", None, "validation")
+    assert parse_hub_name("hf:someone/corpus/en:test") == ("someone/corpus", "en", "test")
+    with pytest.raises(ValueError, match="hf:NAME\\[/CONFIG\\]:SPLIT"):
+        parse_hub_name("hf:glue")
+    upos = datasets.ClassLabel(names=["NOUN", "VERB", "DET"])
+    pos = datasets.Dataset.from_dict({"tokens": [["the", "dog", "runs"]] * 40, "upos": [[2, 0, 1]] * 40},
+                                     features=datasets.Features({"tokens": datasets.Sequence(datasets.Value("string")),
+                                                                 "upos": datasets.Sequence(upos)}))
+    assert rows_to_examples(pos, "pos", "x")[0] == {"words": ["the", "dog", "runs"], "tags": ["DET", "NOUN", "VERB"]}
+    glue = datasets.Dataset.from_dict({"sentence": ["good film", "bad film"] * 20, "label": [1, 0] * 20, "idx": list(range(40))})
+    assert rows_to_examples(glue, "classify", "x")[:2] == [{"text_a": "good film", "text_b": None, "label": "1"},
+                                                          {"text_a": "bad film", "text_b": None, "label": "0"}]
+    with pytest.raises(ValueError, match=r"x: no column\(s\) \['ner_tags'\]"):
+        rows_to_examples(pos, "ner", "x")
+    loaded = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda name, config, split: loaded.append((name, config, split)) or pos)
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train="hf:universal_dependencies/en_ewt:train",
+                                  validation="hf:universal_dependencies/en_ewt:validation", output_dir=str(tmp_path),
+                                  max_steps=2, eval_steps=2, batch_size=8, max_patches=32, model_overrides=TINY, progress=False))
+    assert loaded == [("universal_dependencies", "en_ewt", "train"), ("universal_dependencies", "en_ewt", "validation")]
+    assert res["labels"] == ["DET", "NOUN", "VERB"]
+    assert (tmp_path / "predictions-validation.txt").read_text().splitlines()[0].split()[:2] == ["the", "DET"]

@@ -65,26 +65,37 @@ class FinetuneConfig:
     def validate(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
+        from ..data.hub import is_hub_name
+
         for name in ("train", "validation") + (("test",) if self.test else ()):
             path = getattr(self, name)
-            if not os.path.isfile(path):
+            if not is_hub_name(path) and not os.path.isfile(path):
                 raise FileNotFoundError(f"{name} file {path!r} does not exist")
 
 
 # -- data ---------------------------------------------------------------------------------------
 def _glue_task(cfg: FinetuneConfig) -> str | None:
+    from ..data.hub import GLUE_NAMES, is_hub_name, parse_hub_name
     from ..data.readers import GLUE_TASKS
 
     if cfg.glue_task:
         return cfg.glue_task
+    if is_hub_name(cfg.train):
+        name, config, _ = parse_hub_name(cfg.train)
+        return GLUE_NAMES.get(config) if name == "glue" else None
     parts = os.path.normpath(os.path.abspath(cfg.train)).split(os.sep)
     found = [t for t in GLUE_TASKS if t in parts]
     return found[0] if found and cfg.train.endswith(".tsv") else None
 
 
 def read_examples(cfg: FinetuneConfig, path: str) -> list[dict]:
-    """Examples of one file: {text_a, text_b, label} for classify, {words, tags} otherwise."""
+    """Examples of one file (or `hf:NAME[/CONFIG]:SPLIT` Hub dataset): {text_a, text_b, label}
+    for classify, {words, tags} otherwise."""
+    from ..data.hub import hub_examples, is_hub_name
     from ..data.readers import read_conll_ner, read_conllu, read_glue, read_table
+
+    if is_hub_name(path):
+        return hub_examples(path, cfg.task, list(cfg.text_columns), cfg.label_column)
 
     if cfg.task == "pos":
         return [{"words": s.words, "tags": [t.upos for t in s.tokens]} for s in read_conllu(path)]
@@ -296,9 +307,12 @@ def _word_tags(cfg, trainer, examples, labels) -> list[list[str]]:
 
 
 def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, out_path: str) -> None:
+    from ..data.hub import is_hub_name
     from ..data.readers import read_conll_ner, read_conllu, write_conll_ner, write_conllu
 
-    if cfg.task == "pos":
+    if is_hub_name(path) and cfg.task in ("pos", "ner", "parse"):
+        _write_hub_word_predictions(cfg, trainer, examples, labels, out_path)
+    elif cfg.task == "pos":
         write_conllu(read_conllu(path), out_path, upos=_word_tags(cfg, trainer, examples, labels))
     elif cfg.task == "parse":
         heads, rels = _parses(trainer, examples, labels)
@@ -314,6 +328,24 @@ def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, ou
                 f.write(f"{k}\t{v}\n")
 
 
+def _write_hub_word_predictions(cfg, trainer, examples: list[dict], labels, out_path: str) -> None:
+    """Hub data has no file to copy: tags as CoNLL (word, gold, predicted), parses as bare CoNLL-U."""
+    if cfg.task == "parse":
+        heads, rels = _parses(trainer, examples, labels)
+        with open(out_path, "w", encoding="utf-8") as f:
+            for e, hs, rs in zip(examples, heads, rels):
+                for k, (w, h, r) in enumerate(zip(e["words"], hs, rs), 1):
+                    f.write(f"{k}\t{w}\t_\t_\t_\t_\t{h}\t{r}\t_\t_\n")
+                f.write("\n")
+        return
+    predictions = _word_tags(cfg, trainer, examples, labels)
+    with open(out_path, "w", encoding="utf-8") as f:
+        for e, tags in zip(examples, predictions):
+            for w, gold, tag in zip(e["words"], e["tags"], tags):
+                f.write(f"{w} {gold} {tag}\n")
+            f.write("\n")
+
+
 # -- entry point --------------------------------------------------------------------------------
 def finetune(cfg: FinetuneConfig) -> dict:
     """Finetune, keep the best checkpoint by the validation metric, score validation and test.
@@ -322,6 +354,8 @@ def finetune(cfg: FinetuneConfig) -> dict:
     it to `<output_dir>/metrics.json`, with predictions beside it.
     """
     from transformers import EarlyStoppingCallback, set_seed
+
+    from ..data.hub import is_hub_name
 
     cfg.validate()
     set_seed(cfg.seed)
@@ -367,6 +401,8 @@ def finetune(cfg: FinetuneConfig) -> dict:
         "config": asdict(cfg),
     }
     ext = {"pos": ".conllu", "parse": ".conllu", "ner": ".txt", "classify": ".tsv"}[cfg.task]
+    if is_hub_name(cfg.validation) and cfg.task == "pos":
+        ext = ".txt"  # word, gold and predicted tag: there is no CoNLL-U file to copy
     _write_predictions(cfg, trainer, cfg.validation, validation, labels, os.path.join(cfg.output_dir, "predictions-validation" + ext))
     if test is not None:
         has_gold = cfg.task != "classify" or all(e.get("label") is not None for e in test)
