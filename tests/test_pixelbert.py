@@ -341,3 +341,22 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
     assert second["steps"] == 6 and second["before"] is None and first["before"] is not None
     state = torch.load(tmp_path / "run" / "checkpoint-6" / "optimizer.pt", weights_only=False)
     assert set(state) == {"sgd", "adamw"} and state["sgd"]["state"]
+
+
+def test_vqa_and_nlvr2_runs_on_the_real_fixture_files(shared_data, tmp_path):
+    """COCO photos of different sizes share a batch (padded and masked), answers are normalised
+    and scored with the official metric, NLVR2 pairs read their two PNGs."""
+    vl = shared_data / "vl"
+    vqa = run_pixelbert(PixelBertRunConfig(
+        task="vqa", output_dir=str(tmp_path / "vqa"), train=str(vl / "vqav2" / "questions.json"),
+        train_annotations=str(vl / "vqav2" / "annotations.json"), validation=str(vl / "vqav2" / "questions.json"),
+        validation_annotations=str(vl / "vqav2" / "annotations.json"), images=str(vl / "images" / "vqav2"),
+        max_steps=2, batch_size=3, save_steps=10, progress=False))
+    assert vqa["train_examples"] == 3 and 0.0 <= vqa["validation"]["vqa_accuracy"] <= 1.0
+    labels = json.loads((tmp_path / "vqa" / "config.json").read_text())["label2id"]
+    assert "net" in labels  # the most common normalised answer of the first question
+    nlvr2 = run_pixelbert(PixelBertRunConfig(
+        task="nlvr2", output_dir=str(tmp_path / "nlvr2"), train=str(vl / "nlvr2" / "tiny-dev.json"),
+        validation=str(vl / "nlvr2" / "tiny-dev.json"), images=str(vl / "images" / "nlvr2"), max_steps=2, batch_size=4,
+        save_steps=10, progress=False))
+    assert nlvr2["validation_examples"] == 8 and nlvr2["validation"]["accuracy"] in {k / 8 for k in range(9)}

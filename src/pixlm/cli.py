@@ -303,7 +303,7 @@ def _add_finetune(sub) -> None:
                    help="classify: texts or pairs (GLUE TSV, CSV, JSONL); pos: CoNLL-U UPOS; ner: CoNLL IOB tags; "
                         "parse: CoNLL-U dependencies (UAS/LAS); qa: SQuAD v1/v2 JSON (exact match, F1)")
     p.add_argument("--model", required=True, metavar="DIR|PRESET", help="a PIXEL checkpoint folder, or tiny/small/base from scratch")
-    p.add_argument("--train", required=True, metavar="FILE", help="training data")
+    p.add_argument("--train", required=True, metavar="FILE", help="training data (a file, or a Hub dataset hf:NAME[/CONFIG]:SPLIT, online)")
     p.add_argument("--validation", required=True, metavar="FILE", help="validation data (early stopping, best checkpoint)")
     p.add_argument("--test", metavar="FILE", help="test data, scored and predicted with the best checkpoint")
     p.add_argument("--output-dir", required=True, metavar="DIR", help="checkpoints, metrics.json, predictions")
