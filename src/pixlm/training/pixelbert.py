@@ -112,8 +112,9 @@ class PixelBertTrainer(PixlmTrainer):
 
     def create_scheduler(self, num_training_steps: int, optimizer=None):
         if self.lr_scheduler is None:
-            rate = step_decay(num_training_steps, self.args.warmup_steps if self.args.warmup_steps < 1 else 0.0,
-                              self.milestones)
+            warmup = self.args.warmup_steps  # a fraction below 1, else a number of steps
+            fraction = warmup if warmup < 1 else warmup / max(num_training_steps, 1)
+            rate = step_decay(num_training_steps, fraction, self.milestones)
             self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, rate)
         return self.lr_scheduler
 
