@@ -157,13 +157,20 @@ def test_parsing_learns_trees_and_writes_them(tmp_path):
     from pixlm.evaluation.trees import is_tree
 
     rng = random.Random(0)
-    lines = []
-    for _ in range(80):
+
+    def sentence(adjective: bool) -> list[str]:
         det, noun, verb = rng.choice(["the", "a"]), rng.choice(["cat", "dog", "bird"]), rng.choice(["runs", "sleeps", "sings"])
-        lines += [f"1\t{det}\t_\tDET\t_\t_\t2\tdet\t_\t_", f"2\t{noun}\t_\tNOUN\t_\t_\t3\tnsubj\t_\t_",
-                  f"3\t{verb}\t_\tVERB\t_\t_\t0\troot\t_\t_", ""]
+        if not adjective:
+            return [f"1\t{det}\t_\tDET\t_\t_\t2\tdet\t_\t_", f"2\t{noun}\t_\tNOUN\t_\t_\t3\tnsubj\t_\t_",
+                    f"3\t{verb}\t_\tVERB\t_\t_\t0\troot\t_\t_", ""]
+        return [f"1\t{det}\t_\tDET\t_\t_\t3\tdet\t_\t_", "2\tbig\t_\tADJ\t_\t_\t3\tamod\t_\t_",
+                f"3\t{noun}\t_\tNOUN\t_\t_\t4\tnsubj\t_\t_", f"4\t{verb}\t_\tVERB\t_\t_\t0\troot\t_\t_", ""]
+
+    lines = [line for k in range(120) for line in sentence(k % 3 == 0)]
     (tmp_path / "train.conllu").write_text("\n".join(lines) + "\n")
-    (tmp_path / "dev.conllu").write_text("\n".join(lines[: 4 * 10]) + "\n")
+    # Two evaluation batches of different widths (3 words, then 4): their scores must concatenate.
+    dev = [line for _ in range(16) for line in sentence(False)] + [line for _ in range(8) for line in sentence(True)]
+    (tmp_path / "dev.conllu").write_text("\n".join(dev) + "\n")
     out = tmp_path / "parse"
     res = finetune(FinetuneConfig(task="parse", model="tiny", train=str(tmp_path / "train.conllu"),
                                   validation=str(tmp_path / "dev.conllu"), test=str(tmp_path / "dev.conllu"),

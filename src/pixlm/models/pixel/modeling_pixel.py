@@ -476,8 +476,8 @@ class PixelForTokenClassification(PixelPreTrainedModel):
 @dataclass
 class PixelParsingOutput(ModelOutput):
     loss: torch.Tensor | None = None
-    arc_logits: torch.Tensor | None = None  # (B, W, 1 + W): word i taking node j as head (0 = root)
-    rel_predictions: torch.Tensor | None = None  # (B, W, 1 + W): best relation for each such arc
+    arc_logits: torch.Tensor | None = None  # (B, W, 1 + max_patches): word i taking node j as head (0 = root)
+    rel_predictions: torch.Tensor | None = None  # (B, W, 1 + max_patches): best relation for each such arc
     num_words: torch.Tensor | None = None  # (B,) words that were drawn
 
 
@@ -516,8 +516,11 @@ class PixelForBiaffineParsing(PixelPreTrainedModel):
             arc_loss = F.cross_entropy(arcs[gold], heads[gold])
             at_gold = rel_scores[gold].gather(1, heads[gold].view(-1, 1, 1).expand(-1, 1, self.num_labels)).squeeze(1)
             loss = arc_loss + F.cross_entropy(at_gold, rels[gold])
-        return PixelParsingOutput(loss=loss, arc_logits=arcs, rel_predictions=rel_scores.argmax(-1),
-                                  num_words=word_mask.sum(1))
+        # Scores of nodes are padded to a fixed width (every patch could start a word), so that
+        # batches with different numbers of words concatenate in evaluation.
+        width = self.config.max_patches + 1 - arcs.shape[-1]
+        return PixelParsingOutput(loss=loss, arc_logits=F.pad(arcs, (0, width), value=torch.finfo(arcs.dtype).min),
+                                  rel_predictions=F.pad(rel_scores.argmax(-1), (0, width)), num_words=word_mask.sum(1))
 
 
 class PixelForQuestionAnswering(PixelPreTrainedModel):
