@@ -199,7 +199,8 @@ def _print_results(results: dict) -> None:
         print(f"loss curve: {results['loss_curve']}")
     shots = results.get("reconstructions") or []
     if shots:
-        print(f"figures: {shots[0]} (start), {shots[-1]} (end)")
+        label = "generations" if kind == "next-patch" else "reconstructions"
+        print(f"{label}: {shots[0]} (start), {shots[-1]} (end)")
 
 
 def _cmd_pretrain(args) -> int:
