@@ -19,7 +19,6 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 
 from .trainer import PixlmTrainer, last_checkpoint

@@ -15,8 +15,6 @@ def generate(model, renderer, prompt: str, num_new_patches: int | None = None, *
     """Render `prompt`, drop its end patch (or keep only its first `prompt_patches` patches),
     let the model generate `num_new_patches` (default: as many as the prompt has, within
     the model's limit), and return (figure, continuation strip as uint8 (p, W, C))."""
-    import torch
-
     from ..data.collators import strips_to_batch
     from .strips import labelled_panels, strip_image
 
