@@ -127,11 +127,13 @@ def _parse_assignments(items: list[str] | None, flag: str) -> dict:
 def _add_pretrain(sub) -> None:
     p = sub.add_parser(
         "pretrain",
-        help="pretrain PIXEL (masked patch reconstruction) on a text corpus",
-        description="Pretrain PIXEL with transformers' Trainer. Runs under torchrun for several processes, "
-                    "resumes from the last checkpoint in --output-dir, logs to TensorBoard.",
+        help="pretrain PIXEL (masked patches) or PixelGPT/MonoGPT/DualGPT (next patch and token) on a text corpus",
+        description="Pretrain with transformers' Trainer: PIXEL (default) or, with --model-type pixelgpt, the causal "
+                    "decoder on a --mixture of pixel, text and paired batches. Runs under torchrun for several "
+                    "processes, resumes from the last checkpoint in --output-dir, logs to TensorBoard.",
         epilog="Example:\n  pixlm pretrain --corpus wiki.txt --output-dir runs/pixel-small --model small --steps 100000\n"
-               "  torchrun --nproc_per_node 8 -m pixlm pretrain --corpus wiki.txt --output-dir runs/pixel --model base",
+               "  torchrun --nproc_per_node 8 -m pixlm pretrain --corpus wiki.txt --output-dir runs/pixel --model base\n"
+               "  pixlm pretrain --model-type pixelgpt --mixture dualgpt --tokenizer runs/bpe --corpus wiki.txt --output-dir runs/dual",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d = p.add_argument_group("data")
