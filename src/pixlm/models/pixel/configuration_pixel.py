@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
+from ..presets import config_from_preset
+
 # Sizes for CPU work and for the paper's model. `base` is PIXEL as published.
 PRESETS: dict[str, dict] = {
     "tiny": dict(hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768,
@@ -101,6 +103,4 @@ class PixelConfig(PretrainedConfig):
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelConfig":
         """`tiny`, `small` or `base` (pixel-base), with any field overridden."""
-        if name not in PRESETS:
-            raise ValueError(f"unknown PIXEL preset {name!r}; presets: {', '.join(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
+        return config_from_preset(cls, PRESETS, "PIXEL", name, overrides)

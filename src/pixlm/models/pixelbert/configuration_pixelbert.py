@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from transformers import BertConfig, PretrainedConfig
 
+from ..presets import config_from_preset
 from .backbones import BACKBONES
 
 PRESETS: dict[str, dict] = {
@@ -95,9 +96,7 @@ class PixelBertConfig(PretrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelBertConfig":
-        if name not in PRESETS:
-            raise ValueError(f"unknown Pixel-BERT preset {name!r}; presets: {', '.join(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
+        return config_from_preset(cls, PRESETS, "Pixel-BERT", name, overrides)
 
     def bert_config(self) -> BertConfig:
         """The text and transformer side, as transformers' BERT takes it."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from transformers import LlamaConfig, PretrainedConfig
 
+from ..presets import config_from_preset
+
 PRESETS: dict[str, dict] = {
     "tiny": dict(hidden_size=192, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
                  intermediate_size=512, max_patches=256),
@@ -77,9 +79,7 @@ class PixelGPTConfig(PretrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelGPTConfig":
-        if name not in PRESETS:
-            raise ValueError(f"unknown PixelGPT preset {name!r}; presets: {', '.join(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
+        return config_from_preset(cls, PRESETS, "PixelGPT", name, overrides)
 
     def llama_config(self) -> LlamaConfig:
         """The decoder stack's configuration, as transformers' Llama takes it."""
