@@ -116,6 +116,62 @@ def scaling(warm_items: list[str], cold_items: list[str], workers: list[int], re
     return out
 
 
+def dataloader_scaling(cold_items: list[str], warm_items: list[str], workers: list[int], repeats: int) -> list[tuple]:
+    """The training path: a torch DataLoader whose workers render in PixelPretrainingCollator
+    (batches come back through shared memory, so the main process does little). Cold: texts
+    no worker has seen; warm: later epochs over texts each worker has rendered once."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from pixlm.data.collators import PixelPretrainingCollator
+
+    torch.set_num_threads(1)
+    out = []
+    for n in workers:
+        if n == 0:
+            continue
+        col = PixelPretrainingCollator(TextRenderer(), num_channels=1, seed=0)
+        make = lambda items: DataLoader([{"text": t} for t in items], batch_size=64, num_workers=n,  # noqa: E731
+                                        collate_fn=col, persistent_workers=True, prefetch_factor=4)
+        cold_loader = iter(make(cold_items))
+        for _ in range(2 * n):  # the workers are up and running
+            next(cold_loader)
+        start = time.perf_counter()
+        cold = sum(b["attention_mask"].shape[0] for b in cold_loader) / (time.perf_counter() - start)
+        warm_loader = make(warm_items)
+        for _ in warm_loader:  # first epoch: each worker's cache fills
+            pass
+        warm = best(lambda: _epoch_rate(warm_loader), repeats)
+        out.append((n, cold, warm))
+    return out
+
+
+def _epoch_rate(loader) -> float:
+    start = time.perf_counter()
+    count = sum(b["attention_mask"].shape[0] for b in loader)
+    return count / (time.perf_counter() - start)
+
+
+def cpu_ceiling(processes: int) -> float:
+    """How much faster `processes` processes spinning a pure-Python loop get through their work
+    than one: what this machine's cores allow any Python workload at best."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    one = _timed(lambda: _spin(0))
+    with ctx.Pool(processes) as pool:
+        pool.map(_spin, range(processes))  # start-up not counted
+        many = _timed(lambda: pool.map(_spin, range(processes)))
+    return processes * one / many
+
+
+def _spin(_: int) -> int:
+    x = 0
+    for i in range(10_000_000):
+        x += i
+    return x
+
+
 def _timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -128,7 +184,12 @@ def main() -> None:
                     help="the shared data folder (default $PIXLM_DATA or ../shared/data)")
     ap.add_argument("--sentences", type=int, default=2000, help="English sentences to time (default 2000)")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs (default 3)")
-    ap.add_argument("--workers", type=int, nargs="*", default=[0, 1, 2], help="worker counts for the scaling table")
+    ap.add_argument("--workers", type=int, nargs="*", default=[0, 1, 2],
+                    help="worker counts for the scaling tables (none: skip them)")
+    ap.add_argument("--core", type=int, default=None,
+                    help="core for the per-core table (default the last: core 0 serves most interrupts)")
+    ap.add_argument("--workloads", nargs="+", default=None, metavar="NAME",
+                    help="only these rows of the per-core table (english, multi-script, long, pairs+spans, words, bigrams)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
@@ -136,12 +197,16 @@ def main() -> None:
     mean_chars = sum(map(len, sentences)) / len(sentences)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}")
     print(f"{len(sentences)} en_ewt dev sentences, {mean_chars:.1f} characters on average")
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core for the per-core table
+    if hasattr(os, "sched_setaffinity"):  # one core for the per-core table
+        core = sorted(os.sched_getaffinity(0))[-1] if args.core is None else args.core
+        os.sched_setaffinity(0, {core})
+        print(f"per-core table pinned to core {core}")
 
     backends = available_backends()
     table: dict[str, dict[str, float]] = {}
     for name, (items, kwargs) in workloads(sentences).items():
+        if args.workloads and name not in args.workloads:
+            continue
         row = {}
         for b in backends:
             row.update(measure(b, items, kwargs, args.repeats))
@@ -163,6 +228,8 @@ def main() -> None:
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    if not args.workers:
+        return
     print("\nrender_batch with worker processes (0 = in this process): cold = en_ewt train sentences no")
     print("process has seen; warm = the dev sentences x4, each process's cache already full\n")
     print("| workers | cold sentences/s | cold vs 1 worker | warm sentences/s |")
@@ -173,6 +240,19 @@ def main() -> None:
     for n, cold, warm in res:
         ratio = f"{cold / one:.2f}x" if one else "-"
         print(f"| {n} | {cold:,.0f} | {ratio} | {warm:,.0f} |")
+
+    print("\nDataLoader workers rendering in PixelPretrainingCollator (batches of 64; cold = en_ewt train")
+    print("sentences no worker has seen, warm = later epochs over 4,000 of them)\n")
+    print("| workers | cold texts/s | cold vs 1 worker | warm texts/s | warm vs 1 worker |")
+    print("|---|---|---|---|---|")
+    res = dataloader_scaling(cold_items, cold_items[:4000], args.workers, args.repeats)
+    one = {n: (c, w) for n, c, w in res}.get(1)
+    for n, cold, warm in res:
+        vs = (f"{cold / one[0]:.2f}x", f"{warm / one[1]:.2f}x") if one else ("-", "-")
+        print(f"| {n} | {cold:,.0f} | {vs[0]} | {warm:,.0f} | {vs[1]} |")
+    top = max(args.workers)
+    if top > 1:
+        print(f"\nceiling: {top} processes spinning a pure-Python loop get through {cpu_ceiling(top):.2f}x the work of one")
 
 
 if __name__ == "__main__":

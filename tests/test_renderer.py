@@ -312,3 +312,60 @@ def test_long_text_path_draws_what_the_sentence_path_draws(make_renderer):
     upto = (short_out.end_patch - 1) * P
     assert np.array_equal(long_out.pixel_values[:, :upto], short_out.pixel_values[:, :upto])
     assert long_out.word_starts[:20].tolist() == short_out.word_starts.tolist()
+
+
+def test_atlas_paste_equals_copying_each_piece():
+    from pixlm.render.atlas import AT, WIDTH, PieceAtlas
+
+    rng = np.random.default_rng(0)
+    for rgb in (False, True):
+        extra = (3,) if rgb else ()
+        papers = [rng.integers(0, 256, (P, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
+        atlas = PieceAtlas(P, rgb, initial_columns=16)  # small, so it has to grow
+        slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0)) for pp in papers]
+        at, widths = atlas.numbers[slots, AT].astype(int), atlas.numbers[slots, WIDTH].astype(int)
+        lo = 5 + np.cumsum(widths + rng.integers(0, 4, len(papers))) - widths  # gaps of 0-3 columns
+
+        def copied(chosen, where):
+            out = np.full((P, 1200) + extra, 255, np.uint8)
+            for pp, a in zip(chosen, where.tolist()):
+                out[:, a : a + pp.shape[1]] = pp
+            return out
+
+        got = np.full((P, 1200) + extra, 255, np.uint8)
+        atlas.paste(got, lo, at, widths)
+        assert np.array_equal(got, copied(papers, lo))
+        # Compacting keeps the pieces it is given, in new slots.
+        slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0)) for pp in papers[::2]])
+        assert slots2 == list(range(len(papers[::2])))
+        got2 = np.full_like(got, 255)
+        atlas.paste(got2, lo[::2], atlas.numbers[slots2, AT].astype(int), widths[::2])
+        assert np.array_equal(got2, copied(papers[::2], lo[::2]))
+
+
+def test_long_texts_with_a_small_cache_draw_what_no_cache_draws():
+    # A cache of 40 words evicts all the time (and compacts its atlas); pieces that left the
+    # cache are pasted by copy. Every strip must equal the one drawn with no cache at all.
+    from pixlm.render import renderer as renderer_module
+
+    words = [f"w{k}{'y' * (k % 4)}" for k in range(300)]
+    texts = [" ".join(words[(7 * i) % 200 :][:90]) for i in range(12)]
+    small, none = TextRenderer(cache_size=40), TextRenderer(cache_size=0)
+    compactions = 0
+    real_compact = renderer_module.PieceAtlas.compact
+
+    def counting(self, pieces):
+        nonlocal compactions
+        compactions += 1
+        return real_compact(self, pieces)
+
+    renderer_module.PieceAtlas.compact = counting
+    try:
+        small._atlas_slack = 0  # pack the atlas as soon as it holds mostly evicted rows
+        for t in texts * 2:
+            a, b = small(t), none(t)
+            assert np.array_equal(a.pixel_values, b.pixel_values)
+            assert a.word_starts.tolist() == b.word_starts.tolist()
+    finally:
+        renderer_module.PieceAtlas.compact = real_compact
+    assert compactions > 0

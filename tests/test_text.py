@@ -25,3 +25,19 @@ def test_sanitize_counts_controls_and_lone_surrogates():
 def test_words_and_graphemes():
     assert split_words("  two  words ") == [(2, 5), (7, 12)]
     assert graphemes("e\u0301👍🏽x") == ["e\u0301", "👍🏽", "x"]
+
+
+def test_long_text_is_split_like_short_text():
+    # From 512 characters on, text is split with array operations; the spans must be those of
+    # the regular expression \S+, whatever the whitespace (\x1c-\x1f, no-break and ideographic
+    # spaces included), for ASCII and for other text.
+    import random
+    import re
+
+    rng = random.Random(0)
+    for alphabet in ("ab.x \t\n\x0b\x1c\x1f", "ab é字\u00a0\u3000\u2009\u200b\x85👍"):
+        for _ in range(30):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(512, 900)))
+            assert split_words(text) == [m.span() for m in re.finditer(r"\S+", text)]
+    assert split_words(" " * 600) == []
+    assert split_words("w" * 600) == [(0, 600)]

