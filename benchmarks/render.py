@@ -152,17 +152,19 @@ def _epoch_rate(loader) -> float:
     return count / (time.perf_counter() - start)
 
 
-def cpu_ceiling(processes: int) -> float:
+def cpu_ceiling(processes: int, repeats: int) -> float:
     """How much faster `processes` processes spinning a pure-Python loop get through their work
-    than one: what this machine's cores allow any Python workload at best."""
+    than one (both timed in pools of spawned processes): what this machine's cores allow any
+    Python workload at best."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
-    one = _timed(lambda: _spin(0))
-    with ctx.Pool(processes) as pool:
-        pool.map(_spin, range(processes))  # start-up not counted
-        many = _timed(lambda: pool.map(_spin, range(processes)))
-    return processes * one / many
+    rates = {}
+    for n in (1, processes):
+        with ctx.Pool(n) as pool:
+            pool.map(_spin, range(n))  # start-up not counted
+            rates[n] = best(lambda: n / _timed(lambda: pool.map(_spin, range(n))), max(repeats, 5))
+    return rates[processes] / rates[1]
 
 
 def _spin(_: int) -> int:
@@ -252,7 +254,7 @@ def main() -> None:
         print(f"| {n} | {cold:,.0f} | {vs[0]} | {warm:,.0f} | {vs[1]} |")
     top = max(args.workers)
     if top > 1:
-        print(f"\nceiling: {top} processes spinning a pure-Python loop get through {cpu_ceiling(top):.2f}x the work of one")
+        print(f"\nceiling: {top} processes spinning a pure-Python loop get through {cpu_ceiling(top, args.repeats):.2f}x the work of one")
 
 
 if __name__ == "__main__":

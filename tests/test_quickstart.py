@@ -23,3 +23,9 @@ def test_quickstart_runs_and_reports(tmp_path, capsys):
     assert results["steps"] == 6 and results["final_eval_loss"] > 0
     assert (out / "model.safetensors").exists() and (out / "loss_curve.png").exists()
     assert (out / "reconstructions" / "step-000000.png").exists()
+
+
+def test_quickstart_layout_reaches_the_saved_renderer(tmp_path):
+    out = tmp_path / "qs-bigrams"
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "2", "--batch-size", "4", "--layout", "bigrams"]) == 0
+    assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "bigrams"

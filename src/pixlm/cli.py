@@ -277,6 +277,9 @@ def _add_quickstart(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32, metavar="N", help="texts per step (default 32)")
     p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--layout", default="continuous", choices=["continuous", "bigrams"],
+                   help="rendering of the corpus: PIXEL's continuous strips (default), or bigrams (Lotz et al. "
+                        "2023: two characters per patch, so equal bigrams are equal patches)")
     p.set_defaults(func=_cmd_quickstart)
 
 
@@ -284,7 +287,7 @@ def _cmd_quickstart(args) -> int:
     from .training.quickstart import QUICKSTART_STEPS, quickstart
 
     results = quickstart(args.output_dir, max_steps=args.steps or QUICKSTART_STEPS, batch_size=args.batch_size,
-                         learning_rate=args.lr, seed=args.seed)
+                         learning_rate=args.lr, seed=args.seed, layout=args.layout)
     _print_results(results)
     print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
     return 0

@@ -34,10 +34,12 @@ def quickstart(
     held_out: int = 128,
     seed: int = 0,
     span_masking: bool = True,
+    layout: str = "continuous",
     model_overrides: dict | None = None,
     progress: bool = True,
 ) -> dict:
-    """Train a tiny PIXEL (grayscale, 128 patches, no dropout) on `stdlib_corpus()`.
+    """Train a tiny PIXEL (grayscale, 128 patches, no dropout) on `stdlib_corpus()`, rendered
+    in `layout` (`continuous` as PIXEL, or `bigrams`).
 
     Writes the checkpoint, `loss_curve.png` and reconstructions from the start and the end of
     training into `output_dir`, and returns `pretrain`'s results with the run's wall time.
@@ -63,7 +65,7 @@ def quickstart(
             **(model_overrides or {}),
         },
         span_masking=span_masking,
-        renderer_overrides={"max_patches": 128},
+        renderer_overrides={"max_patches": 128, "layout": layout},
         max_steps=max_steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
