@@ -131,8 +131,11 @@ def dataloader_scaling(cold_items: list[str], warm_items: list[str], workers: li
         if n == 0:
             continue
         col = PixelPretrainingCollator(TextRenderer(), num_channels=1, seed=0)
-        make = lambda items: DataLoader([{"text": t} for t in items], batch_size=64, num_workers=n,  # noqa: E731
-                                        collate_fn=col, persistent_workers=True, prefetch_factor=4)
+
+        def make(items: list[str]) -> DataLoader:
+            return DataLoader([{"text": t} for t in items], batch_size=64, num_workers=n, collate_fn=col,
+                              persistent_workers=True, prefetch_factor=4)
+
         cold_loader = iter(make(cold_items))
         for _ in range(2 * n):  # the workers are up and running
             next(cold_loader)

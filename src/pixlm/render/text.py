@@ -122,16 +122,14 @@ def split_words(text: str) -> list[tuple[int, int]]:
 
 
 _ASCII_SPACE_BUT_BLANK = re.compile("[\t\n\r\x0b\x0c]")
-# From this length on, ASCII text is split with array operations (a 2,500-character text in
-# a fifth of the time of a loop over its words).
+# From this length on, text is split with array operations (a 2,500-character text in a
+# fifth of the time of a loop over its words).
 _VECTOR_MIN_CHARS = 512
-# ASCII characters that `str.split()` and `\s` treat as whitespace.
-_ASCII_BLANK = np.zeros(128, bool)
-_ASCII_BLANK[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 # Every character that `\s` matches in a str pattern (U+3000 is the last), and one more
 # entry, False, for all code points above.
 _BLANK = np.zeros(0x3002, bool)
 _BLANK[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]] = True
+_ASCII_BLANK = _BLANK[:128]
 
 
 def word_ends(text: str) -> list[int] | None:
