@@ -13,16 +13,14 @@ import os
 import torch
 
 from pixlm.data.collators import PixelPretrainingCollator
-from pixlm.models.patches import patch_stats, patchify
 from pixlm.models.pixel import PixelForPreTraining
 from pixlm.render import TextRenderer
 
 
-def masked_loss(model, pixel_values, attention_mask, noise, targets) -> float:
-    out = model(pixel_values, attention_mask, noise=noise)
-    per_patch = ((out.logits - targets) ** 2).mean(-1)
-    weight = out.mask * attention_mask
-    return float((per_patch * weight).sum() / weight.sum())
+def masked_loss(model, input_values, attention_mask, noise, true_values) -> float:
+    """The model sees `input_values`; its predictions are scored against `true_values`."""
+    out = model(input_values, attention_mask, noise=noise)
+    return float(model.masked_patch_loss(out.logits, true_values, out.mask, out.attention_mask))
 
 
 def main() -> None:
@@ -42,13 +40,10 @@ def main() -> None:
                                        mask_ratio=cfg.mask_ratio, seed=0)
     batch = collate([{"text": t} for t in texts])
     noise = batch["patch_mask"] + torch.rand(batch["patch_mask"].shape, generator=torch.Generator().manual_seed(0)) / 100
-    targets = patchify(batch["pixel_values"], cfg.patch_size)
-    if cfg.norm_pix_loss:
-        mean, std = patch_stats(targets)
-        targets = (targets - mean) / std
+    pixels, attention = batch["pixel_values"], batch["attention_mask"]
     with torch.no_grad():
-        real = masked_loss(model, batch["pixel_values"], batch["attention_mask"], noise, targets)
-        blank = masked_loss(model, torch.ones_like(batch["pixel_values"]), batch["attention_mask"], noise, targets)
+        real = masked_loss(model, pixels, attention, noise, pixels)
+        blank = masked_loss(model, torch.ones_like(pixels), attention, noise, pixels)
     print(f"held-out masked-patch loss over {len(texts)} texts: real input {real:.4f}, blank input {blank:.4f}")
 
 

@@ -18,9 +18,8 @@ import torch
 
 from pixlm.data import vl_collators as vc
 from pixlm.data.scenes import make_scenes, scene_questions
-from pixlm.data.tokenization import train_wordpiece
 from pixlm.models import pixelbert as pb
-from pixlm.training.pixelbert import PixelBertRunConfig, _scene_vocabulary_texts
+from pixlm.training.pixelbert import PixelBertRunConfig, _tokenizer
 
 KINDS = ("how many", "what colour", "what size", "what shape", "is there")
 
@@ -46,8 +45,7 @@ def main() -> None:
         raise SystemExit(f"--types must be among: {', '.join(KINDS)}")
     torch.manual_seed(args.seed)
 
-    texts = _scene_vocabulary_texts(PixelBertRunConfig(task="vqa", output_dir="unused"))
-    tokenizer = train_wordpiece(texts, vocab_size=min(8000, 200 + 4 * len({w for t in texts for w in t.split()})), lowercase=True)
+    tokenizer = _tokenizer(PixelBertRunConfig(task="vqa", output_dir="unused"), [])  # WordPiece on every scene text
     train = questions(make_scenes(3000, seed=42, size=128), kinds, 0)
     held_out = questions(make_scenes(200, seed=9, size=128), kinds, 1)
     labels = sorted({e["answers"][0] for e in train})

@@ -405,16 +405,22 @@ class PixelForPreTraining(PixelPreTrainedModel):
             mask_ratio=self.config.mask_ratio if mask_ratio is None else mask_ratio,
         )
         logits = self.decoder(out.last_hidden_state, out.ids_restore, full_attention if attention_mask is not None else None)
+        loss = self.masked_patch_loss(logits, pixel_values, out.mask, full_attention)
+        return PixelForPreTrainingOutput(
+            loss=loss, logits=logits, mask=out.mask, ids_restore=out.ids_restore, attention_mask=full_attention
+        )
+
+    def masked_patch_loss(self, logits: torch.Tensor, pixel_values: torch.Tensor, mask: torch.Tensor,
+                          attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean squared error of predicted patches against `pixel_values` (normalised per patch
+        when `norm_pix_loss` is set), over the hidden patches (`mask` 1) that hold text."""
         target = patchify(pixel_values, self.config.patch_size)
         if self.config.norm_pix_loss:
             mean, std = patch_stats(target)
             target = (target - mean) / std
         per_patch = ((logits - target) ** 2).mean(dim=-1)
-        weight = out.mask * full_attention
-        loss = (per_patch * weight).sum() / weight.sum().clamp_min(1.0)
-        return PixelForPreTrainingOutput(
-            loss=loss, logits=logits, mask=out.mask, ids_restore=out.ids_restore, attention_mask=full_attention
-        )
+        weight = mask * attention_mask
+        return (per_patch * weight).sum() / weight.sum().clamp_min(1.0)
 
     def reconstruct(self, logits: torch.Tensor, pixel_values: torch.Tensor) -> torch.Tensor:
         """Predicted pixels (B, C, p, L*p) in [0, 1], undoing the per-patch normalisation with
