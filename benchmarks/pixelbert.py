@@ -7,6 +7,8 @@ Pretraining: one step (CNN, MLM pass, ITM pass, backward, SGD + AdamW) on synthe
 `image-size` pixels (an 8 x 8 grid of cells at 512), all cells against `samples` cells per image.
 Retrieval: a 64 x 64 score matrix (4,096 pairs), scored in chunks of 256 and 1,024 pairs, and
 with a prefilter (4 cells per image, then the 10 best captions per image in full).
+VQA: a finetuning step on random questions against questions grouped by image (collation is
+left out of both, though grouping also draws fewer images).
 """
 
 from __future__ import annotations
@@ -81,6 +83,53 @@ def main() -> None:
         reference = reference or seconds
         label = "none" if prefilter is None else f"4 cells, then top {prefilter} in full"
         print(f"| {chunk} | {label} | {seconds:.2f} | {4096 / seconds:,.0f} |")
+
+    vqa_steps(args)
+
+
+def vqa_steps(args) -> None:
+    """VQA training steps on 128-pixel scenes: 32 random questions (32 images through the CNN)
+    against 32 questions grouped by image (`--group-by-image`: each image's questions together)."""
+    import random
+
+    import torch
+
+    from pixlm.data.samplers import ImageGroupedSampler
+    from pixlm.data.scenes import make_scenes, scene_questions
+    from pixlm.data.tokenization import train_wordpiece
+    from pixlm.data.vl_collators import PixelBertVQACollator
+    from pixlm.models.pixelbert import PixelBertConfig, PixelBertForQuestionAnswering
+
+    rng = random.Random(0)
+    questions = [{"image": s, "question": q, "answers": [a] * 10}
+                 for s in make_scenes(200, seed=0, size=128) for q, a in scene_questions(s, rng)]
+    answers = sorted({e["answers"][0] for e in questions})
+    tokenizer = train_wordpiece([e["question"] for e in questions], vocab_size=300, lowercase=True)
+    config = PixelBertConfig.from_preset(args.preset, vocab_size=len(tokenizer), num_labels=len(answers),
+                                         image_min_size=128, image_max_size=128)
+    torch.manual_seed(0)
+    model = PixelBertForQuestionAnswering(config).train()
+    collate = PixelBertVQACollator.for_model(tokenizer, config, answer2id={a: i for i, a in enumerate(answers)})
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    grouped = [questions[i] for i in ImageGroupedSampler([id(e["image"]) for e in questions])]
+    orders = {"random questions": rng.sample(questions, len(questions)), "grouped by image": grouped}
+    print(f"\n## VQA training step, {args.preset}, 32 questions, 128 px scenes\n")
+    print("| batch | images through the CNN | step (s) | steps/s | speed-up |\n|---|---|---|---|---|")
+    reference = None
+    for name, order in orders.items():
+        repeats = max(args.steps, 10)  # steps are short: time more of them
+        batches = iter([collate(order[k : k + 32]) for k in range(0, 32 * (repeats + 1), 32)])
+
+        def step():
+            batch = next(batches)
+            opt.zero_grad()
+            model(**batch).loss.backward()
+            opt.step()
+
+        seconds = _timed(step, repeats)
+        reference = reference or seconds
+        images = len(collate(order[:32])["pixel_values"])
+        print(f"| {name} | {images} | {seconds:.3f} | {1 / seconds:.2f} | {reference / seconds:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ from transformers import BertModel
 from pixlm.data.images import SkippedImages, images_to_batch, keep_readable, open_image, resize_shorter_edge
 from pixlm.data.scenes import QUADRANTS, Scene, Shape, balanced_pairs, make_scenes, pair_statement, scene_questions
 from pixlm.data.tokenization import train_wordpiece
-from pixlm.data.vl_collators import PixelBertPretrainingCollator, vqa_soft_score
+from pixlm.data.samplers import ImageGroupedSampler
+from pixlm.data.vl_collators import PixelBertPretrainingCollator, PixelBertVQACollator, vqa_soft_score
 from pixlm.evaluation.vl_metrics import normalize_vqa_answer, retrieval_recall, vqa_accuracy
 from pixlm.models.pixelbert import (
-    PixelBertConfig, PixelBertForPreTraining, PixelBertModel, VisualTokens, build_backbone, cell_mask, sample_cells,
+    PixelBertConfig, PixelBertForPreTraining, PixelBertForQuestionAnswering, PixelBertModel, VisualTokens, build_backbone, cell_mask, sample_cells,
 )
 from pixlm.training.pixelbert import HybridOptimizer, PixelBertRunConfig, run_pixelbert, step_decay
 
@@ -92,6 +93,31 @@ def test_visual_cells_are_64_pixels_and_padding_is_masked():
     torch.testing.assert_close(a[:, 6:12], b[:, 6:12])
 
 
+def test_visual_position_embeddings_mark_each_cells_row_and_column(tmp_path):
+    torch.manual_seed(0)
+    assert not PixelBertConfig().visual_position_embeddings  # the paper's model has none
+    plain = PixelBertModel(tiny_config(visual_position_embeddings=False)).eval()
+    assert not any("row_embeddings" in n for n, _ in plain.named_parameters())
+    model = PixelBertModel(tiny_config(visual_position_embeddings=True)).eval()
+    model.load_state_dict(plain.state_dict(), strict=False)
+    images = torch.rand(1, 3, 128, 192)  # a 2 x 3 grid of cells
+    with torch.no_grad():
+        model.visual.row_embeddings.weight.zero_()
+        model.visual.column_embeddings.weight.zero_()
+        torch.testing.assert_close(model.visual_tokens(images).embeddings, plain.visual_tokens(images).embeddings)
+        model.visual.column_embeddings.weight[2] = torch.randn(128)  # only the third column's cells change
+        moved = model.visual_tokens(images).embeddings.reshape(2, 3, -1)
+        base = plain.visual_tokens(images).embeddings.reshape(2, 3, -1)
+    torch.testing.assert_close(moved[:, :2], base[:, :2])
+    assert (moved[:, 2] - base[:, 2]).abs().max() > 0.1
+    model.save_pretrained(tmp_path)
+    again = PixelBertModel.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(again.visual_tokens(images).embeddings, model.visual_tokens(images).embeddings)
+    with pytest.raises(ValueError, match="4096 pixels a side"):
+        model.visual._positions((65, 1))
+
+
 def test_pixel_sampling_draws_valid_cells_only():
     emb = torch.arange(2 * 10, dtype=torch.float).reshape(2, 10, 1)
     mask = torch.ones(2, 10)
@@ -145,6 +171,41 @@ def test_mlm_masks_word_tokens_only_and_itm_pairs_half(wordpiece):
     again = collate(examples)
     assert torch.equal(again["mlm_input_ids"], batch["mlm_input_ids"])  # a resumed run masks alike
     assert batch["pixel_values"].shape == (8, 3, 128, 128) and batch["pixel_mask"].all()
+
+
+def test_vqa_questions_about_one_image_share_its_cnn_pass(wordpiece):
+    scenes = make_scenes(2, seed=5, size=128)
+    examples = [{"image": scenes[i], "question": q, "answers": ["2"] * 10}
+                for i, q in ((0, "how many shapes are there"), (1, "what colour is the circle"), (0, "what colour is the circle"))]
+    collate = PixelBertVQACollator(wordpiece, 128, 192, (0.5,) * 3, (0.5,) * 3, answer2id={"2": 0, "3": 1})
+    batch = collate(examples)
+    assert batch["pixel_values"].shape[0] == 2 and batch["image_index"].tolist() == [0, 1, 0]
+    torch.manual_seed(0)
+    model = PixelBertForQuestionAnswering(tiny_config(vocab_size=len(wordpiece), num_labels=2)).eval()
+    unshared = dict(batch, pixel_values=batch["pixel_values"][batch["image_index"]],
+                    pixel_mask=batch["pixel_mask"][batch["image_index"]])
+    del unshared["image_index"]
+    with torch.no_grad():
+        torch.testing.assert_close(model(**batch).logits, model(**unshared).logits)
+        with pytest.raises(ValueError, match="image_index must hold one image number below 2"):
+            model(**dict(batch, image_index=torch.tensor([0, 2, 0])))
+
+
+def test_image_grouped_sampler_keeps_each_images_examples_together():
+    images = ["a", "b", "a", "c", "b", "a", "d"]
+    sampler = ImageGroupedSampler(images, seed=3)
+    order = list(sampler)
+    assert sorted(order) == list(range(7)) and len(sampler) == 7
+    runs = [images[i] for i in order]
+    assert sum(n == 0 or runs[n - 1] != k for n, k in enumerate(runs)) == 4  # one unbroken run per image
+    assert list(ImageGroupedSampler(images, seed=3)) == order  # the same seed and epoch: the same order
+    orders = set()
+    for epoch in range(8):
+        sampler.set_epoch(epoch)
+        orders.add(tuple(sampler))
+    assert len(orders) > 1
+    with pytest.raises(ValueError, match="at least one example"):
+        ImageGroupedSampler([])
 
 
 def test_vqa_soft_scores_and_accuracy_by_hand():
@@ -330,6 +391,23 @@ def test_pretrain_then_finetune_each_task_end_to_end(tmp_path):
         small_run("caption", tmp_path / "x")
     with pytest.raises(ValueError, match=r"model must be a Pixel-BERT preset \(tiny, base, base-resnext\) or a checkpoint folder; got 'huge'"):
         small_run("pretrain", tmp_path / "x", model="huge")
+
+
+def test_vqa_run_grouped_by_image_encodes_each_image_once(tmp_path, monkeypatch):
+    seen = []
+    original = PixelBertForQuestionAnswering.forward
+
+    def recording(self, input_ids, *args, pixel_values=None, **kwargs):
+        if self.training:
+            seen.append((len(pixel_values), len(input_ids)))
+        return original(self, input_ids, *args, pixel_values=pixel_values, **kwargs)
+
+    monkeypatch.setattr(PixelBertForQuestionAnswering, "forward", recording)
+    small_run("vqa", tmp_path / "grouped", group_by_image=True, save_steps=100)
+    small_run("vqa", tmp_path / "random", save_steps=100)
+    grouped, random_order = seen[:4], seen[4:]
+    assert all(images <= 3 < questions for images, questions in grouped)  # 8 questions from 2-3 scenes (~8 each)
+    assert sum(images for images, _ in random_order) > 2 * sum(images for images, _ in grouped)
 
 
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):

@@ -28,6 +28,12 @@ class SkippedImages:
         logger.warning("skipping image %s: %s", path, reason)
 
 
+def image_key(source):
+    """What names an example's image, so that examples sharing one can be told: its path, or
+    the object itself (an in-memory image or a synthetic scene)."""
+    return source if isinstance(source, str) else id(source)
+
+
 def open_image(source, skipped: SkippedImages | None = None):
     """A PIL RGB image from a path, a PIL image or an (H, W, 3) uint8 array; None (counted in
     `skipped`, named in the log) when a file is missing, unreadable or truncated."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .images import SkippedImages, images_to_batch, open_image, resize_shorter_edge
+from .images import SkippedImages, image_key, images_to_batch, open_image, resize_shorter_edge
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,25 @@ class _ImageText:
         if not kept:
             raise ValueError(f"no image in this batch could be read: {'; '.join(self.skipped.examples[-len(examples):])}")
         return kept, images
+
+    def readable_once(self, examples: list[dict], key: str = "image") -> tuple[list[dict], list, torch.Tensor]:
+        """As `readable`, but an image that several examples share (the same path or object) is
+        opened once: (kept examples, distinct images, each kept example's image number)."""
+        kept, images, index, seen = [], [], [], {}
+        for e in examples:
+            source = e[key]
+            handle = image_key(source)
+            if handle not in seen:
+                opened = self.image(source)
+                seen[handle] = None if opened is None else len(images)
+                if opened is not None:
+                    images.append(opened)
+            if seen[handle] is not None:
+                kept.append(e)
+                index.append(seen[handle])
+        if not kept:
+            raise ValueError(f"no image in this batch could be read: {'; '.join(self.skipped.examples[-len(examples):])}")
+        return kept, images, torch.tensor(index)
 
     def pixels(self, images: list) -> dict[str, torch.Tensor]:
         pixel_values, pixel_mask = images_to_batch(images, self.mean, self.std)
@@ -129,15 +148,16 @@ def vqa_soft_score(count: int, total: int = 10) -> float:
 
 class PixelBertVQACollator(_ImageText):
     """{image, question, answers (the annotators' answers, normalised)} -> soft-score `labels`
-    (B, num_answers) over the answer vocabulary; answers outside it score nothing."""
+    (B, num_answers) over the answer vocabulary; answers outside it score nothing. Each distinct
+    image of the batch is encoded once; `image_index` (B,) names each question's image."""
 
     def __init__(self, *args, answer2id: dict[str, int], **kwargs):
         super().__init__(*args, **kwargs)
         self.answer2id = answer2id
 
     def __call__(self, examples):
-        examples, images = self.readable(examples)
-        batch = {**self.tokens([e["question"] for e in examples]), **self.pixels(images)}
+        examples, images, image_index = self.readable_once(examples)
+        batch = {**self.tokens([e["question"] for e in examples]), **self.pixels(images), "image_index": image_index}
         if all(e.get("answers") for e in examples):
             labels = torch.zeros(len(examples), len(self.answer2id))
             for i, e in enumerate(examples):

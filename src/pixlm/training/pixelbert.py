@@ -87,10 +87,18 @@ def step_decay(total_steps: int, warmup_fraction: float, milestones: tuple[float
 class PixelBertTrainer(PixlmTrainer):
     """PixlmTrainer with Pixel-BERT's two optimisers and step decay."""
 
-    def __init__(self, *args, optimizer_args: dict | None = None, milestones=(0.6, 0.85), **kwargs):
+    def __init__(self, *args, optimizer_args: dict | None = None, milestones=(0.6, 0.85), image_groups=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.optimizer_args = optimizer_args or {}
         self.milestones = milestones
+        self.image_groups = image_groups  # each training example's image: batches keep an image's examples together
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.image_groups is None:
+            return super()._get_train_sampler(train_dataset)
+        from ..data.samplers import ImageGroupedSampler
+
+        return ImageGroupedSampler(self.image_groups, seed=self.args.seed)
 
     def create_optimizer(self, model=None):
         if self.optimizer is None:
@@ -151,6 +159,7 @@ class PixelBertRunConfig:
     cnn_weight_decay: float = 5e-4
     warmup_fraction: float = 0.05
     decay_milestones: tuple = (0.6, 0.85)
+    group_by_image: bool = False  # VQA: batches of whole images' questions, each image through the CNN once
     retrieval_negatives: int = 20
     retrieval_candidates: int = 100  # images (and their captions) ranked in evaluation
     eval_steps: int = 200
@@ -366,6 +375,7 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     tokenizer and `results.json` in `output_dir`."""
     from transformers import TrainingArguments, set_seed
 
+    from ..data.images import image_key
     from ..evaluation.vl_metrics import normalize_vqa_answer
 
     cfg.validate()
@@ -392,6 +402,7 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
         optimizer_args=dict(cnn_lr=cfg.cnn_learning_rate, cnn_weight_decay=cfg.cnn_weight_decay, lr=cfg.learning_rate,
                             weight_decay=cfg.weight_decay),
         milestones=tuple(cfg.decay_milestones),
+        image_groups=[image_key(e["image"]) for e in train] if cfg.task == "vqa" and cfg.group_by_image else None,
     )
     score = lambda: evaluate_pixelbert(cfg.task, trainer.model, tokenizer, validation, cfg.batch_size,  # noqa: E731
                                        cfg.retrieval_candidates, cfg.seed)

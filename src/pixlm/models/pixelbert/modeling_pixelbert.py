@@ -28,6 +28,7 @@ from .backbones import build_backbone, load_backbone_weights
 from .configuration_pixelbert import PixelBertConfig
 
 VISUAL_STRIDE = 64  # the backbone's 32 and the extra 2 x 2 max-pool
+MAX_GRID = 64  # rows and columns of visual position embeddings, when used (images up to 4,096 pixels a side)
 
 
 @dataclass
@@ -44,6 +45,11 @@ class VisualTokens:
     mask: torch.Tensor  # (B, N): 1 on cells inside the image
     grid: tuple[int, int]  # (rows, columns) of the feature map before flattening
     index: torch.Tensor | None = None  # (B, N) cell numbers in the grid, after sampling
+
+    def select(self, images: torch.Tensor) -> "VisualTokens":
+        """The tokens of the given images, in that order (an image may be chosen several times)."""
+        index = None if self.index is None else self.index[images]
+        return VisualTokens(self.embeddings[images], self.mask[images], self.grid, index)
 
 
 def cell_mask(pixel_mask: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
@@ -76,6 +82,9 @@ class PixelBertVisualEmbeddings(nn.Module):
         self.pool = nn.MaxPool2d(2, 2, ceil_mode=True)
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        if config.visual_position_embeddings:  # not in the paper: learned row and column embeddings of each cell
+            self.row_embeddings = nn.Embedding(MAX_GRID, config.hidden_size)
+            self.column_embeddings = nn.Embedding(MAX_GRID, config.hidden_size)
 
     def forward(self, pixel_values: torch.Tensor, pixel_mask: torch.Tensor | None, semantic: torch.Tensor) -> VisualTokens:
         if pixel_values.ndim != 4 or pixel_values.shape[1] != 3:
@@ -84,8 +93,20 @@ class PixelBertVisualEmbeddings(nn.Module):
         grid = tuple(features.shape[-2:])
         if pixel_mask is None:
             pixel_mask = pixel_values.new_ones(pixel_values.shape[0], *pixel_values.shape[-2:])
+        if hasattr(self, "row_embeddings"):
+            features = features + self._positions(grid).to(features.dtype)
         tokens = features.flatten(2).transpose(1, 2)
         return VisualTokens(self.dropout(self.norm(tokens + semantic)), cell_mask(pixel_mask, grid), grid)
+
+    def _positions(self, grid: tuple[int, int]) -> torch.Tensor:
+        """(D, rows, cols): each cell's row embedding plus its column embedding."""
+        rows, cols = grid
+        if rows > MAX_GRID or cols > MAX_GRID:
+            raise ValueError(f"a {rows} x {cols} feature grid exceeds the {MAX_GRID} x {MAX_GRID} of the position "
+                             f"embeddings; give images of at most {MAX_GRID * VISUAL_STRIDE} pixels a side")
+        row = self.row_embeddings.weight[:rows]
+        col = self.column_embeddings.weight[:cols]
+        return (row[:, None] + col[None]).permute(2, 0, 1)
 
 
 class PixelBertPreTrainedModel(PreTrainedModel):
@@ -247,7 +268,7 @@ class PixelBertForPreTraining(PixelBertPreTrainedModel):
                                                ignore_index=-100)
                 losses.append(out.mlm_loss)
         if "itm" in self.config.pretraining_tasks and itm_image_index is not None:
-            paired = VisualTokens(visual.embeddings[itm_image_index], visual.mask[itm_image_index], visual.grid)
+            paired = visual.select(itm_image_index)
             out.itm_logits = self.itm_head(self.pixelbert(input_ids, attention_mask, visual=paired).pooler_output)
             if itm_labels is not None:
                 out.itm_loss = F.cross_entropy(out.itm_logits, itm_labels)
@@ -262,7 +283,9 @@ def _mlp(hidden: int, out: int, eps: float) -> nn.Sequential:
 
 class PixelBertForQuestionAnswering(PixelBertPreTrainedModel):
     """VQA as multi-label classification over an answer vocabulary: an MLP on [CLS], binary
-    cross-entropy against soft scores (`labels` (B, num_labels) in [0, 1])."""
+    cross-entropy against soft scores (`labels` (B, num_labels) in [0, 1]). Questions about
+    the same image can share one pass of the CNN: `pixel_values` then holds each image once and
+    `image_index` (B,) names each question's image."""
 
     def __init__(self, config: PixelBertConfig):
         super().__init__(config)
@@ -270,8 +293,17 @@ class PixelBertForQuestionAnswering(PixelBertPreTrainedModel):
         self.classifier = _mlp(config.hidden_size, config.num_labels, config.layer_norm_eps)
         self.post_init()
 
-    def forward(self, input_ids, attention_mask=None, pixel_values=None, pixel_mask=None, labels=None, **kwargs):
-        pooled = self.pixelbert(input_ids, attention_mask, pixel_values, pixel_mask).pooler_output
+    def forward(self, input_ids, attention_mask=None, pixel_values=None, pixel_mask=None, labels=None, image_index=None,
+                **kwargs):
+        visual = None if pixel_values is None else self.pixelbert.visual_tokens(pixel_values, pixel_mask)
+        if image_index is not None:
+            if visual is None:
+                raise ValueError("image_index names images of pixel_values; give pixel_values too")
+            if image_index.shape != input_ids.shape[:1] or int(image_index.max()) >= len(pixel_values):
+                raise ValueError(f"image_index must hold one image number below {len(pixel_values)} per question "
+                                 f"({input_ids.shape[0]}); got shape {tuple(image_index.shape)}")
+            visual = visual.select(image_index)
+        pooled = self.pixelbert(input_ids, attention_mask, visual=visual).pooler_output
         logits = self.classifier(pooled)
         loss = None
         if labels is not None:
@@ -326,7 +358,7 @@ class PixelBertForImageTextRetrieval(PixelBertPreTrainedModel):
         b, c, t = input_ids.shape
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        expanded = VisualTokens(visual.embeddings.repeat_interleave(c, 0), visual.mask.repeat_interleave(c, 0), visual.grid)
+        expanded = visual.select(torch.arange(b, device=input_ids.device).repeat_interleave(c))
         scores = self.score(input_ids.reshape(b * c, t), attention_mask.reshape(b * c, t), expanded).reshape(b, c)
         k = min(self.hard_negatives, c - 1)
         hardest = scores[:, 1:].detach().topk(k, dim=1).indices + 1
