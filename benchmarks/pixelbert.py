@@ -94,6 +94,7 @@ def vqa_steps(args) -> None:
 
     import torch
 
+    from pixlm.data.images import image_key
     from pixlm.data.samplers import ImageGroupedSampler
     from pixlm.data.scenes import make_scenes, scene_questions
     from pixlm.data.tokenization import train_wordpiece
@@ -111,7 +112,7 @@ def vqa_steps(args) -> None:
     model = PixelBertForQuestionAnswering(config).train()
     collate = PixelBertVQACollator.for_model(tokenizer, config, answer2id={a: i for i, a in enumerate(answers)})
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    grouped = [questions[i] for i in ImageGroupedSampler([id(e["image"]) for e in questions])]
+    grouped = [questions[i] for i in ImageGroupedSampler([image_key(e["image"]) for e in questions])]
     orders = {"random questions": rng.sample(questions, len(questions)), "grouped by image": grouped}
     print(f"\n## VQA training step, {args.preset}, 32 questions, 128 px scenes\n")
     print("| batch | images through the CNN | step (s) | steps/s | speed-up |\n|---|---|---|---|---|")

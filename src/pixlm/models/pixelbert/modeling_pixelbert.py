@@ -2,7 +2,8 @@
 
 The image goes through a CNN backbone (stride 32), a 1 x 1 projection to the hidden size and an
 extra 2 x 2 max-pool (stride 64 in all); each feature cell becomes a visual token, plus the
-visual semantic embedding (BERT's token-type embedding 1), normalised. Text is embedded as BERT
+visual semantic embedding (BERT's token-type embedding 1) and, when the config asks (not in the
+paper), learned row and column embeddings, normalised. Text is embedded as BERT
 does (word, position, token type 0). `[CLS] words [SEP] pixels` goes through transformers'
 `BertEncoder`; padded image cells and padded tokens are masked out of attention. The text side
 is transformers' `BertModel` (module `bert`), so any BERT checkpoint on disk initialises it
