@@ -1,8 +1,10 @@
 """Train Pixel-BERT's VQA head from scratch on chosen question types of the synthetic scenes
-and print held-out accuracy as it goes: the diagnostic behind docs/results.md's analysis of
-why VQA stops short (which kinds of question the model learns, and when).
+and print held-out accuracy as it goes, per kind and on training questions, optionally with a
+linear probe of each shape's colour from its cell's visual token: the diagnostic behind
+docs/results.md's account of what VQA needed (which kinds of question the model learns, and when).
 
     python scripts/pixelbert_question_types.py --types "what colour" --steps 3000 --lr 3e-4
+    python scripts/pixelbert_question_types.py --model runs/pixelbert/pretrain-mlm --probe --eval-every 500
 
 A plain loop (SGD for the CNN, AdamW for the transformer, constant rates), not the Trainer:
 it isolates the model and the data from the schedule.
@@ -54,14 +56,15 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-4, help="AdamW learning rate of the transformer (default 3e-4)")
     ap.add_argument("--cnn-lr", type=float, default=1e-2, help="SGD learning rate of the CNN (default 1e-2)")
     ap.add_argument("--model", metavar="DIR", help="start from this Pixel-BERT checkpoint and its tokenizer (default: the tiny preset)")
-    ap.add_argument("--layers", type=int, default=2, help="transformer layers of a new model (the tiny preset has 2)")
+    ap.add_argument("--layers", type=int, default=4, help="transformer layers of a new model (default 4, as the tiny preset)")
     ap.add_argument("--eval-every", type=int, default=1000, help="steps between held-out evaluations (default 1000)")
     ap.add_argument("--scenes", type=int, default=3000, help="training scenes (default 3000)")
     ap.add_argument("--dropout", type=float, default=0.1, help="dropout of the transformer (default 0.1, BERT's)")
     ap.add_argument("--group-by-image", action="store_true",
                     help="batches of whole images' questions (each image through the CNN once) instead of random questions")
     ap.add_argument("--probe", action="store_true", help="also report a linear probe of each shape's colour from its visual token")
-    ap.add_argument("--visual-positions", action="store_true", help="add row and column embeddings to the visual tokens")
+    ap.add_argument("--no-visual-positions", action="store_true",
+                    help="a new model without row and column embeddings on the visual tokens (the paper's; the tiny preset has them)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = ap.parse_args()
     kinds = [k.strip() for k in args.types.split(",") if k.strip()]
@@ -81,7 +84,7 @@ def main() -> None:
     else:
         model = pb.PixelBertForQuestionAnswering(pb.PixelBertConfig.from_preset(
             "tiny", vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, num_hidden_layers=args.layers,
-            visual_position_embeddings=args.visual_positions, **head))
+            visual_position_embeddings=not args.no_visual_positions, **head))
     config = model.config
     collate = vc.PixelBertVQACollator.for_model(tokenizer, config, answer2id=label2id, seed=args.seed)
     cnn = [p for n, p in model.named_parameters() if ".backbone." in n]
