@@ -173,13 +173,17 @@ def test_mlm_masks_word_tokens_only_and_itm_pairs_half(wordpiece):
     assert batch["pixel_values"].shape == (8, 3, 128, 128) and batch["pixel_mask"].all()
 
 
-def test_vqa_questions_about_one_image_share_its_cnn_pass(wordpiece):
+def test_vqa_questions_about_one_image_share_its_cnn_pass(wordpiece, tmp_path):
     scenes = make_scenes(2, seed=5, size=128)
-    examples = [{"image": scenes[i], "question": q, "answers": ["2"] * 10}
-                for i, q in ((0, "how many shapes are there"), (1, "what colour is the circle"), (0, "what colour is the circle"))]
+    missing = str(tmp_path / "missing.jpg")
+    examples = [{"image": image, "question": q, "answers": ["2"] * 10}
+                for image, q in ((scenes[0], "how many shapes are there"), (missing, "how many shapes are there"),
+                                 (scenes[1], "what colour is the circle"), (missing, "what colour is the circle"),
+                                 (scenes[0], "what colour is the circle"))]
     collate = PixelBertVQACollator(wordpiece, 128, 192, (0.5,) * 3, (0.5,) * 3, answer2id={"2": 0, "3": 1})
     batch = collate(examples)
     assert batch["pixel_values"].shape[0] == 2 and batch["image_index"].tolist() == [0, 1, 0]
+    assert batch["input_ids"].shape[0] == 3 and collate.skipped.count == 1  # the missing file: tried once, both questions dropped
     torch.manual_seed(0)
     model = PixelBertForQuestionAnswering(tiny_config(vocab_size=len(wordpiece), num_labels=2)).eval()
     unshared = dict(batch, pixel_values=batch["pixel_values"][batch["image_index"]],

@@ -57,21 +57,13 @@ class _ImageText:
     def readable_once(self, examples: list[dict], key: str = "image") -> tuple[list[dict], list, torch.Tensor]:
         """As `readable`, but an image that several examples share (the same path or object) is
         opened once: (kept examples, distinct images, each kept example's image number)."""
-        kept, images, index, seen = [], [], [], {}
+        first = {}
         for e in examples:
-            source = e[key]
-            handle = image_key(source)
-            if handle not in seen:
-                opened = self.image(source)
-                seen[handle] = None if opened is None else len(images)
-                if opened is not None:
-                    images.append(opened)
-            if seen[handle] is not None:
-                kept.append(e)
-                index.append(seen[handle])
-        if not kept:
-            raise ValueError(f"no image in this batch could be read: {'; '.join(self.skipped.examples[-len(examples):])}")
-        return kept, images, torch.tensor(index)
+            first.setdefault(image_key(e[key]), e)
+        opened, images = self.readable(list(first.values()), key)
+        number = {image_key(e[key]): i for i, e in enumerate(opened)}
+        kept = [e for e in examples if image_key(e[key]) in number]
+        return kept, images, torch.tensor([number[image_key(e[key])] for e in kept])
 
     def pixels(self, images: list) -> dict[str, torch.Tensor]:
         pixel_values, pixel_mask = images_to_batch(images, self.mean, self.std)
