@@ -442,3 +442,23 @@ def test_vqa_and_nlvr2_runs_on_the_real_fixture_files(shared_data, tmp_path):
         validation=str(vl / "nlvr2" / "tiny-dev.json"), images=str(vl / "images" / "nlvr2"), max_steps=2, batch_size=4,
         save_steps=10, progress=False))
     assert nlvr2["validation_examples"] == 8 and nlvr2["validation"]["accuracy"] in {k / 8 for k in range(9)}
+
+
+def test_pretraining_and_retrieval_run_on_the_real_flickr30k_files(shared_data, tmp_path):
+    """Flickr30k Entities captions (markup stripped) with their photos: MLM + ITM pretraining, then
+    retrieval from it, ranked among the validation file's distinct images."""
+    vl = shared_data / "vl"
+    files = dict(train=str(vl / "flickr30k" / "test.txt"), validation=str(vl / "flickr30k" / "tiny-dev.txt"),
+                 sentences=str(vl / "flickr30k" / "sentences"), images=str(vl / "images" / "flickr30k"),
+                 model_overrides={"image_min_size": 128, "image_max_size": 192}, max_steps=2, batch_size=4,
+                 save_steps=10, progress=False)
+    pre = run_pixelbert(PixelBertRunConfig(task="pretrain", output_dir=str(tmp_path / "pre"), **files))
+    assert pre["train_examples"] == 25 and pre["validation_examples"] == 15  # 5 and 3 photos, 5 captions each
+    assert set(pre["validation"]) == {"itm_accuracy", "mlm_accuracy"}
+    ret = run_pixelbert(PixelBertRunConfig(task="retrieval", output_dir=str(tmp_path / "ret"), model=str(tmp_path / "pre"),
+                                           retrieval_negatives=4, **{**files, "model_overrides": {}}))
+    scores = ret["validation"]
+    # Ranked among the 3 distinct photos (not 15 copies): every caption's photo is in its top 3.
+    assert scores["image_r10"] == 1.0 and scores["text_r10"] == 1.0
+    assert scores["text_r1"] in {k / 3 for k in range(4)}  # per photo
+    assert scores["image_r1"] in {k / 15 for k in range(16)}  # per caption
