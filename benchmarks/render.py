@@ -6,15 +6,18 @@ Workloads (from the `# text =` lines of UD en_ewt dev): English sentences (conti
 the multi-script sample, ~2,500-character texts (far past the canvas), sentence pairs with
 character spans, word lists (words layout) and bigrams. The skia backend is timed with its
 word cache cold (a new renderer) and warm (second pass), and with the cache off. The pango
-backend (PangoCairo, as PIXEL renders) is the reference measured in the same run; PIXEL's own
-renderer's figures on this machine (from issue #2) are printed for scale. Finally, scaling of
-`render_batch` with worker processes.
+backend (PangoCairo, as pixlm lays out with Pango) is measured in the same run, and so is PIXEL's
+own rendering procedure (`pixel_reference.py`: one Pango layout of the whole text, clipped by a
+16 x 8464 surface) on the workloads PIXEL renders: the goal ratios are taken round by round
+against it, because this machine's speed drifts by more than the margins at stake. PIXEL's
+figures from issue #2 are printed for scale. Finally, scaling with worker processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import platform
 import time
 import warnings
@@ -78,7 +81,37 @@ def best(fn, repeats: int) -> float:
     return max(fn() for _ in range(repeats))
 
 
-def measure(backend: str, items, kwargs, repeats: int) -> dict[str, float]:
+def pixel_procedure(name: str):
+    """PIXEL's procedure for a workload (None where PIXEL has no such call, or no Pango here)."""
+    try:
+        from pixel_reference import PixelStyleRenderer
+    except ImportError:
+        from benchmarks.pixel_reference import PixelStyleRenderer
+    try:
+        ref = PixelStyleRenderer()
+    except (ImportError, OSError, ValueError):
+        return None
+    calls = {"english": ref.render_text, "long": ref.render_text, "words": ref.render_words,
+             "pairs+spans": lambda pair: ref.render_pair(*pair)}
+    return calls.get(name)
+
+
+def against_pixel(renderer: TextRenderer, procedure, items, kwargs, repeats: int) -> tuple[float, float]:
+    """PIXEL's procedure's rate, and the median over rounds of (warm renderer / PIXEL), each round
+    timing the two back to back so that both see the machine in the same state."""
+    procedure(items[0])
+    ratios, rates = [], []
+    for _ in range(max(repeats, 3)):
+        ours = rate(renderer, items, kwargs)
+        start = time.perf_counter()
+        for item in items:
+            procedure(item)
+        rates.append(len(items) / (time.perf_counter() - start))
+        ratios.append(ours / rates[-1])
+    return max(rates), statistics.median(ratios)
+
+
+def measure(backend: str, items, kwargs, repeats: int, name: str = "") -> dict[str, float]:
     res = {}
     if backend == "skia":
         def cold():
@@ -89,6 +122,9 @@ def measure(backend: str, items, kwargs, repeats: int) -> dict[str, float]:
         res["skia (cold cache)"] = best(cold, repeats)
         res["skia (warm cache)"] = best(lambda: rate(warm_r, items, kwargs), repeats)
         res["skia (no cache)"] = best(lambda: rate(TextRenderer(backend="skia", cache_size=0), items, kwargs), repeats)
+        procedure = pixel_procedure(name)
+        if procedure is not None:
+            res["PIXEL procedure"], res["warm / PIXEL procedure"] = against_pixel(warm_r, procedure, items, kwargs, repeats)
     else:
         r = TextRenderer(backend=backend)
         rate(r, items[:20], kwargs)  # load fonts
@@ -214,22 +250,25 @@ def main() -> None:
             continue
         row = {}
         for b in backends:
-            row.update(measure(b, items, kwargs, args.repeats))
+            row.update(measure(b, items, kwargs, args.repeats, name))
         table[name] = row
-    columns = list(next(iter(table.values())).keys())
-    header = "| workload | " + " | ".join(columns) + " | PIXEL (issue #2) | skia warm / pango | skia warm / PIXEL |"
+    columns = [c for c in ("skia (cold cache)", "skia (warm cache)", "skia (no cache)", *backends, "PIXEL procedure")
+               if c != "skia" and any(c in row for row in table.values())]
+    header = ("| workload | " + " | ".join(columns) +
+              " | PIXEL (issue #2) | skia warm / pango | skia warm / PIXEL procedure (same rounds) | skia warm / PIXEL (issue #2) |")
     print("\nsentences per second, one core\n")
     print(header)
-    print("|" + "---|" * (len(columns) + 4))
+    print("|" + "---|" * (len(columns) + 5))
     for name, row in table.items():
         warm = row.get("skia (warm cache)")
         ref = row.get("pango")
         pixel = PIXEL_REFERENCE.get(name)
-        cells = [f"{row[c]:,.0f}" for c in columns]
+        cells = [f"{row[c]:,.0f}" if c in row else "-" for c in columns]
         vs_pango = f"{warm / ref:.1f}x" if warm and ref else "-"
+        vs_procedure = f"{row['warm / PIXEL procedure']:.1f}x" if "warm / PIXEL procedure" in row else "-"
         vs_pixel = f"{warm / pixel:.1f}x" if warm and pixel else "-"
         pixel_cell = f"{pixel:,}" if pixel else "-"
-        print(f"| {name} | " + " | ".join(cells) + f" | {pixel_cell} | {vs_pango} | {vs_pixel} |")
+        print(f"| {name} | " + " | ".join(cells) + f" | {pixel_cell} | {vs_pango} | {vs_procedure} | {vs_pixel} |")
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))

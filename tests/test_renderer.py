@@ -314,6 +314,32 @@ def test_long_text_path_draws_what_the_sentence_path_draws(make_renderer):
     assert long_out.word_starts[:20].tolist() == short_out.word_starts.tolist()
 
 
+def test_long_text_searched_in_small_windows_draws_the_same():
+    # A long text is searched for its words in windows of about what fits; a window that is
+    # far too small must only cost more windows. Leading, doubled and non-ASCII whitespace
+    # (a tab becomes a space; U+00A0 and U+2003 separate words) must not shift anything.
+    words = [f"w{k % 13}{'x' * (k % 4)}" for k in range(400)]
+    seps = ["  ", " ", "\t", "\u00a0", " ", "\u2003 "]
+    text = "  " + "".join(w + seps[k % len(seps)] for k, w in enumerate(words))
+    default, tiny = TextRenderer(), TextRenderer()
+    tiny.backend  # built (which resets the renderer's state) before the estimate is spoiled
+    tiny._px_per_char = 1e4  # windows of ~16 characters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = default(text, char_spans=True), tiny(text, char_spans=True)
+        short = default(text[:200], char_spans=True)
+    assert a.truncated and b.truncated
+    assert np.array_equal(a.pixel_values, b.pixel_values)
+    assert a.word_starts.tolist() == b.word_starts.tolist()
+    assert np.array_equal(a.char_spans, b.char_spans)
+    assert a.segment_chars == b.segment_chars
+    # Where the 200-character prefix (the word-by-word path) drew, the long path drew the same.
+    upto = short.end_patch - 1
+    assert np.array_equal(a.pixel_values[:, : upto * P], short.pixel_values[:, : upto * P])
+    assert np.array_equal(a.char_spans[:upto], short.char_spans[:upto])
+    assert a.word_starts[: len(short.word_starts) - 1].tolist() == short.word_starts[:-1].tolist()
+
+
 def test_atlas_paste_equals_copying_each_piece():
     from pixlm.render.atlas import AT, WIDTH, PieceAtlas
 
@@ -321,7 +347,7 @@ def test_atlas_paste_equals_copying_each_piece():
     for rgb in (False, True):
         extra = (3,) if rgb else ()
         papers = [rng.integers(0, 256, (P, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
-        atlas = PieceAtlas(P, rgb, initial_columns=16)  # small, so it has to grow
+        atlas = PieceAtlas(P, rgb, white=1200, initial_columns=16)  # small, so it has to grow
         slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0)) for pp in papers]
         at, widths = atlas.numbers[slots, AT].astype(int), atlas.numbers[slots, WIDTH].astype(int)
         lo = 5 + np.cumsum(widths + rng.integers(0, 4, len(papers))) - widths  # gaps of 0-3 columns

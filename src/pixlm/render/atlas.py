@@ -15,16 +15,19 @@ class PieceAtlas:
 
     Columns are stored one per row (`columns[k]` is a pixel column of height[, 3] values), so a
     piece is one contiguous block of memory and a gather copies whole columns at a time.
-    Column 0 is white (the gaps between words). Slots and columns of pieces that left the
-    cache stay until `compact` packs the live ones again.
+    The first `white` columns are white: a gap between pieces at strip column c (counted from
+    the first piece pasted) is filled from atlas column c, so that pasting needs no special case
+    for gaps. `white` must be at least the width of any span pasted. Slots and columns of pieces
+    that left the cache stay until `compact` packs the live ones again.
     """
 
-    def __init__(self, height: int, rgb: bool, initial_columns: int = 4096):
-        self.height, self.rgb = height, rgb
-        self._set_columns(self._white(max(initial_columns, 2)))
-        self.used = 1  # column 0: white
+    def __init__(self, height: int, rgb: bool, white: int, initial_columns: int = 4096):
+        self.height, self.rgb, self.white = height, rgb, white
+        self._set_columns(self._white(max(initial_columns, white + 1)))
+        self.used = white
         self.numbers = np.zeros((1024, 6), np.float64)
         self.count = 0
+        self._ramp = np.arange(white, dtype=np.intp)
 
     def _set_columns(self, columns: np.ndarray) -> None:
         self.columns = columns
@@ -55,9 +58,9 @@ class PieceAtlas:
     def compact(self, pieces: list[tuple[np.ndarray, tuple]]) -> list[int]:
         """Start again with only these (paper, numbers) pairs (the live pieces); return their
         new slots."""
-        total = 1 + sum(paper.shape[1] for paper, _ in pieces)
+        total = self.white + sum(paper.shape[1] for paper, _ in pieces)
         self._set_columns(self._white(max(2 * total, 4096)))
-        self.used = 1
+        self.used = self.white
         self.numbers = np.zeros((max(2 * len(pieces), 1024), 6), np.float64)
         self.count = 0
         return [self.add(paper, numbers) for paper, numbers in pieces]
@@ -68,14 +71,22 @@ class PieceAtlas:
         The pieces must be in left-to-right order without overlap, and the strip white over
         [lo[0], lo[-1] + width[-1]), so that placing equals darkening.
         """
-        total = int(width.sum())
-        if not total:
+        if not len(lo):
             return
         first = int(lo[0])
         span = int(lo[-1] + width[-1]) - first
-        before = np.cumsum(width) - width  # columns of earlier pieces
-        ramp = np.arange(total)
-        source = np.zeros(span, np.intp)
-        source[np.repeat(lo - first - before, width) + ramp] = np.repeat(at - before, width) + ramp
+        if span > self.white:
+            raise ValueError(f"a paste spans {span} columns, more than the atlas's {self.white} white ones")
+        # The strip's columns in runs: a gap (read from the white columns, offset 0), a piece
+        # (offset at - lo), the next gap, ...; each column reads atlas column (its offset + itself).
+        rel = lo - first
+        runs = np.empty(2 * len(lo), np.intp)
+        runs[0] = 0
+        runs[2::2] = rel[1:] - (rel[:-1] + width[:-1])
+        runs[1::2] = width
+        offsets = np.zeros(2 * len(lo), np.intp)
+        offsets[1::2] = at - rel
+        source = np.repeat(offsets, runs)
+        source += self._ramp[:span]
         block = np.take(self._items, source)
         strip[:, first : first + span] = block.view(np.uint8).reshape((span,) + self.columns.shape[1:]).swapaxes(0, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -17,21 +18,32 @@ from .backends.base import Backend, Run
 from .config import LAYOUTS, RendererConfig
 from .fonts import FontChain
 from .output import RenderedText
-from .text import bidi_levels, check_text, graphemes, needs_bidi, sanitize, split_words, word_ends
+from .text import bidi_levels, check_text, graphemes, needs_bidi, sanitize, split_words
 
 # First guess of the mean advance of a character, in em, when laying out only the part of a
 # long text that fits: about right for Latin and Arabic, half of CJK's (which then shrinks once).
 _GUESS_ADVANCE_EM = 0.45
-# Words looked up first while filling the canvas (then about as many as still fit), and the
-# piece count from which pasting checks overlaps for all pieces at once.
-_BLOCK = 64
+# The piece count from which pasting checks overlaps for all pieces at once.
 _BULK_MIN = 24
-# Texts of more words than this take the block path.
-_LONG_WORDS = 48
-_ADVANCE, _SLOT = attrgetter("advance"), attrgetter("slot")
+# Texts of this many characters or more words than this take the path for long texts.
+_LONG_CHARS, _LONG_WORDS = 512, 48
+_SLOT, _MISSING = attrgetter("slot"), attrgetter("missing")
+# A word with the whitespace before it: the key of a cached piece.
+_PIECE = re.compile(r"\s*\S+")
+_BLANK = re.compile(r"\s")
 
 
-@dataclass
+def _end_of_word(text: str, index: int) -> int:
+    """`index`, moved on to the end of the word it falls in."""
+    if index >= len(text):
+        return len(text)
+    m = _BLANK.search(text, index)
+    return m.start() if m else len(text)
+
+
+# Compared by identity (`None in pieces` must not call a field-wise __eq__); slots keep the
+# attributes read for hundreds of pieces per long text in the object itself.
+@dataclass(eq=False, slots=True)
 class _Piece:
     """A drawn piece of text as it is pasted: over white, cut to its inked columns."""
 
@@ -47,6 +59,9 @@ class _Piece:
     first: int = 0
     # Its slot in the renderer's PieceAtlas; -1 while it is not there.
     slot: int = -1
+    width: int = field(init=False)
+    lead: int = field(init=False)
+    numbers: tuple = field(init=False)
 
     def __post_init__(self) -> None:
         self.width = self.paper.shape[1]
@@ -82,34 +97,44 @@ class _Segment:
     num_drawn: int = 0  # the logical prefix of the text that was drawn
     truncated: bool = False
     missing: int = 0
-    word_starts: list[int] = field(default_factory=list)
+    word_starts: list[int] | np.ndarray = field(default_factory=list)
     # (first character, count, pen x within the segment, piece): where characters went.
     placements: list[tuple[int, int, int, _Piece]] = field(default_factory=list)
-    # The same for many pieces at once, kept as they are until someone asks: (starts, ends,
-    # xs as an array, pieces).
+    # The same for many pieces at once from the start of the text, kept as they are until
+    # someone asks: (their keys, which follow each other in the text; xs as an array; pieces).
     bulk: tuple | None = None
 
     def char_extents(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Each character's [x0, x1) in segment pixels; NaN for characters not drawn."""
         x0 = np.full(n, np.nan, np.float32)
         x1 = np.full(n, np.nan, np.float32)
-        placements = self.placements
+        starts, counts, xs, pieces = [], [], [], []
         if self.bulk is not None:
-            starts, ends, xs, pieces = self.bulk
-            placements = list(zip(starts, [e - s for s, e in zip(starts, ends)], xs.tolist(), pieces)) + placements
-        if not placements:
+            keys, bulk_xs, bulk_pieces = self.bulk
+            c = np.fromiter(map(len, keys), np.int64, len(keys))
+            starts.append(np.cumsum(c) - c)
+            counts.append(c)
+            xs.append(np.asarray(bulk_xs, np.float32))
+            pieces += bulk_pieces
+        if self.placements:
+            s, c, x, pc = zip(*self.placements)
+            starts.append(np.asarray(s, np.int64))
+            counts.append(np.asarray(c, np.int64))
+            xs.append(np.asarray(x, np.float32))
+            pieces += pc
+        if not pieces:
             return x0, x1
-        starts, counts, xs, pieces = zip(*placements)
-        counts_a = np.asarray(counts, np.int64)
+        counts_a = np.concatenate(counts)
         total = int(counts_a.sum())
         if not total:
             return x0, x1
         # Target index of every placed character: its piece's first character plus its rank.
         first_in_run = np.cumsum(counts_a) - counts_a
-        index = np.repeat(np.asarray(starts, np.int64) - first_in_run, counts_a) + np.arange(total)
-        shift = np.repeat(np.asarray(xs, np.float32), counts_a)
-        x0[index] = np.concatenate([pc.char_x0[:c] for pc, c in zip(pieces, counts)]) + shift
-        x1[index] = np.concatenate([pc.char_x1[:c] for pc, c in zip(pieces, counts)]) + shift
+        index = np.repeat(np.concatenate(starts) - first_in_run, counts_a) + np.arange(total)
+        shift = np.repeat(np.concatenate(xs), counts_a)
+        counts_l = counts_a.tolist()
+        x0[index] = np.concatenate([pc.char_x0[:c] for pc, c in zip(pieces, counts_l)]) + shift
+        x1[index] = np.concatenate([pc.char_x1[:c] for pc, c in zip(pieces, counts_l)]) + shift
         return x0, x1
 
 
@@ -147,6 +172,8 @@ class TextRenderer:
         self._atlas: PieceAtlas | None = None
         self._atlas_live = 0  # atlas slots of pieces still in the cache
         self._warned: set[str] = set()
+        # Mean advance per character of the last long text: how much of the next one to search.
+        self._px_per_char = _GUESS_ADVANCE_EM * self.config.font_px
 
     def __getstate__(self) -> dict:
         return {"config": self.config}
@@ -290,10 +317,7 @@ class TextRenderer:
             raise TypeError(f"{argument} must be a str or a list of str, got None")
         if isinstance(value, str):
             clean, replaced = sanitize(value)
-            ends = word_ends(clean)
-            if ends is not None:  # a long text: its word spans are made only if something asks
-                return _Text(clean, None, replaced, ends)
-            return _Text(clean, split_words(clean), replaced)
+            return _Text(clean, None, replaced)  # its word spans are made if something asks
         if isinstance(value, (list, tuple)):
             words = []
             for k, w in enumerate(value):
@@ -331,7 +355,7 @@ class TextRenderer:
     def _add_to_atlas(self, piece: _Piece) -> None:
         atlas = self._atlas
         if atlas is None:
-            atlas = self._atlas = PieceAtlas(self.config.patch_size, self.config.rgb)
+            atlas = self._atlas = PieceAtlas(self.config.patch_size, self.config.rgb, white=self.config.max_patches * self.config.patch_size)
         elif atlas.count > 4 * self._atlas_live + self._atlas_slack:  # mostly slots of evicted pieces
             live = [pc for pc in self._cache.values() if pc.slot >= 0]
             for pc, slot in zip(live, atlas.compact([(pc.paper, pc.numbers) for pc in live])):
@@ -386,43 +410,49 @@ class TextRenderer:
     def _continuous_words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Left-to-right text word by word, each word (with the whitespace before it) from the
         cache: a repeated word costs a copy."""
-        if t.num_words > _LONG_WORDS:
+        text = t.text
+        keys = _PIECE.findall(text) if len(text) < _LONG_CHARS else None
+        if keys is None or len(keys) > _LONG_WORDS:
             return self._continuous_many_words(strip, seg, t)
         p = self.config.patch_size
         cap = seg.budget * p
-        text = t.text
-        cache, make = self._cache, self._piece
+        start = seg.start
+        right = start + cap
+        get, make = self._cache.get, self._piece
         pen = float(self.config.pad_left)
-        right = seg.start + cap
-        inked_to = seg.start  # columns before this may hold ink already
-        placements, word_starts = seg.placements, seg.word_starts
-        pos = 0
-        for _, e in t.words:
-            key = text[pos:e]
-            piece = cache.get(key) or make(key)
-            x = int(pen + 0.5)
-            seg.missing += piece.missing
+        inked_to = start  # columns before this may hold ink already
+        xs: list[int] = []
+        placed: list[_Piece] = []
+        piece = None
+        for key in keys:
+            piece = get(key) or make(key)
             if pen + piece.advance > cap:
-                pos = self._paste_partial(strip, seg, piece, pos, x)
                 break
-            if piece.width:
-                a = seg.start + x + piece.left
-                b = a + piece.width
-                if a >= inked_to and b <= right:
-                    strip[:, a:b] = piece.paper  # white there, so placing is darkening
+            x = int(pen + 0.5)
+            width = piece.width
+            if width:
+                a = start + x + piece.left
+                if a >= inked_to and a + width <= right:
+                    strip[:, a : a + width] = piece.paper  # white there, so placing is darkening
                 else:
                     self._paste(strip, seg, piece, x)
-                inked_to = b
-            placements.append((pos, e - pos, x, piece))
-            word_starts.append((x + piece.lead) // p)
+                inked_to = a + width
+            xs.append(x)
+            placed.append(piece)
             pen += piece.advance
-            pos = e
+        n = len(placed)
+        seg.bulk = (keys[:n], xs, placed)
+        seg.word_starts = [(x + pc.lead) // p for x, pc in zip(xs, placed)]
+        seg.missing = sum(map(_MISSING, placed))
+        drawn_to = sum(map(len, keys[:n]))
+        if n < len(keys):
+            seg.missing += piece.missing
+            seg.num_drawn = self._paste_partial(strip, seg, piece, drawn_to, int(pen + 0.5))
+            pen = cap
         else:
-            pen = self._trailing_space(seg, t, pos, pen)
-            pos = len(text)
-        seg.num_drawn = pos
-        used = cap if seg.truncated else pen
-        seg.num_patches = min(seg.budget, int(math.ceil(used / p))) if text else 0
+            pen = self._trailing_space(seg, t, drawn_to, pen)
+            seg.num_drawn = len(text)
+        seg.num_patches = min(seg.budget, int(math.ceil(pen / p))) if text else 0
 
     def _paste_partial(self, strip: np.ndarray, seg: _Segment, piece: _Piece, pos: int, x: int) -> int:
         """Draw the characters of a piece that fit before the segment's end; return the end."""
@@ -446,26 +476,13 @@ class TextRenderer:
         return pen
 
     def _continuous_many_words(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
-        """`_continuous_words` for long texts: pieces are looked up in blocks until the canvas
-        is full (a long text costs what fits), and pens come from a cumulative sum."""
+        """`_continuous_words` for long texts: pieces are found and looked up in windows of the
+        text until the canvas is full (a long text costs what fits), and pens come from a
+        cumulative sum."""
         p = self.config.patch_size
         cap = seg.budget * p
-        text = t.text
         pad = float(self.config.pad_left)
-        ends = t.ends
-        starts = [0] + ends[:-1]
-        cache, make = self._cache, self._piece
-        pieces: list[_Piece] = []
-        used, b, size = pad, 0, _BLOCK
-        while b < len(ends) and used <= cap:
-            keys = [text[a:e] for a, e in zip(starts[b : b + size], ends[b : b + size])]
-            block = [cache.get(k) or make(k) for k in keys]
-            pieces += block
-            b += len(block)
-            used += sum(map(_ADVANCE, block))
-            # Next: about as many words as still fit at the mean advance so far, and a few more.
-            size = int((cap - used) * b / max(used - pad, 1.0)) + 8
-        numbers = self._numbers_of(pieces)
+        keys, pieces, numbers, drawn_to = self._pieces_filling(t.text, cap - pad)
         adv = numbers[:, ADVANCE]
         right = pad + np.cumsum(adv)
         xs = np.floor(right - adv + 0.5).astype(np.int64)
@@ -473,16 +490,45 @@ class TextRenderer:
         numbers = numbers[:n].astype(np.int64)
         seg.missing = int(numbers[:, MISSING].sum())
         self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
-        seg.bulk = (starts[:n], ends[:n], xs[:n], pieces[:n])
-        seg.word_starts = ((xs[:n] + numbers[:, LEAD]) // p).tolist()
+        seg.bulk = (keys[:n], xs[:n], pieces[:n])
+        starts = (xs[:n] + numbers[:, LEAD]) // p
         if n < len(pieces):
             seg.missing += pieces[n].missing
-            seg.num_drawn = self._paste_partial(strip, seg, pieces[n], starts[n], int(xs[n]))
+            seg.num_drawn = self._paste_partial(strip, seg, pieces[n], sum(map(len, keys[:n])), int(xs[n]))
             pen = cap
         else:
-            pen = self._trailing_space(seg, t, ends[-1], float(right[-1]))
-            seg.num_drawn = len(text)
+            pen = self._trailing_space(seg, t, drawn_to, float(right[-1]) if n else pad)
+            seg.num_drawn = len(t.text)
+        seg.word_starts = np.append(starts, seg.word_starts) if seg.word_starts else starts  # + a partial word's
         seg.num_patches = min(seg.budget, int(math.ceil(pen / p)))
+
+    def _pieces_filling(self, text: str, room: float) -> tuple[list[str], list[_Piece], np.ndarray, int]:
+        """The leading pieces of a text (each word with the whitespace before it) until their
+        advances pass `room` or the text ends: their keys, pieces, atlas rows, and where the
+        last one ends. The text is searched in windows of about the characters that fit."""
+        get, make = self._cache.get, self._piece
+        keys: list[str] = []
+        pieces: list[_Piece] = []
+        rows = []
+        pos, used = 0, 0.0
+        while pos < len(text) and used <= room:
+            window = int((room - used) / self._px_per_char) + 16
+            found = _PIECE.findall(text, pos, _end_of_word(text, pos + window))
+            if not found:
+                break
+            block = list(map(get, found))
+            if not all(block):
+                block = [pc or make(k) for k, pc in zip(found, block)]
+            numbers = self._numbers_of(block)
+            used += float(numbers[:, ADVANCE].sum())
+            pos += sum(map(len, found))
+            keys += found
+            pieces += block
+            rows.append(numbers)
+        if pos and used:
+            self._px_per_char = used / pos
+        numbers = np.concatenate(rows) if len(rows) > 1 else rows[0] if rows else np.zeros((0, 6))
+        return keys, pieces, numbers, pos
 
     def _numbers_of(self, pieces: list[_Piece]) -> np.ndarray:
         """The pieces' rows of the atlas table (advance, missing, lead, width, left, at)."""
@@ -659,34 +705,34 @@ class TextRenderer:
     # -- assembling the strip ---------------------------------------------------------------
     def _assemble(self, strip: np.ndarray, parts: list[tuple["_Text", _Segment, int]], want_spans: bool) -> RenderedText:
         p, n = self.config.patch_size, self.config.max_patches
-        seps: list[int] = []
-        word_starts: list[int] = []
-        for k, (_, seg, _) in enumerate(parts):
-            first = seg.start // p
-            word_starts += [first + w for w in seg.word_starts] if first else seg.word_starts
-            if k < len(parts) - 1:
-                seps.append(first + seg.num_patches)
-        last = parts[-1][1]
+        segs = [seg for _, seg, _ in parts]
+        seps = [seg.start // p + seg.num_patches for seg in segs[:-1]]
+        last = segs[-1]
         end = last.start // p + last.num_patches
         for q in seps + [end]:
             strip[:, q * p : (q + 1) * p] = 0
         mask = np.zeros(n, np.int8)
         mask[: end + 1] = 1
+        if len(segs) == 1 and not segs[0].start:
+            word_starts = np.asarray(segs[0].word_starts, np.int32)
+        else:
+            word_starts = np.concatenate([np.asarray(seg.word_starts, np.int32) + seg.start // p for seg in segs])
         result = RenderedText(
             pixel_values=strip,
             num_text_patches=end,
             attention_mask=mask,
             end_patch=end,
-            word_starts=np.asarray(word_starts, np.int32),
+            word_starts=word_starts,
             sep_patches=seps,
-            truncated=any(seg.truncated for _, seg, _ in parts),
-            missing_glyphs=sum(seg.missing for _, seg, _ in parts),
-            replaced_chars=sum(t.replaced for t, _, _ in parts),
+            truncated=any([seg.truncated for seg in segs]),
+            missing_glyphs=sum([seg.missing for seg in segs]),
+            replaced_chars=sum([t.replaced for t, _, _ in parts]),
             segment_chars=[(base, base + seg.num_drawn) for _, seg, base in parts],
         )
         if want_spans:
             result.char_spans, result.patch_segment = self._char_spans(parts)
-        self._warn_once(result)
+        if result.truncated or result.missing_glyphs:
+            self._warn_once(result)
         return result
 
     def _char_spans(self, parts) -> tuple[np.ndarray, np.ndarray]:
@@ -757,12 +803,12 @@ class TextRenderer:
 
 
 class _Text:
-    """A cleaned text and its words' [start, end) spans; for a long text, only the ends of
-    its words until something asks for the spans."""
+    """A cleaned text and its words' [start, end) spans; for a long text, the spans are made
+    only if something asks for them."""
 
-    def __init__(self, text: str, words: list[tuple[int, int]] | None, replaced: int = 0, ends: list[int] | None = None):
+    def __init__(self, text: str, words: list[tuple[int, int]] | None, replaced: int = 0):
         self.text, self.replaced = text, replaced
-        self._words, self._ends = words, ends
+        self._words = words
 
     @property
     def words(self) -> list[tuple[int, int]]:
@@ -771,14 +817,8 @@ class _Text:
         return self._words
 
     @property
-    def ends(self) -> list[int]:
-        if self._ends is None:
-            self._ends = [e for _, e in self.words]
-        return self._ends
-
-    @property
     def num_words(self) -> int:
-        return len(self._ends) if self._ends is not None else len(self.words)
+        return len(self.words)
 
     def slice(self, start: int) -> "_Text":
         words = [(s - start, e - start) for s, e in self.words if s >= start]
