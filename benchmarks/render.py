@@ -96,19 +96,22 @@ def pixel_procedure(name: str):
     return calls.get(name)
 
 
-def against_pixel(renderer: TextRenderer, procedure, items, kwargs, repeats: int) -> tuple[float, float]:
-    """PIXEL's procedure's rate, and the median over rounds of (warm renderer / PIXEL), each round
-    timing the two back to back so that both see the machine in the same state."""
+def against_pixel(renderer: TextRenderer, procedure, items, kwargs, repeats: int) -> dict[str, float]:
+    """PIXEL's procedure's rate, and (warm renderer / PIXEL) per chunk of a tenth of the
+    workload, the two timed back to back on each chunk so that both see the machine in the same
+    state: the median and quartiles over all chunks of `repeats` (at least 3) passes."""
     procedure(items[0])
-    ratios, rates = [], []
+    chunk = max(1, len(items) // 10)
+    ratios, ref_time, ref_items = [], 0.0, 0
     for _ in range(max(repeats, 3)):
-        ours = rate(renderer, items, kwargs)
-        start = time.perf_counter()
-        for item in items:
-            procedure(item)
-        rates.append(len(items) / (time.perf_counter() - start))
-        ratios.append(ours / rates[-1])
-    return max(rates), statistics.median(ratios)
+        for i in range(0, len(items), chunk):
+            part = items[i : i + chunk]
+            ours = _timed(lambda: rate(renderer, part, kwargs))
+            theirs = _timed(lambda: [procedure(item) for item in part])
+            ratios.append(theirs / ours)
+            ref_time, ref_items = ref_time + theirs, ref_items + len(part)
+    q1, median, q3 = statistics.quantiles(ratios, n=4)
+    return {"PIXEL procedure": ref_items / ref_time, "vs procedure": median, "vs procedure q1": q1, "vs procedure q3": q3}
 
 
 def measure(backend: str, items, kwargs, repeats: int, name: str = "") -> dict[str, float]:
@@ -124,7 +127,7 @@ def measure(backend: str, items, kwargs, repeats: int, name: str = "") -> dict[s
         res["skia (no cache)"] = best(lambda: rate(TextRenderer(backend="skia", cache_size=0), items, kwargs), repeats)
         procedure = pixel_procedure(name)
         if procedure is not None:
-            res["PIXEL procedure"], res["warm / PIXEL procedure"] = against_pixel(warm_r, procedure, items, kwargs, repeats)
+            res.update(against_pixel(warm_r, procedure, items, kwargs, repeats))
     else:
         r = TextRenderer(backend=backend)
         rate(r, items[:20], kwargs)  # load fonts
@@ -255,7 +258,7 @@ def main() -> None:
     columns = [c for c in ("skia (cold cache)", "skia (warm cache)", "skia (no cache)", *backends, "PIXEL procedure")
                if c != "skia" and any(c in row for row in table.values())]
     header = ("| workload | " + " | ".join(columns) +
-              " | PIXEL (issue #2) | skia warm / pango | skia warm / PIXEL procedure (same rounds) | skia warm / PIXEL (issue #2) |")
+              " | PIXEL (issue #2) | skia warm / pango | skia warm / PIXEL procedure, same chunks (quartiles) | skia warm / PIXEL (issue #2) |")
     print("\nsentences per second, one core\n")
     print(header)
     print("|" + "---|" * (len(columns) + 5))
@@ -265,7 +268,8 @@ def main() -> None:
         pixel = PIXEL_REFERENCE.get(name)
         cells = [f"{row[c]:,.0f}" if c in row else "-" for c in columns]
         vs_pango = f"{warm / ref:.1f}x" if warm and ref else "-"
-        vs_procedure = f"{row['warm / PIXEL procedure']:.1f}x" if "warm / PIXEL procedure" in row else "-"
+        vs_procedure = (f"{row['vs procedure']:.1f}x ({row['vs procedure q1']:.1f}-{row['vs procedure q3']:.1f})"
+                        if "vs procedure" in row else "-")
         vs_pixel = f"{warm / pixel:.1f}x" if warm and pixel else "-"
         pixel_cell = f"{pixel:,}" if pixel else "-"
         print(f"| {name} | " + " | ".join(cells) + f" | {pixel_cell} | {vs_pango} | {vs_procedure} | {vs_pixel} |")

@@ -102,6 +102,35 @@ def test_char_spans_partition_the_text_and_match_prefix_widths(make_renderer):
             assert patch * P - 1 <= centre <= (patch + 1) * P + 1, (patch, text[c])
 
 
+def test_char_spans_of_pieces_in_order_equal_the_general_computation(monkeypatch):
+    # Pieces laid one after the other from a text's start take a shortcut to their characters'
+    # centres and spans; it must give what the general computation (any placement) gives.
+    from pixlm.render import renderer as renderer_module
+
+    long_text = " ".join(f"w{k % 11}{'q' * (k % 3)}" for k in range(600))
+    cases = [("Question answering needs character spans.", None), ("Tiếng Việt có dấu", "office ﬁle"),
+             ("  leading  and double  spaces ", "x"), (long_text, None), ("What is w3?", long_text)]
+
+    def render_all():
+        r = TextRenderer()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [r(a, b, char_spans=True) for a, b in cases]
+
+    fast = render_all()
+
+    def general(self, n):
+        x0, x1 = self.char_extents(n)
+        drawn = np.flatnonzero(~np.isnan(x0))
+        return drawn, (x0[drawn] + x1[drawn]) / 2
+
+    monkeypatch.setattr(renderer_module._Segment, "char_centres", general)
+    for got, want in zip(fast, render_all()):
+        assert np.array_equal(got.char_spans, want.char_spans)
+        assert np.array_equal(got.patch_segment, want.patch_segment)
+    assert (fast[3].char_spans[: fast[3].num_text_patches, 0] >= 0).all()
+
+
 def test_rtl_first_logical_character_is_at_the_right(make_renderer):
     r = make_renderer()
     text = "שלום עולם"

@@ -62,9 +62,11 @@ class _Piece:
     width: int = field(init=False)
     lead: int = field(init=False)
     numbers: tuple = field(init=False)
+    centre: np.ndarray = field(init=False)  # each character's centre along the pen
 
     def __post_init__(self) -> None:
         self.width = self.paper.shape[1]
+        self.centre = ((self.char_x0 + self.char_x1) / 2).astype(np.float32)
         n = len(self.char_x0)
         self.lead = max(int(self.char_x0[self.first]), 0) if self.first < n else 0
         self.numbers = (self.advance, self.missing, self.lead, self.width, self.left)
@@ -103,6 +105,33 @@ class _Segment:
     # The same for many pieces at once from the start of the text, kept as they are until
     # someone asks: (their keys, which follow each other in the text; xs as an array; pieces).
     bulk: tuple | None = None
+
+    def char_centres(self, n: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """The indices of the drawn characters (None: characters 0..k-1, in order) and their
+        centres in segment pixels."""
+        if self.bulk is not None:  # the common case: pieces one after the other from the start
+            keys, xs, pieces = self.bulk
+            counts = list(map(len, keys))
+            centres = [pc.centre for pc in pieces]
+            extra_xs = []
+            pos = sum(counts)
+            for start, count, x, piece in self.placements:
+                if start != pos:
+                    break
+                counts.append(count)
+                centres.append(piece.centre[:count])
+                extra_xs.append(x)
+                pos += count
+            else:
+                if not counts:
+                    return None, np.zeros(0, np.float32)
+                xs = np.asarray(xs, np.float32)
+                if extra_xs:
+                    xs = np.concatenate([xs, np.asarray(extra_xs, np.float32)])
+                return None, np.concatenate(centres) + np.repeat(xs, counts)
+        x0, x1 = self.char_extents(n)
+        drawn = np.flatnonzero(~np.isnan(x0))
+        return drawn, (x0[drawn] + x1[drawn]) / 2
 
     def char_extents(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Each character's [x0, x1) in segment pixels; NaN for characters not drawn."""
@@ -743,12 +772,18 @@ class TextRenderer:
         for k, (t, seg, base) in enumerate(parts):
             first = seg.start // p
             owner[first : first + seg.num_patches] = k
-            x0, x1 = seg.char_extents(len(t.text))
-            drawn = np.flatnonzero(~np.isnan(x0))
-            if not len(drawn):
+            drawn, centre = seg.char_centres(len(t.text))
+            if not len(centre):
                 continue
-            centre = (x0[drawn] + x1[drawn]) / 2
             patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + first
+            if drawn is None and (patch[1:] >= patch[:-1]).all():
+                # Characters 0..k-1 in patch order: a patch's span ends where the next one's starts.
+                heads = np.flatnonzero(np.r_[True, patch[1:] != patch[:-1]])
+                spans[patch[heads], 0] = heads + base
+                spans[patch[heads], 1] = np.r_[heads[1:], len(patch)] + base
+                continue
+            if drawn is None:
+                drawn = np.arange(len(centre))
             order = np.argsort(patch, kind="stable")  # already sorted for left-to-right text
             patch, chars = patch[order], drawn[order] + base
             heads = np.flatnonzero(np.r_[True, patch[1:] != patch[:-1]])
