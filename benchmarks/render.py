@@ -194,6 +194,46 @@ def _epoch_rate(loader) -> float:
     return count / (time.perf_counter() - start)
 
 
+def process_scaling(items: list[str], processes: int, rounds: int, times: int = 8) -> list[tuple[float, float]]:
+    """Per round: how much more rendering `processes` processes get through than one, and the
+    same for a pure-Python loop (what the machine allows any Python work), timed back to back.
+
+    Each process renders `items` `times` over with its own warm renderer (about as long as one
+    pure-Python loop) and returns only a count, so this is the renderer's own scaling (no
+    transfer of strips; the DataLoader table has that)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as one, ctx.Pool(processes) as many:
+        for pool, n in ((one, 1), (many, processes)):
+            pool.map(_render_count, [(items, 1)] * n, chunksize=1)  # start-up and a warm cache
+            pool.map(_render_count, [(items, 1)] * n, chunksize=1)
+        out = []
+        job = (items, times)
+        for _ in range(rounds):
+            render_1 = 1 / _timed(lambda: one.map(_render_count, [job], chunksize=1))
+            render_n = processes / _timed(lambda: many.map(_render_count, [job] * processes, chunksize=1))
+            spin_1 = 1 / _timed(lambda: one.map(_spin, [0], chunksize=1))
+            spin_n = processes / _timed(lambda: many.map(_spin, range(processes), chunksize=1))
+            out.append((render_n / render_1, spin_n / spin_1))
+    return out
+
+
+_WORKER_RENDERER = None
+
+
+def _render_count(job: tuple[list[str], int]) -> int:
+    global _WORKER_RENDERER
+    items, times = job
+    if _WORKER_RENDERER is None:
+        warnings.simplefilter("ignore")
+        _WORKER_RENDERER = TextRenderer()
+    for _ in range(times):
+        for item in items:
+            _WORKER_RENDERER(item)
+    return len(items) * times
+
+
 def cpu_ceiling(processes: int, repeats: int) -> float:
     """How much faster `processes` processes spinning a pure-Python loop get through their work
     than one (both timed in pools of spawned processes): what this machine's cores allow any
@@ -301,6 +341,16 @@ def main() -> None:
     top = max(args.workers)
     if top > 1:
         print(f"\nceiling: {top} processes spinning a pure-Python loop get through {cpu_ceiling(top, args.repeats):.2f}x the work of one")
+        print(f"\nThe renderer's own scaling: {top} processes each rendering the {len(sentences)} sentences 8 times (warm) against")
+        print(f"one, and {top} processes spinning a pure-Python loop against one, back to back in each round\n")
+        print(f"| round | rendering, {top} vs 1 | pure Python, {top} vs 1 | rendering / pure Python |")
+        print("|---|---|---|---|")
+        rounds = process_scaling(sentences, top, max(args.repeats, 5))
+        for k, (render, spin) in enumerate(rounds, 1):
+            print(f"| {k} | {render:.2f}x | {spin:.2f}x | {render / spin:.2f} |")
+        ratios = [r / s for r, s in rounds]
+        print(f"| median | {statistics.median(r for r, _ in rounds):.2f}x | {statistics.median(s for _, s in rounds):.2f}x "
+              f"| {statistics.median(ratios):.2f} |")
 
 
 if __name__ == "__main__":

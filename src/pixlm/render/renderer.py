@@ -33,6 +33,14 @@ _PIECE = re.compile(r"\s*\S+")
 _BLANK = re.compile(r"\s")
 
 
+def _run_heads(values: np.ndarray) -> np.ndarray:
+    """Indices where a run of equal values starts (`values` not empty)."""
+    change = np.empty(len(values), bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
 def _end_of_word(text: str, index: int) -> int:
     """`index`, moved on to the end of the word it falls in."""
     if index >= len(text):
@@ -778,15 +786,17 @@ class TextRenderer:
             patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + first
             if drawn is None and (patch[1:] >= patch[:-1]).all():
                 # Characters 0..k-1 in patch order: a patch's span ends where the next one's starts.
-                heads = np.flatnonzero(np.r_[True, patch[1:] != patch[:-1]])
+                heads = _run_heads(patch)
+                ends = np.empty_like(heads)
+                ends[:-1], ends[-1] = heads[1:], len(patch)
                 spans[patch[heads], 0] = heads + base
-                spans[patch[heads], 1] = np.r_[heads[1:], len(patch)] + base
+                spans[patch[heads], 1] = ends + base
                 continue
             if drawn is None:
                 drawn = np.arange(len(centre))
             order = np.argsort(patch, kind="stable")  # already sorted for left-to-right text
             patch, chars = patch[order], drawn[order] + base
-            heads = np.flatnonzero(np.r_[True, patch[1:] != patch[:-1]])
+            heads = _run_heads(patch)
             spans[patch[heads], 0] = np.minimum.reduceat(chars, heads)
             spans[patch[heads], 1] = np.maximum.reduceat(chars, heads) + 1
         return spans, owner
