@@ -6,64 +6,58 @@ surface: a Pango layout of the *whole* text is made and measured, shown at a 2-p
 end-of-sequence patch is set after the text. Word lists are drawn one Pango layout per word,
 each word starting on a new patch. A sentence pair is text a, a black separator patch, text b and
 the end patch; its character offsets come from walking each layout character by character and
-cluster by cluster. This module follows those steps through pangocairocffi (PIXEL
-goes through PyGObject, which cannot be pip-installed without a compiler and system headers),
-so that a ratio against PIXEL can be measured on the machine and in the run that pixlm is
-measured on, instead of against figures from another day. It is a benchmark reference only.
+cluster by cluster. This module follows those steps so that a ratio against PIXEL can be
+measured on the machine and in the run that pixlm is measured on, instead of against figures
+from another day. It is a benchmark reference only.
+
+Two bindings: PyGObject, which PIXEL itself uses (on Debian/Ubuntu: `apt-get install python3-gi
+python3-gi-cairo gir1.2-pango-1.0`; the system's packages are found even from a virtual
+environment), and, where that is missing, pangocairocffi (pixlm's `pango` extra), whose calls
+cost less than PyGObject's: with it, the pairs procedure (two calls per character for the
+offsets) runs faster than PIXEL's own renderer would.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
 _PANGO_SCALE = 1024
 
 
-class PixelStyleRenderer:
+def pixel_procedure(bindings: str = "auto") -> "PixelProcedure | None":
+    """PIXEL's procedure through `bindings` ("gi", "cffi" or "auto": gi if it can be
+    imported); None where neither works here."""
+    order = {"auto": ("gi", "cffi"), "gi": ("gi",), "cffi": ("cffi",)}[bindings]
+    for name in order:
+        try:
+            return GIProcedure() if name == "gi" else CffiProcedure()
+        except (ImportError, OSError, ValueError):
+            continue
+    return None
+
+
+class PixelProcedure:
     """Renders as PIXEL's PangoCairo renderer does, with the first font of pixlm's chain at
-    pixlm's font size (8 pt at 120 dpi), fontconfig falling back for the rest."""
+    pixlm's font size (8 pt at 120 dpi), fontconfig falling back for the rest. Subclasses
+    provide the calls into Pango and Cairo."""
+
+    bindings = ""
 
     def __init__(self, patch_size: int = 16, max_patches: int = 529):
-        import cairocffi
-        import pangocairocffi
-        import pangocffi
-
         from pixlm.render import TextRenderer
 
         backend = TextRenderer(backend="pango").backend  # registers the chain's fonts with fontconfig
-        self._cairo, self._pc, self._pango = cairocffi, pangocairocffi, pangocffi
+        self.family, self.font_px = backend.fonts.family(0), backend.config.font_px
         self.p, self.n = patch_size, max_patches
         self.width = patch_size * max_patches
-        self._desc = pangocffi.FontDescription()
-        self._desc.family = backend.fonts.family(0)
-        self._desc.set_absolute_size(backend.config.font_px * _PANGO_SCALE)
-        self._rect = pangocffi.ffi.new("PangoRectangle *")
 
-    def _surface(self):
-        surface = self._cairo.ImageSurface(self._cairo.FORMAT_A8, self.width, self.p)
-        return surface, self._cairo.Context(surface)
-
-    def _layout(self, context, text: str):
-        layout = self._pc.create_layout(context)
-        layout.font_description = self._desc
-        layout.text = text
-        self._pango.pango.pango_layout_get_unknown_glyphs_count(layout.pointer)  # PIXEL warns on these
-        return layout
-
-    def _show(self, context, layout, x: float) -> float:
-        """Draw a layout with its pen at x, centred vertically; return its logical width."""
-        _, logical = layout.get_extents()
-        width, height = logical.width / _PANGO_SCALE, logical.height / _PANGO_SCALE
-        context.move_to(x, self.p / 2.0 - height / 2.0 - 2)
-        self._pc.show_layout(context, layout)
-        return width
-
+    # -- the procedure ----------------------------------------------------------------------
     def _pixels(self, surface, end_patch: int) -> np.ndarray:
-        surface.flush()
-        alpha = np.frombuffer(surface.get_data(), np.uint8).reshape(self.p, surface.get_stride())[:, : self.width]
-        pixels = 255 - alpha  # A8 holds ink; PIXEL's images are black on white
+        alpha = np.frombuffer(self._data(surface), np.uint8).reshape(self.p, -1)[:, : self.width]
+        pixels = np.invert(alpha)  # A8 holds ink; PIXEL's images are black on white
         pixels[:, end_patch * self.p : (end_patch + 1) * self.p] = 0
         return pixels
 
@@ -86,7 +80,8 @@ class PixelStyleRenderer:
         return self._pixels(surface, end), starts
 
     def render_pair(self, a: str, b: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """Text a, separator patch, text b, end patch; with each patch's character span."""
+        """Text a, separator patch, text b, end patch; with each patch's character span,
+        padded or cut to one entry per patch."""
         surface, context = self._surface()
         layout_a = self._layout(context, a)
         width_a = self._show(context, layout_a, 2)
@@ -95,39 +90,165 @@ class PixelStyleRenderer:
         layout_b = self._layout(context, b)
         width_b = self._show(context, layout_b, start_b + 2)
         end = min(math.ceil((start_b + 2 + width_b + 2) / self.p), self.n - 1)
-        spans = self._offsets(layout_a, 2) + [(-1, -1)] + self._offsets(layout_b, start_b + 2)
+        spans = self._offsets(layout_a, 2, width_a) + [(0, 0)] + self._offsets(layout_b, 2, width_b)
+        spans = spans[: self.n - 1] + [(0, 0)] if len(spans) >= self.n else spans + [(0, 0)] * (self.n - len(spans))
         pixels = self._pixels(surface, end)
         pixels[:, sep * self.p : (sep + 1) * self.p] = 0
         return pixels, spans
 
-    def _offsets(self, layout, x: float) -> list[tuple[int, int]]:
-        """[start, end) of the characters starting in each patch, from the layout's character
-        and cluster positions (a character inside a cluster takes the cluster's position)."""
-        pango, rect = self._pango.pango, self._rect
-        chars = self._walk(layout, lambda it: pango.pango_layout_iter_get_char_extents(it, rect), pango.pango_layout_iter_next_char)
-        clusters = self._walk(layout, lambda it: pango.pango_layout_iter_get_cluster_extents(it, self._pango.ffi.NULL, rect),
-                              pango.pango_layout_iter_next_cluster)
-        known = set(clusters)
-        positions, last = [], x
-        for pos in chars:
-            last = pos if pos in known else last
-            positions.append(last + x)
+    def _offsets(self, layout, offset: float, width: float) -> list[tuple[int, int]]:
+        """[start, end) of the characters of each patch of one text (patches counted from the
+        text's own first patch; the text drawn `offset` pixels into it), found as PIXEL finds
+        them: every character's and every cluster's logical x (with its byte index) from a walk
+        over the layout, a character inside a cluster taking its cluster's x, then one pass over
+        the positions closing a patch whenever a position reaches the next patch boundary."""
+        chars, clusters = self._walk(layout, clusters=False), self._walk(layout, clusters=True)
+        positions = [x + offset for x, _ in chars]
+        if len(chars) != len(clusters):
+            cluster_x = [x + offset for x, _ in clusters]
+            merged, c = [], 0
+            for x in positions:
+                if c == len(cluster_x) or x != cluster_x[c]:
+                    merged.append(cluster_x[c - 1])
+                else:
+                    merged.append(x)
+                    c += 1
+            positions = merged
+        positions.append(math.ceil((width + offset) / self.p) * self.p)
         spans: list[tuple[int, int]] = []
-        for k, pos in enumerate(positions):
-            patch = int(pos // self.p) - int(x // self.p)
-            while len(spans) <= patch:
-                spans.append((k, k))
-            spans[patch] = (spans[patch][0], k + 1)
+        first = 0
+        for k, x in enumerate(positions):
+            if x >= self.p * (len(spans) + 1):  # a patch boundary reached: close the patch
+                last = k if x == self.p * (len(spans) + 1) else k - 1
+                spans.append((first, last))
+                first = last
+        if len(spans) < math.ceil((width + offset) / self.p):
+            spans.append((first, len(positions)))
         return spans
 
-    def _walk(self, layout, extents, advance) -> list[float]:
+    # -- the calls into Pango and Cairo, per binding -----------------------------------------
+    def _surface(self):
+        """A blank A8 surface of the strip and a Cairo context on it."""
+        raise NotImplementedError
+
+    def _layout(self, context, text: str):
+        """A layout of `text` in the font, checked for unknown glyphs (PIXEL warns on them)."""
+        raise NotImplementedError
+
+    def _show(self, context, layout, x: float) -> float:
+        """Draw a layout with its pen at x, centred vertically; return its logical width."""
+        raise NotImplementedError
+
+    def _data(self, surface):
+        raise NotImplementedError
+
+    def _walk(self, layout, clusters: bool) -> list[tuple[float, int]]:
+        """(logical x, byte index) of each character, or each cluster, of a layout."""
+        raise NotImplementedError
+
+
+class GIProcedure(PixelProcedure):
+    """Through PyGObject and pycairo, the bindings PIXEL uses."""
+
+    bindings = "PyGObject"
+
+    def __init__(self, *args, **kwargs):
+        try:
+            import gi
+        except ImportError:
+            sys.path.append("/usr/lib/python3/dist-packages")  # the system's python3-gi
+            import gi
+        gi.require_version("Pango", "1.0")
+        gi.require_version("PangoCairo", "1.0")
+        import cairo
+        from gi.repository import Pango, PangoCairo
+
+        super().__init__(*args, **kwargs)
+        self._cairo, self._Pango, self._PangoCairo = cairo, Pango, PangoCairo
+        self._font = Pango.font_description_from_string(f"{self.family} {self.font_px}px")
+
+    def _surface(self):
+        surface = self._cairo.ImageSurface(self._cairo.FORMAT_A8, self.width, self.p)
+        return surface, self._cairo.Context(surface)
+
+    def _layout(self, context, text: str):
+        pango_context = self._PangoCairo.create_context(context)
+        pango_context.set_font_description(self._font)
+        layout = self._Pango.Layout(pango_context)
+        layout.set_text(text, -1)
+        layout.get_unknown_glyphs_count()
+        return layout
+
+    def _show(self, context, layout, x: float) -> float:
+        width, height = layout.get_pixel_size()
+        context.move_to(x, self.p / 2.0 - height / 2.0 - 2)
+        self._PangoCairo.show_layout(context, layout)
+        return width
+
+    def _data(self, surface):
+        surface.flush()
+        return surface.get_data()
+
+    def _walk(self, layout, clusters: bool) -> list[tuple[float, int]]:
+        it = layout.get_iter()
+        out = []
+        while True:
+            rect = it.get_cluster_extents()[1] if clusters else it.get_char_extents()
+            out.append((rect.x / self._Pango.SCALE, it.get_index()))
+            if not (it.next_cluster() if clusters else it.next_char()):
+                return out
+
+
+class CffiProcedure(PixelProcedure):
+    """Through pangocairocffi and cairocffi (pixlm's `pango` extra)."""
+
+    bindings = "cffi"
+
+    def __init__(self, *args, **kwargs):
+        import cairocffi
+        import pangocairocffi
+        import pangocffi
+
+        super().__init__(*args, **kwargs)
+        self._cairo, self._pc, self._pango = cairocffi, pangocairocffi, pangocffi
+        self._desc = pangocffi.FontDescription()
+        self._desc.family = self.family
+        self._desc.set_absolute_size(self.font_px * _PANGO_SCALE)
+        self._rect = pangocffi.ffi.new("PangoRectangle *")
+
+    def _surface(self):
+        surface = self._cairo.ImageSurface(self._cairo.FORMAT_A8, self.width, self.p)
+        return surface, self._cairo.Context(surface)
+
+    def _layout(self, context, text: str):
+        layout = self._pc.create_layout(context)
+        layout.font_description = self._desc
+        layout.text = text
+        self._pango.pango.pango_layout_get_unknown_glyphs_count(layout.pointer)
+        return layout
+
+    def _show(self, context, layout, x: float) -> float:
+        _, logical = layout.get_extents()
+        width, height = logical.width / _PANGO_SCALE, logical.height / _PANGO_SCALE
+        context.move_to(x, self.p / 2.0 - height / 2.0 - 2)
+        self._pc.show_layout(context, layout)
+        return width
+
+    def _data(self, surface):
+        surface.flush()
+        return surface.get_data()
+
+    def _walk(self, layout, clusters: bool) -> list[tuple[float, int]]:
         pango, rect = self._pango.pango, self._rect
         it = pango.pango_layout_get_iter(layout.pointer)
         out = []
         while True:
-            extents(it)
-            out.append(rect.x / _PANGO_SCALE)
-            if not advance(it):
+            if clusters:
+                pango.pango_layout_iter_get_cluster_extents(it, self._pango.ffi.NULL, rect)
+            else:
+                pango.pango_layout_iter_get_char_extents(it, rect)
+            out.append((rect.x / _PANGO_SCALE, pango.pango_layout_iter_get_index(it)))
+            if not (pango.pango_layout_iter_next_cluster(it) if clusters else pango.pango_layout_iter_next_char(it)):
                 break
         pango.pango_layout_iter_free(it)
         return out

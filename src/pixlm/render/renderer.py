@@ -209,6 +209,7 @@ class TextRenderer:
         self._atlas: PieceAtlas | None = None
         self._atlas_live = 0  # atlas slots of pieces still in the cache
         self._warned: set[str] = set()
+        self._patch_edges = (np.arange(self.config.max_patches + 1) * self.config.patch_size).astype(np.float32)
         # Mean advance per character of the last long text: how much of the next one to search.
         self._px_per_char = _GUESS_ADVANCE_EM * self.config.font_px
 
@@ -783,15 +784,18 @@ class TextRenderer:
             drawn, centre = seg.char_centres(len(t.text))
             if not len(centre):
                 continue
-            patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + first
-            if drawn is None and (patch[1:] >= patch[:-1]).all():
-                # Characters 0..k-1 in patch order: a patch's span ends where the next one's starts.
-                heads = _run_heads(patch)
-                ends = np.empty_like(heads)
-                ends[:-1], ends[-1] = heads[1:], len(patch)
-                spans[patch[heads], 0] = heads + base
-                spans[patch[heads], 1] = ends + base
+            if drawn is None and (centre[1:] >= centre[:-1]).all():
+                # Characters 0..k-1 left to right: patch q holds those from the first whose centre
+                # reaches q * p to the first that reaches (q + 1) * p (the last patch takes the rest).
+                count = max(seg.num_patches, 1)
+                bounds = np.empty(count + 1, np.int64)
+                bounds[0], bounds[-1] = 0, len(centre)
+                bounds[1:-1] = np.searchsorted(centre, self._patch_edges[1:count])
+                rows = spans[first : first + count]
+                rows[:, 0], rows[:, 1] = bounds[:-1] + base, bounds[1:] + base
+                rows[bounds[:-1] == bounds[1:]] = -1
                 continue
+            patch = (centre // p).astype(np.int64).clip(0, max(seg.num_patches - 1, 0)) + first
             if drawn is None:
                 drawn = np.arange(len(centre))
             order = np.argsort(patch, kind="stable")  # already sorted for left-to-right text
