@@ -81,48 +81,53 @@ def best(fn, repeats: int) -> float:
     return max(fn() for _ in range(repeats))
 
 
-def pixel_procedures(name: str, items: list) -> tuple[str, object] | None:
-    """PIXEL's procedure for a workload through the faster of the bindings installed here
-    (timed on a tenth of the workload), so that the ratio against it is the conservative one;
-    None where PIXEL has no such call, or no Pango is installed."""
+BINDINGS = ("PyGObject", "cffi")
+
+
+def pixel_procedures(name: str) -> dict[str, object]:
+    """PIXEL's procedure for a workload through each binding installed here (PyGObject, which
+    PIXEL uses, and cffi, whose calls cost less); empty where PIXEL has no such call."""
     try:
         from pixel_reference import CffiProcedure, GIProcedure
     except ImportError:
         from benchmarks.pixel_reference import CffiProcedure, GIProcedure
     method = {"english": "render_text", "long": "render_text", "words": "render_words", "pairs+spans": "render_pair"}.get(name)
-    if method is None:
-        return None
     calls = {}
-    for kind in (GIProcedure, CffiProcedure):
+    for kind in (GIProcedure, CffiProcedure) if method else ():
         try:
             procedure = getattr(kind(), method)
         except (ImportError, OSError, ValueError):
             continue
         calls[kind.bindings] = (lambda pair, f=procedure: f(*pair)) if name == "pairs+spans" else procedure
-    if not calls:
-        return None
-    sample = items[: max(1, len(items) // 10)]
-    timings = {k: _timed(lambda f=f: [f(item) for item in sample]) for k, f in calls.items()}
-    fastest = min(timings, key=timings.get)
-    return fastest, calls[fastest]
+    return calls
 
 
-def against_pixel(renderer: TextRenderer, procedure, items, kwargs, repeats: int) -> dict[str, float]:
-    """PIXEL's procedure's rate, and (warm renderer / PIXEL) per chunk of a tenth of the
-    workload, the two timed back to back on each chunk so that both see the machine in the same
-    state: the median and quartiles over all chunks of `repeats` (at least 3) passes."""
-    procedure(items[0])
+def against_pixel(renderer: TextRenderer, procedures: dict, items, kwargs, repeats: int) -> dict[str, float]:
+    """Per binding: the procedure's rate, and (warm renderer / procedure) per chunk of a tenth
+    of the workload, the renderer and each procedure timed back to back on each chunk so that
+    all see the machine in the same state: the median and quartiles over all chunks of
+    `repeats` (at least 3) passes."""
+    for procedure in procedures.values():
+        procedure(items[0])
     chunk = max(1, len(items) // 10)
-    ratios, ref_time, ref_items = [], 0.0, 0
+    ratios = {k: [] for k in procedures}
+    spent = dict.fromkeys(procedures, 0.0)
+    done = 0
     for _ in range(max(repeats, 3)):
         for i in range(0, len(items), chunk):
             part = items[i : i + chunk]
             ours = _timed(lambda: rate(renderer, part, kwargs))
-            theirs = _timed(lambda: [procedure(item) for item in part])
-            ratios.append(theirs / ours)
-            ref_time, ref_items = ref_time + theirs, ref_items + len(part)
-    q1, median, q3 = statistics.quantiles(ratios, n=4)
-    return {"PIXEL procedure": ref_items / ref_time, "vs procedure": median, "vs procedure q1": q1, "vs procedure q3": q3}
+            for k, procedure in procedures.items():
+                theirs = _timed(lambda: [procedure(item) for item in part])
+                ratios[k].append(theirs / ours)
+                spent[k] += theirs
+            done += len(part)
+    out = {}
+    for k in procedures:
+        q1, median, q3 = statistics.quantiles(ratios[k], n=4)
+        out[f"PIXEL procedure ({k})"] = done / spent[k]
+        out[f"vs {k}"] = (median, q1, q3)
+    return out
 
 
 def measure(backend: str, items, kwargs, repeats: int, name: str = "") -> dict[str, float]:
@@ -136,10 +141,9 @@ def measure(backend: str, items, kwargs, repeats: int, name: str = "") -> dict[s
         res["skia (cold cache)"] = best(cold, repeats)
         res["skia (warm cache)"] = best(lambda: rate(warm_r, items, kwargs), repeats)
         res["skia (no cache)"] = best(lambda: rate(TextRenderer(backend="skia", cache_size=0), items, kwargs), repeats)
-        found = pixel_procedures(name, items)
-        if found is not None:
-            res.update(against_pixel(warm_r, found[1], items, kwargs, repeats))
-            res["bindings"] = found[0]
+        procedures = pixel_procedures(name)
+        if procedures:
+            res.update(against_pixel(warm_r, procedures, items, kwargs, repeats))
     else:
         r = TextRenderer(backend=backend)
         rate(r, items[:20], kwargs)  # load fonts
@@ -307,21 +311,24 @@ def main() -> None:
         for b in backends:
             row.update(measure(b, items, kwargs, args.repeats, name))
         table[name] = row
-    columns = [c for c in ("skia (cold cache)", "skia (warm cache)", "skia (no cache)", *backends, "PIXEL procedure")
+    procedure_columns = [f"PIXEL procedure ({k})" for k in BINDINGS]
+    columns = [c for c in ("skia (cold cache)", "skia (warm cache)", "skia (no cache)", *backends, *procedure_columns)
                if c != "skia" and any(c in row for row in table.values())]
-    header = ("| workload | " + " | ".join(columns) +
-              " | PIXEL (issue #2) | skia warm / pango | skia warm / PIXEL procedure, same chunks (quartiles) | skia warm / PIXEL (issue #2) |")
+    bindings = [k for k in BINDINGS if any(f"vs {k}" in row for row in table.values())]
+    header = ("| workload | " + " | ".join(columns) + " | PIXEL (issue #2) | skia warm / pango | " +
+              " | ".join(f"skia warm / procedure ({k}), same chunks" for k in bindings) + " | skia warm / PIXEL (issue #2) |")
     print("\nsentences per second, one core\n")
     print(header)
-    print("|" + "---|" * (len(columns) + 5))
+    print("|" + "---|" * (len(columns) + 4 + len(bindings)))
     for name, row in table.items():
         warm = row.get("skia (warm cache)")
         ref = row.get("pango")
         pixel = PIXEL_REFERENCE.get(name)
         cells = [f"{row[c]:,.0f}" if c in row else "-" for c in columns]
         vs_pango = f"{warm / ref:.1f}x" if warm and ref else "-"
-        vs_procedure = (f"{row['vs procedure']:.1f}x ({row['vs procedure q1']:.1f}-{row['vs procedure q3']:.1f}; {row['bindings']})"
-                        if "vs procedure" in row else "-")
+        vs_procedure = " | ".join(
+            f"{row[f'vs {k}'][0]:.1f}x ({row[f'vs {k}'][1]:.1f}-{row[f'vs {k}'][2]:.1f})" if f"vs {k}" in row else "-"
+            for k in bindings)
         vs_pixel = f"{warm / pixel:.1f}x" if warm and pixel else "-"
         pixel_cell = f"{pixel:,}" if pixel else "-"
         print(f"| {name} | " + " | ".join(cells) + f" | {pixel_cell} | {vs_pango} | {vs_procedure} | {vs_pixel} |")
