@@ -62,6 +62,15 @@ def test_span_lengths_follow_pixels_weights():
     np.testing.assert_allclose(freq, [0.2, 0.2, 0.2, 0.2, 0.1, 0.1], atol=0.015)
 
 
+def test_span_lengths_are_drawn_as_numpys_choice_draws_them():
+    # The lengths are drawn without rng.choice (which costs far more per call) but must follow
+    # the same random stream, so that a seed gives the masks it gave before.
+    gen = SpanMaskingGenerator(0.25, seed=7)
+    reference = np.random.default_rng(7)
+    for _ in range(2000):
+        assert gen._span() == int(reference.choice(6, p=gen.probabilities)) + 1
+
+
 def test_greedy_masking_stops_short_when_nothing_fits():
     # 4 patches at 0.5 (2 to mask) with spans of 3 only: the first span masks 3 > 2 allowed: none fits.
     mask = SpanMaskingGenerator(0.5, span_weights=ONLY_3, seed=0)(4, 4)
