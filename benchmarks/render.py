@@ -8,9 +8,11 @@ character spans, word lists (words layout) and bigrams. The skia backend is time
 word cache cold (a new renderer) and warm (second pass), and with the cache off. The pango
 backend (PangoCairo, as pixlm lays out with Pango) is measured in the same run, and so is PIXEL's
 own rendering procedure (`pixel_reference.py`: one Pango layout of the whole text, clipped by a
-16 x 8464 surface) on the workloads PIXEL renders: the goal ratios are taken round by round
-against it, because this machine's speed drifts by more than the margins at stake. PIXEL's
-figures from issue #2 are printed for scale. Finally, scaling with worker processes.
+16 x 8464 surface), through PyGObject (as PIXEL) and through cffi, on the workloads PIXEL
+renders: the goal ratios are taken chunk by chunk against it, because this machine's speed
+drifts by more than the margins at stake. PIXEL's figures from issue #2 are printed for scale.
+Finally, scaling with worker processes, and the renderer's own scaling against a pure-Python
+loop in the same rounds.
 """
 
 from __future__ import annotations
