@@ -27,18 +27,6 @@ import numpy as np
 _PANGO_SCALE = 1024
 
 
-def pixel_procedure(bindings: str = "auto") -> "PixelProcedure | None":
-    """PIXEL's procedure through `bindings` ("gi", "cffi" or "auto": gi if it can be
-    imported); None where neither works here."""
-    order = {"auto": ("gi", "cffi"), "gi": ("gi",), "cffi": ("cffi",)}[bindings]
-    for name in order:
-        try:
-            return GIProcedure() if name == "gi" else CffiProcedure()
-        except (ImportError, OSError, ValueError):
-            continue
-    return None
-
-
 class PixelProcedure:
     """Renders as PIXEL's PangoCairo renderer does, with the first font of pixlm's chain at
     pixlm's font size (8 pt at 120 dpi), fontconfig falling back for the rest. Subclasses
@@ -126,20 +114,34 @@ class PixelProcedure:
             spans.append((first, len(positions)))
         return spans
 
-    # -- the calls into Pango and Cairo, per binding -----------------------------------------
+    # -- Cairo surfaces (pycairo and cairocffi share these names) ---------------------------
     def _surface(self):
         """A blank A8 surface of the strip and a Cairo context on it."""
-        raise NotImplementedError
+        surface = self._cairo.ImageSurface(self._cairo.FORMAT_A8, self.width, self.p)
+        return surface, self._cairo.Context(surface)
 
+    def _data(self, surface):
+        surface.flush()
+        return surface.get_data()
+
+    def _show(self, context, layout, x: float) -> float:
+        """Draw a layout with its pen at x, centred vertically as PIXEL centres it; return its
+        logical width."""
+        width, height = self._size(layout)
+        context.move_to(x, self.p / 2.0 - height / 2.0 - 2)
+        self._draw(context, layout)
+        return width
+
+    # -- the calls into Pango, per binding ----------------------------------------------------
     def _layout(self, context, text: str):
         """A layout of `text` in the font, checked for unknown glyphs (PIXEL warns on them)."""
         raise NotImplementedError
 
-    def _show(self, context, layout, x: float) -> float:
-        """Draw a layout with its pen at x, centred vertically; return its logical width."""
+    def _size(self, layout) -> tuple[float, float]:
+        """The layout's logical width and height in pixels."""
         raise NotImplementedError
 
-    def _data(self, surface):
+    def _draw(self, context, layout) -> None:
         raise NotImplementedError
 
     def _walk(self, layout, clusters: bool) -> list[tuple[float, int]]:
@@ -167,10 +169,6 @@ class GIProcedure(PixelProcedure):
         self._cairo, self._Pango, self._PangoCairo = cairo, Pango, PangoCairo
         self._font = Pango.font_description_from_string(f"{self.family} {self.font_px}px")
 
-    def _surface(self):
-        surface = self._cairo.ImageSurface(self._cairo.FORMAT_A8, self.width, self.p)
-        return surface, self._cairo.Context(surface)
-
     def _layout(self, context, text: str):
         pango_context = self._PangoCairo.create_context(context)
         pango_context.set_font_description(self._font)
@@ -179,15 +177,11 @@ class GIProcedure(PixelProcedure):
         layout.get_unknown_glyphs_count()
         return layout
 
-    def _show(self, context, layout, x: float) -> float:
-        width, height = layout.get_pixel_size()
-        context.move_to(x, self.p / 2.0 - height / 2.0 - 2)
-        self._PangoCairo.show_layout(context, layout)
-        return width
+    def _size(self, layout) -> tuple[float, float]:
+        return layout.get_pixel_size()
 
-    def _data(self, surface):
-        surface.flush()
-        return surface.get_data()
+    def _draw(self, context, layout) -> None:
+        self._PangoCairo.show_layout(context, layout)
 
     def _walk(self, layout, clusters: bool) -> list[tuple[float, int]]:
         it = layout.get_iter()
@@ -216,10 +210,6 @@ class CffiProcedure(PixelProcedure):
         self._desc.set_absolute_size(self.font_px * _PANGO_SCALE)
         self._rect = pangocffi.ffi.new("PangoRectangle *")
 
-    def _surface(self):
-        surface = self._cairo.ImageSurface(self._cairo.FORMAT_A8, self.width, self.p)
-        return surface, self._cairo.Context(surface)
-
     def _layout(self, context, text: str):
         layout = self._pc.create_layout(context)
         layout.font_description = self._desc
@@ -227,16 +217,12 @@ class CffiProcedure(PixelProcedure):
         self._pango.pango.pango_layout_get_unknown_glyphs_count(layout.pointer)
         return layout
 
-    def _show(self, context, layout, x: float) -> float:
+    def _size(self, layout) -> tuple[float, float]:
         _, logical = layout.get_extents()
-        width, height = logical.width / _PANGO_SCALE, logical.height / _PANGO_SCALE
-        context.move_to(x, self.p / 2.0 - height / 2.0 - 2)
-        self._pc.show_layout(context, layout)
-        return width
+        return logical.width / _PANGO_SCALE, logical.height / _PANGO_SCALE
 
-    def _data(self, surface):
-        surface.flush()
-        return surface.get_data()
+    def _draw(self, context, layout) -> None:
+        self._pc.show_layout(context, layout)
 
     def _walk(self, layout, clusters: bool) -> list[tuple[float, int]]:
         pango, rect = self._pango.pango, self._rect
