@@ -9,8 +9,8 @@ word cache cold (a new renderer) and warm (second pass), and with the cache off.
 backend (PangoCairo, as pixlm lays out with Pango) is measured in the same run, and so is PIXEL's
 own rendering procedure (`pixel_reference.py`: one Pango layout of the whole text, clipped by a
 16 x 8464 surface), through PyGObject (as PIXEL) and through cffi, on the workloads PIXEL
-renders: the goal ratios are taken chunk by chunk against it, because this machine's speed
-drifts by more than the margins at stake. PIXEL's figures from issue #2 are printed for scale.
+renders: the goal ratios are taken round by round against it (a pass of each, back to back),
+because this machine's speed drifts by more than the margins at stake. PIXEL's figures from issue #2 are printed for scale.
 Finally, scaling with worker processes, and the renderer's own scaling against a pure-Python
 loop in the same rounds.
 """
@@ -105,29 +105,27 @@ def pixel_procedures(name: str) -> dict[str, object]:
 
 
 def against_pixel(renderer: TextRenderer, procedures: dict, items, kwargs, repeats: int) -> dict[str, float]:
-    """Per binding: the procedure's rate, and (warm renderer / procedure) per chunk of a tenth
-    of the workload, the renderer and each procedure timed back to back on each chunk so that
-    all see the machine in the same state: the median and quartiles over all chunks of
-    `repeats` (at least 3) passes."""
+    """Per binding: the procedure's rate, and (warm renderer / procedure) per round, a round
+    being one pass of the renderer over the workload and one of each procedure, back to back,
+    so that all see the machine in the same state: the median and quartiles over `repeats`
+    (at least 5) rounds. Whole passes, not slices: interleaving the two in slices of a few
+    milliseconds lets each evict the other's data from the CPU caches, which cost pixlm 10-30%
+    on long texts (its cache of words is the larger working set)."""
     for procedure in procedures.values():
         procedure(items[0])
-    chunk = max(1, len(items) // 10)
     ratios = {k: [] for k in procedures}
     spent = dict.fromkeys(procedures, 0.0)
-    done = 0
-    for _ in range(max(repeats, 3)):
-        for i in range(0, len(items), chunk):
-            part = items[i : i + chunk]
-            ours = _timed(lambda: rate(renderer, part, kwargs))
-            for k, procedure in procedures.items():
-                theirs = _timed(lambda: [procedure(item) for item in part])
-                ratios[k].append(theirs / ours)
-                spent[k] += theirs
-            done += len(part)
+    rounds = max(repeats, 5)
+    for _ in range(rounds):
+        ours = _timed(lambda: rate(renderer, items, kwargs))
+        for k, procedure in procedures.items():
+            theirs = _timed(lambda: [procedure(item) for item in items])
+            ratios[k].append(theirs / ours)
+            spent[k] += theirs
     out = {}
     for k in procedures:
         q1, median, q3 = statistics.quantiles(ratios[k], n=4)
-        out[f"PIXEL procedure ({k})"] = done / spent[k]
+        out[f"PIXEL procedure ({k})"] = rounds * len(items) / spent[k]
         out[f"vs {k}"] = (median, q1, q3)
     return out
 
@@ -318,7 +316,7 @@ def main() -> None:
                if c != "skia" and any(c in row for row in table.values())]
     bindings = [k for k in BINDINGS if any(f"vs {k}" in row for row in table.values())]
     header = ("| workload | " + " | ".join(columns) + " | PIXEL (issue #2) | skia warm / pango | " +
-              " | ".join(f"skia warm / procedure ({k}), same chunks" for k in bindings) + " | skia warm / PIXEL (issue #2) |")
+              " | ".join(f"skia warm / procedure ({k}), same rounds" for k in bindings) + " | skia warm / PIXEL (issue #2) |")
     print("\nsentences per second, one core\n")
     print(header)
     print("|" + "---|" * (len(columns) + 4 + len(bindings)))

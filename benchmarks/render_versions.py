@@ -1,12 +1,12 @@
 """This checkout's renderer against the renderer of an earlier commit, in one process.
 
-    python benchmarks/render_versions.py --against 625ce24 [--workloads long pairs+spans] [--passes 5]
+    python benchmarks/render_versions.py --against 625ce24 [--workloads long pairs+spans] [--passes 9]
 
 `src/pixlm/render` of the commit is extracted (with `git archive`) into a temporary folder and
-imported beside this checkout's; both render the same chunks of each workload back to back
-(ten chunks a pass, warm caches), so that a speed-up is measured on the machine in one state.
-Prints, per workload, the median speed ratio (this checkout / the commit) over all chunks with
-its quartiles, and each version's rate. Workloads are those of `benchmarks/render.py`.
+imported beside this checkout's; both render each workload in turn, a pass each, back to back
+(warm caches), so that a speed-up is measured on the machine in one state. Prints, per
+workload, the median speed ratio (this checkout / the commit) over the rounds with its
+quartiles, and each version's rate. Workloads are those of `benchmarks/render.py`.
 """
 
 from __future__ import annotations
@@ -50,17 +50,17 @@ def renderer_of(commit: str, folder: str):
 
 
 def compare(old: TextRenderer, new: TextRenderer, items: list, kwargs: dict, passes: int) -> dict[str, float]:
+    """Median and quartiles over `passes` rounds of (old's time / new's time), a round being a
+    pass of each over the workload, back to back (whole passes: in slices of a few
+    milliseconds each would evict the other's data from the CPU caches)."""
     rate(old, items, kwargs)
     rate(new, items, kwargs)
-    chunk = max(1, len(items) // 10)
     ratios, spent_old, spent_new = [], 0.0, 0.0
     for _ in range(passes):
-        for i in range(0, len(items), chunk):
-            part = items[i : i + chunk]
-            a = len(part) / rate(old, part, kwargs)
-            b = len(part) / rate(new, part, kwargs)
-            ratios.append(a / b)
-            spent_old, spent_new = spent_old + a, spent_new + b
+        a = len(items) / rate(old, items, kwargs)
+        b = len(items) / rate(new, items, kwargs)
+        ratios.append(a / b)
+        spent_old, spent_new = spent_old + a, spent_new + b
     q1, median, q3 = statistics.quantiles(ratios, n=4)
     done = len(items) * passes
     return {"median": median, "q1": q1, "q3": q3, "old": done / spent_old, "new": done / spent_new}
@@ -73,7 +73,7 @@ def main() -> None:
                     help="the shared data folder (default $PIXLM_DATA or ../shared/data)")
     ap.add_argument("--workloads", nargs="+", default=["english", "long", "pairs+spans", "words"], metavar="NAME",
                     help="workloads of benchmarks/render.py (default: english long pairs+spans words)")
-    ap.add_argument("--passes", type=int, default=5, help="passes over each workload (default 5)")
+    ap.add_argument("--passes", type=int, default=9, help="rounds, a pass of each version over the workload (default 9)")
     ap.add_argument("--core", type=int, default=None, help="pin to this core (default the last)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -85,7 +85,7 @@ def main() -> None:
         raise SystemExit(f"--workloads: unknown {unknown}; choose from {', '.join(all_workloads)}")
     with tempfile.TemporaryDirectory() as folder:
         Old = renderer_of(args.against, folder)
-        print(f"this checkout against {args.against}, {args.passes} passes of ten chunks each, warm caches\n")
+        print(f"this checkout against {args.against}, {args.passes} rounds of a pass each, warm caches\n")
         print("| workload | speed-up, median (quartiles) | commit /s | this checkout /s |")
         print("|---|---|---|---|")
         for name in args.workloads:
