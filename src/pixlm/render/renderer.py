@@ -880,10 +880,6 @@ class _Text:
             self._words = split_words(self.text)
         return self._words
 
-    @property
-    def num_words(self) -> int:
-        return len(self.words)
-
     def slice(self, start: int) -> "_Text":
         words = [(s - start, e - start) for s, e in self.words if s >= start]
         return _Text(self.text[start:], words, 0)
