@@ -563,7 +563,7 @@ class TextRenderer:
         keys: list[str] = []
         pieces: list[_Piece] = []
         rows = []
-        pos, used = 0, 0.0
+        pos, used, drew = 0, 0.0, False
         while pos < len(text) and used <= room:
             window = int((room - used) / self._px_per_char) + 16
             found = _pieces_in(text, pos, _end_of_word(text, pos + window))
@@ -572,6 +572,7 @@ class TextRenderer:
             block = list(map(get, found))
             if not all(block):
                 block = [pc or make(k) for k, pc in zip(found, block)]
+                drew = True
             numbers = self._numbers_of(block)
             used += float(numbers[:, ADVANCE].sum())
             pos += sum(map(len, found))
@@ -580,6 +581,10 @@ class TextRenderer:
             rows.append(numbers)
         if pos and used:
             self._px_per_char = used / pos
+        if drew and len(rows) > 1:
+            # Drawing new pieces may have evicted or re-packed ones of earlier windows: their
+            # atlas rows are read again.
+            return keys, pieces, self._numbers_of(pieces), pos
         numbers = np.concatenate(rows) if len(rows) > 1 else rows[0] if rows else np.zeros((0, 6))
         return keys, pieces, numbers, pos
 
