@@ -6,7 +6,9 @@ import math
 import os
 import re
 import warnings
+from collections import abc
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, Iterable, Sequence
 
@@ -110,6 +112,26 @@ def _piece_from_run(run: Run, rgb: bool, text: str = "") -> _Piece:
         paper = 255 - ink
     first = len(text) - len(text.lstrip())
     return _Piece(np.ascontiguousarray(paper), left, run.advance, run.char_x0, run.char_x1, run.missing, first)
+
+
+class _AtlasPieces(abc.Sequence):
+    """Pieces named by their atlas slots, each looked up when it is used."""
+
+    __slots__ = ("slots", "table")
+
+    def __init__(self, slots: np.ndarray, table: list[_Piece]):
+        self.slots, self.table = slots, table
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return _AtlasPieces(self.slots[index], self.table)
+        return self.table[self.slots[index]]
+
+    def __iter__(self):
+        return map(self.table.__getitem__, self.slots.tolist())
 
 
 @dataclass
@@ -223,6 +245,8 @@ class TextRenderer:
         self._cache: dict = {}
         self._atlas: PieceAtlas | None = None
         self._atlas_live = 0  # atlas slots of pieces still in the cache
+        self._slots: dict[str, int] = {}  # text -> atlas slot, for cached text pieces
+        self._slot_pieces: list[_Piece] = []  # atlas slot -> piece
         self._warned: set[str] = set()
         self._patch_edges = (np.arange(self.config.max_patches + 1) * self.config.patch_size).astype(np.float32)
         # Mean advance per character of the last long text: how much of the next one to search.
@@ -398,22 +422,29 @@ class TextRenderer:
         if not size:
             return
         if len(self._cache) >= size:
-            gone = self._cache.pop(next(iter(self._cache)))  # oldest first
+            gone_key = next(iter(self._cache))  # oldest first
+            gone = self._cache.pop(gone_key)
+            self._slots.pop(gone_key, None)
             if gone.slot >= 0:
                 self._atlas_live -= 1
                 gone.slot = -1  # its slot may be reused; a text holding it takes the slow path
         self._cache[key] = piece
         self._add_to_atlas(piece)
+        if isinstance(key, str):
+            self._slots[key] = piece.slot
 
     def _add_to_atlas(self, piece: _Piece) -> None:
         atlas = self._atlas
         if atlas is None:
             atlas = self._atlas = PieceAtlas(self.config.patch_size, self.config.rgb, white=self.config.max_patches * self.config.patch_size)
         elif atlas.count > 4 * self._atlas_live + self._atlas_slack:  # mostly slots of evicted pieces
-            live = [pc for pc in self._cache.values() if pc.slot >= 0]
-            for pc, slot in zip(live, atlas.compact([(pc.paper, pc.numbers) for pc in live])):
+            live = [(key, pc) for key, pc in self._cache.items() if pc.slot >= 0]
+            for (_, pc), slot in zip(live, atlas.compact([(pc.paper, pc.numbers) for _, pc in live])):
                 pc.slot = slot
+            self._slot_pieces = [pc for _, pc in live]
+            self._slots = {key: pc.slot for key, pc in live if isinstance(key, str)}
         piece.slot = atlas.add(piece.paper, piece.numbers)
+        self._slot_pieces.append(piece)
         self._atlas_live += 1
 
     # -- drawing into the strip ---------------------------------------------------------------
@@ -555,35 +586,42 @@ class TextRenderer:
         seg.word_starts = np.append(starts, seg.word_starts) if seg.word_starts else starts  # + a partial word's
         seg.num_patches = min(seg.budget, int(math.ceil(pen / p)))
 
-    def _pieces_filling(self, text: str, room: float) -> tuple[list[str], list[_Piece], np.ndarray, int]:
+    def _pieces_filling(self, text: str, room: float) -> tuple[list[str], Sequence[_Piece], np.ndarray, int]:
         """The leading pieces of a text (each word with the whitespace before it) until their
         advances pass `room` or the text ends: their keys, pieces, atlas rows, and where the
-        last one ends. The text is searched in windows of about the characters that fit."""
-        get, make = self._cache.get, self._piece
+        last one ends. The text is searched in windows of about the characters that fit; while
+        every piece is in the atlas, pieces are named by their slots alone."""
+        get, make, slot_of = self._cache.get, self._piece, self._slots.get
         keys: list[str] = []
-        pieces: list[_Piece] = []
+        slot_blocks: list[np.ndarray] = []
+        pieces: list[_Piece] | None = None  # once some piece had to be drawn
         rows = []
-        pos, used, drew = 0, 0.0, False
+        pos, used = 0, 0.0
         while pos < len(text) and used <= room:
             window = int((room - used) / self._px_per_char) + 16
             found = _pieces_in(text, pos, _end_of_word(text, pos + window))
             if not found:
                 break
-            block = list(map(get, found))
-            if not all(block):
-                block = [pc or make(k) for k, pc in zip(found, block)]
-                drew = True
-            numbers = self._numbers_of(block)
+            if pieces is None:
+                slots = np.fromiter(map(slot_of, found, repeat(-1)), np.intp, len(found))
+                if slots.min() >= 0:
+                    slot_blocks.append(slots)
+                    numbers = self._atlas.numbers[slots]
+                else:  # name the pieces so far while their slots still hold (drawing may move them)
+                    pieces = [self._slot_pieces[s] for block in slot_blocks for s in block.tolist()]
+            if pieces is not None:
+                block = [get(k) or make(k) for k in found]
+                pieces += block
+                numbers = self._numbers_of(block)
             used += float(numbers[:, ADVANCE].sum())
             pos += sum(map(len, found))
             keys += found
-            pieces += block
             rows.append(numbers)
         if pos and used:
             self._px_per_char = used / pos
-        if drew and len(rows) > 1:
-            # Drawing new pieces may have evicted or re-packed ones of earlier windows: their
-            # atlas rows are read again.
+        if pieces is None:
+            pieces = _AtlasPieces(np.concatenate(slot_blocks) if slot_blocks else np.zeros(0, np.intp), self._slot_pieces)
+        elif len(rows) > 1:  # drawing may have evicted or re-packed pieces of earlier windows
             return keys, pieces, self._numbers_of(pieces), pos
         numbers = np.concatenate(rows) if len(rows) > 1 else rows[0] if rows else np.zeros((0, 6))
         return keys, pieces, numbers, pos
