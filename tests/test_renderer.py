@@ -369,6 +369,28 @@ def test_long_text_searched_in_small_windows_draws_the_same():
     assert a.word_starts[: len(short.word_starts) - 1].tolist() == short.word_starts[:-1].tolist()
 
 
+def test_long_text_with_inkless_words_draws_what_no_cache_draws(monkeypatch):
+    # A word of only a zero-width space has no ink: the bulk paste leaves it out, and every
+    # other word must still land where drawing each piece on its own puts it.
+    from pixlm.render.atlas import PieceAtlas
+
+    words = [("\u200b" if k % 5 == 3 else f"ink{k % 9}") for k in range(300)]
+    text = " ".join(words)
+    bulk = []
+    real_paste = PieceAtlas.paste
+    monkeypatch.setattr(PieceAtlas, "paste", lambda self, *args: bulk.append(len(args[1])) or real_paste(self, *args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cached, uncached = TextRenderer(), TextRenderer(cache_size=0)
+        cached(text)  # warm: every piece in the atlas
+        bulk.clear()
+        a, b = cached(text), uncached(text)
+    assert bulk == [240], "the warm render pastes its 240 inked pieces in one gather"
+    assert np.array_equal(a.pixel_values, b.pixel_values)
+    assert a.word_starts.tolist() == b.word_starts.tolist()
+    assert ink_columns(a.pixel_values).size > 1000
+
+
 def test_atlas_paste_equals_copying_each_piece():
     from pixlm.render.atlas import AT, WIDTH, PieceAtlas
 

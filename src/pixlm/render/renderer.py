@@ -6,6 +6,7 @@ import math
 import os
 import re
 import warnings
+from bisect import bisect_right
 from collections import abc
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -485,7 +486,7 @@ class TextRenderer:
 
     def _fit(self, piece: _Piece, room: float) -> int:
         """How many leading characters of a piece end within `room` pixels, whole clusters only."""
-        fit = int(np.searchsorted(piece.char_x1, room, side="right"))
+        fit = bisect_right(piece.char_x1, room)  # a few element reads: cheaper than a NumPy call
         n = len(piece.char_x0)
         while 0 < fit < n and piece.char_x0[fit] < piece.char_x1[fit - 1] - 1e-3:
             fit -= 1  # the next character shares a cluster (a ligature, a mark) with the last
@@ -637,22 +638,23 @@ class TextRenderer:
     def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray, numbers: np.ndarray) -> None:
         """Paste pieces at pens xs: one gather from the atlas where they do not overlap (the
         strip is white there, so placing equals darkening), else darkening one by one."""
-        widths, lefts = numbers[:, WIDTH], numbers[:, LEFT]
+        widths, lefts, at = numbers[:, WIDTH], numbers[:, LEFT], numbers[:, AT]
         inked = np.flatnonzero(widths)
         if len(inked) < _BULK_MIN:
             for k in inked.tolist():
                 self._paste(strip, seg, pieces[k], int(xs[k]))
             return
-        widths = widths[inked]
-        lo = seg.start + xs[inked] + lefts[inked]
+        pens = xs
+        if len(inked) < len(widths):  # some pieces have no ink (nothing to paste)
+            widths, lefts, at, pens = widths[inked], lefts[inked], at[inked], xs[inked]
+        lo = seg.start + pens + lefts
         hi = lo + widths
         inside = lo[0] >= seg.start and hi[-1] <= seg.start + seg.budget * self.config.patch_size
         if not inside or (lo[1:] < hi[:-1]).any():  # an overhang meets its neighbour: darken one by one
             for k in inked.tolist():
                 self._paste(strip, seg, pieces[k], int(xs[k]))
             return
-        at = numbers[inked, AT]
-        if (at >= 0).all():
+        if at.min() >= 0:
             self._atlas.paste(strip, lo, at, widths)
             return
         for k, a, b in zip(inked.tolist(), lo.tolist(), hi.tolist()):
