@@ -579,7 +579,8 @@ class TextRenderer:
         starts = (xs[:n] + numbers[:, LEAD]) // p
         if n < len(pieces):
             seg.missing += pieces[n].missing
-            seg.num_drawn = self._paste_partial(strip, seg, pieces[n], sum(map(len, keys[:n])), int(xs[n]))
+            start_n = drawn_to - sum(map(len, keys[n:]))  # where piece n starts (few pieces follow it)
+            seg.num_drawn = self._paste_partial(strip, seg, pieces[n], start_n, int(xs[n]))
             pen = cap
         else:
             pen = self._trailing_space(seg, t, drawn_to, float(right[-1]) if n else pad)
