@@ -1,4 +1,4 @@
-from pixlm.render.text import bidi_levels, graphemes, sanitize, split_words, visual_order
+from pixlm.render.text import bidi_levels, end_of_word, graphemes, piece_keys, sanitize, split_words, visual_order
 
 
 def test_visual_order_reverses_right_to_left_runs():
@@ -41,3 +41,21 @@ def test_long_text_is_split_like_short_text():
             assert split_words(text) == [m.span() for m in re.finditer(r"\S+", text)]
     assert split_words(" " * 600) == []
     assert split_words("w" * 600) == [(0, 600)]
+
+
+def test_piece_keys_are_the_words_with_the_whitespace_before_them():
+    # Single-spaced ASCII is split with str methods; everything else with the regular
+    # expression \s*\S+. Both must give its matches, for any window that ends at a word's end.
+    import random
+    import re
+
+    rng = random.Random(1)
+    for alphabet in ("ab.x ", "ab.x  ", "ab é\u00a0 ", "ab\u3000字 "):
+        for _ in range(40):
+            raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+            text, _ = sanitize(raw)
+            start = rng.randint(0, len(text))
+            end = end_of_word(text, rng.randint(start, len(text)))
+            assert piece_keys(text, start, end) == re.findall(r"\s*\S+", text[start:end]), (text, start, end)
+    assert piece_keys(" a b ") == [" a", " b"]
+    assert end_of_word("one two", 1) == 3 and end_of_word("one two", 3) == 3 and end_of_word("one", 9) == 3

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
 from bisect import bisect_right
 from collections import abc
@@ -21,7 +20,7 @@ from .backends.base import Backend, Run
 from .config import LAYOUTS, RendererConfig
 from .fonts import FontChain
 from .output import RenderedText
-from .text import bidi_levels, check_text, graphemes, needs_bidi, sanitize, split_words
+from .text import bidi_levels, check_text, end_of_word, graphemes, needs_bidi, piece_keys, sanitize, split_words
 
 # First guess of the mean advance of a character, in em, when laying out only the part of a
 # long text that fits: about right for Latin and Arabic, half of CJK's (which then shrinks once).
@@ -31,9 +30,6 @@ _BULK_MIN = 24
 # Texts of this many characters or more words than this take the path for long texts.
 _LONG_CHARS, _LONG_WORDS = 512, 48
 _SLOT, _MISSING = attrgetter("slot"), attrgetter("missing")
-# A word with the whitespace before it: the key of a cached piece.
-_PIECE = re.compile(r"\s*\S+")
-_BLANK = re.compile(r"\s")
 
 
 def _run_heads(values: np.ndarray) -> np.ndarray:
@@ -42,29 +38,6 @@ def _run_heads(values: np.ndarray) -> np.ndarray:
     change[0] = True
     np.not_equal(values[1:], values[:-1], out=change[1:])
     return np.flatnonzero(change)
-
-
-def _pieces_in(text: str, start: int, end: int) -> list[str]:
-    """The keys of the pieces in text[start:end]: each word with the whitespace before it
-    (text[start:end] ends with a word, or the text)."""
-    chunk = text[start:end]
-    if not chunk.isascii() or "  " in chunk:
-        return _PIECE.findall(text, start, end)
-    # Words one space apart (the common case): split in C just before each space.
-    found = chunk.replace(" ", "\0 ").split("\0")  # sanitized text holds no NUL
-    if not found[0]:
-        del found[0]
-    if found and found[-1] == " ":
-        found.pop()
-    return found
-
-
-def _end_of_word(text: str, index: int) -> int:
-    """`index`, moved on to the end of the word it falls in."""
-    if index >= len(text):
-        return len(text)
-    m = _BLANK.search(text, index)
-    return m.start() if m else len(text)
 
 
 # Compared by identity (`None in pieces` must not call a field-wise __eq__); slots keep the
@@ -496,7 +469,7 @@ class TextRenderer:
         """Left-to-right text word by word, each word (with the whitespace before it) from the
         cache: a repeated word costs a copy."""
         text = t.text
-        keys = _PIECE.findall(text) if len(text) < _LONG_CHARS else None
+        keys = piece_keys(text) if len(text) < _LONG_CHARS else None
         if keys is None or len(keys) > _LONG_WORDS:
             return self._continuous_many_words(strip, seg, t)
         p = self.config.patch_size
@@ -601,7 +574,7 @@ class TextRenderer:
         pos, used = 0, 0.0
         while pos < len(text) and used <= room:
             window = int((room - used) / self._px_per_char) + 16
-            found = _pieces_in(text, pos, _end_of_word(text, pos + window))
+            found = piece_keys(text, pos, end_of_word(text, pos + window))
             if not found:
                 break
             if pieces is None:

@@ -126,6 +126,38 @@ def split_words(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _WORD.finditer(text)]
 
 
+_PIECE = re.compile(r"\s*\S+")
+_SPACE = re.compile(r"\s")
+
+
+def piece_keys(text: str, start: int = 0, end: int | None = None) -> list[str]:
+    """Each word of text[start:end] with the whitespace before it (the renderer caches one
+    drawn piece per such key); whitespace after the last word is left out.
+
+    The text must be sanitized (`sanitize`: no control characters), and `end` should fall at
+    the end of a word (see `end_of_word`), or a word is cut in two.
+    """
+    end = len(text) if end is None else end
+    chunk = text[start:end]
+    if not chunk.isascii() or "  " in chunk:
+        return _PIECE.findall(text, start, end)
+    # Words one space apart (the common case): split in C just before each space.
+    found = chunk.replace(" ", "\0 ").split("\0")  # sanitized: no NUL, no other whitespace
+    if not found[0]:
+        del found[0]
+    if found and found[-1] == " ":
+        found.pop()
+    return found
+
+
+def end_of_word(text: str, index: int) -> int:
+    """`index`, moved on to the end of the word it falls in (or left where whitespace is)."""
+    if index >= len(text):
+        return len(text)
+    m = _SPACE.search(text, index)
+    return m.start() if m else len(text)
+
+
 _ASCII_SPACE_BUT_BLANK = re.compile("[\t\n\r\x0b\x0c]")
 # From this length on, text is split with array operations (a 2,500-character text in a
 # fifth of the time of a loop over its words).
