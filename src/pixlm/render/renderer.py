@@ -502,15 +502,21 @@ class TextRenderer:
         seg.bulk = (keys[:n], xs, placed)
         seg.word_starts = [(x + pc.lead) // p for x, pc in zip(xs, placed)]
         seg.missing = sum(map(_MISSING, placed))
-        drawn_to = sum(map(len, keys[:n]))
-        if n < len(keys):
-            seg.missing += piece.missing
-            seg.num_drawn = self._paste_partial(strip, seg, piece, drawn_to, int(pen + 0.5))
-            pen = cap
+        self._end_segment(strip, seg, t, piece if n < len(keys) else None, sum(map(len, keys[:n])), pen)
+
+    def _end_segment(self, strip: np.ndarray, seg: _Segment, t: "_Text", cut: _Piece | None, pos: int, pen: float) -> None:
+        """Finish a text laid left to right up to character `pos`, pen `pen`: the piece that did
+        not fit whole (`cut`) drawn as far as it fits, else the whitespace after the last word;
+        then the segment's patch count."""
+        p = self.config.patch_size
+        if cut is not None:
+            seg.missing += cut.missing
+            seg.num_drawn = self._paste_partial(strip, seg, cut, pos, int(pen + 0.5))
+            pen = seg.budget * p
         else:
-            pen = self._trailing_space(seg, t, drawn_to, pen)
-            seg.num_drawn = len(text)
-        seg.num_patches = min(seg.budget, int(math.ceil(pen / p))) if text else 0
+            pen = self._trailing_space(seg, t, pos, pen)
+            seg.num_drawn = len(t.text)
+        seg.num_patches = min(seg.budget, int(math.ceil(pen / p))) if t.text else 0
 
     def _paste_partial(self, strip: np.ndarray, seg: _Segment, piece: _Piece, pos: int, x: int) -> int:
         """Draw the characters of a piece that fit before the segment's end; return the end."""
@@ -550,16 +556,11 @@ class TextRenderer:
         self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
         seg.bulk = (keys[:n], xs[:n], pieces[:n])
         starts = (xs[:n] + numbers[:, LEAD]) // p
-        if n < len(pieces):
-            seg.missing += pieces[n].missing
-            start_n = drawn_to - sum(map(len, keys[n:]))  # where piece n starts (few pieces follow it)
-            seg.num_drawn = self._paste_partial(strip, seg, pieces[n], start_n, int(xs[n]))
-            pen = cap
+        if n < len(pieces):  # piece n starts after the text's first characters but those of the few after it
+            self._end_segment(strip, seg, t, pieces[n], drawn_to - sum(map(len, keys[n:])), float(xs[n]))
         else:
-            pen = self._trailing_space(seg, t, drawn_to, float(right[-1]) if n else pad)
-            seg.num_drawn = len(t.text)
+            self._end_segment(strip, seg, t, None, drawn_to, float(right[-1]) if n else pad)
         seg.word_starts = np.append(starts, seg.word_starts) if seg.word_starts else starts  # + a partial word's
-        seg.num_patches = min(seg.budget, int(math.ceil(pen / p)))
 
     def _pieces_filling(self, text: str, room: float) -> tuple[list[str], Sequence[_Piece], np.ndarray, int]:
         """The leading pieces of a text (each word with the whitespace before it) until their
