@@ -556,7 +556,7 @@ class TextRenderer:
         self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
         seg.bulk = (keys[:n], xs[:n], pieces[:n])
         starts = (xs[:n] + numbers[:, LEAD]) // p
-        if n < len(pieces):  # piece n starts after the text's first characters but those of the few after it
+        if n < len(pieces):  # piece n starts where all keys found end, less those from n on
             self._end_segment(strip, seg, t, pieces[n], drawn_to - sum(map(len, keys[n:])), float(xs[n]))
         else:
             self._end_segment(strip, seg, t, None, drawn_to, float(right[-1]) if n else pad)
