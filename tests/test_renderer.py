@@ -370,8 +370,8 @@ def test_long_text_searched_in_small_windows_draws_the_same():
 
 
 def test_long_text_with_inkless_words_draws_what_no_cache_draws(monkeypatch):
-    # A word of only a zero-width space has no ink: the bulk paste leaves it out, and every
-    # other word must still land where drawing each piece on its own puts it.
+    # A word of only a zero-width space has no ink: the bulk paste copies none of its columns,
+    # and every other word must still land where drawing each piece on its own puts it.
     from pixlm.render.atlas import PieceAtlas
 
     words = [("\u200b" if k % 5 == 3 else f"ink{k % 9}") for k in range(300)]
@@ -385,10 +385,27 @@ def test_long_text_with_inkless_words_draws_what_no_cache_draws(monkeypatch):
         cached(text)  # warm: every piece in the atlas
         bulk.clear()
         a, b = cached(text), uncached(text)
-    assert bulk == [240], "the warm render pastes its 240 inked pieces in one gather"
+    assert bulk == [300], "the warm render pastes its 300 pieces (240 with ink) in one gather"
     assert np.array_equal(a.pixel_values, b.pixel_values)
     assert a.word_starts.tolist() == b.word_starts.tolist()
     assert ink_columns(a.pixel_values).size > 1000
+
+
+def test_long_texts_draw_each_word_with_exactly_the_whitespace_before_it():
+    # A warm long text finds a word that follows one space by the word alone: the text's first
+    # word (no space before it, a different piece), a leading space, a trailing one and doubled
+    # spaces must each still get the piece of exactly their own characters.
+    body = " ".join(f"ink{k % 7}" for k in range(300))
+    texts = [body, " " + body, body[:1200] + " ", "ink3 " + body, "  " + body, body.replace(" ", "  ", 3)]
+    cached, uncached = TextRenderer(), TextRenderer(cache_size=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for t in texts * 2:  # the second time round, every piece is in the atlas
+            a, b = cached(t, char_spans=True), uncached(t, char_spans=True)
+            assert np.array_equal(a.pixel_values, b.pixel_values), repr(t[:12])
+            assert a.word_starts.tolist() == b.word_starts.tolist()
+            assert np.array_equal(a.char_spans, b.char_spans)
+            assert a.segment_chars == b.segment_chars
 
 
 def test_atlas_paste_equals_copying_each_piece():
@@ -399,7 +416,7 @@ def test_atlas_paste_equals_copying_each_piece():
         extra = (3,) if rgb else ()
         papers = [rng.integers(0, 256, (P, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
         atlas = PieceAtlas(P, rgb, white=1200, initial_columns=16)  # small, so it has to grow
-        slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0)) for pp in papers]
+        slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0, 1)) for pp in papers]
         at, widths = atlas.numbers[slots, AT].astype(int), atlas.numbers[slots, WIDTH].astype(int)
         lo = 5 + np.cumsum(widths + rng.integers(0, 4, len(papers))) - widths  # gaps of 0-3 columns
 
@@ -410,13 +427,13 @@ def test_atlas_paste_equals_copying_each_piece():
             return out
 
         got = np.full((P, 1200) + extra, 255, np.uint8)
-        atlas.paste(got, lo, at, widths)
+        assert atlas.paste(got, lo, at, widths)
         assert np.array_equal(got, copied(papers, lo))
         # Compacting keeps the pieces it is given, in new slots.
-        slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0)) for pp in papers[::2]])
+        slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0, 1)) for pp in papers[::2]])
         assert slots2 == list(range(len(papers[::2])))
         got2 = np.full_like(got, 255)
-        atlas.paste(got2, lo[::2], atlas.numbers[slots2, AT].astype(int), widths[::2])
+        assert atlas.paste(got2, lo[::2], atlas.numbers[slots2, AT].astype(int), widths[::2])
         assert np.array_equal(got2, copied(papers[::2], lo[::2]))
 
 

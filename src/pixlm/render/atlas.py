@@ -6,18 +6,19 @@ from __future__ import annotations
 import numpy as np
 
 # Columns of `PieceAtlas.numbers`.
-ADVANCE, MISSING, LEAD, WIDTH, LEFT, AT = range(6)
+ADVANCE, MISSING, LEAD, WIDTH, LEFT, CHARS, AT = range(7)
 
 
 class PieceAtlas:
     """Each added piece gets a slot: a row of `numbers` (advance, missing glyphs, lead, width,
-    left, and `at`, where its columns start) and, if it has ink, `width` columns of `columns`.
+    left, characters, and `at`, where its columns start) and, if it has ink, `width` columns of
+    `columns`.
 
     Columns are stored one per row (`columns[k]` is a pixel column of height[, 3] values), so a
     piece is one contiguous block of memory and a gather copies whole columns at a time.
-    The first `white` columns are white: a gap between pieces at strip column c (counted from
-    the first piece pasted) is filled from atlas column c, so that pasting needs no special case
-    for gaps. `white` must be at least the width of any span pasted. Slots and columns of pieces
+    The first `white` columns are white: a gap between pieces at strip column c is filled from
+    atlas column c - (the first piece's column), so that pasting needs no special case for gaps.
+    `white` must be at least the width of the strips pasted into. Slots and columns of pieces
     that left the cache stay until `compact` packs the live ones again.
     """
 
@@ -25,9 +26,10 @@ class PieceAtlas:
         self.height, self.rgb, self.white = height, rgb, white
         self._set_columns(self._white(max(initial_columns, white + 1)))
         self.used = white
-        self.numbers = np.zeros((1024, 6), np.float64)
+        self.numbers = np.zeros((1024, AT + 1), np.float64)
         self.count = 0
         self._ramp = np.arange(white, dtype=np.intp)
+        self._block = np.empty_like(self._words[:white])  # gathered columns, reused (stays in cache)
 
     def _set_columns(self, columns: np.ndarray) -> None:
         self.columns = columns
@@ -43,7 +45,7 @@ class PieceAtlas:
 
     def add(self, paper: np.ndarray, numbers: tuple) -> int:
         """Store a piece's paper (height, width[, 3]) and its (advance, missing, lead, width,
-        left); return its slot."""
+        left, characters); return its slot."""
         width = paper.shape[1]
         if self.used + width > len(self.columns):
             grown = self._white(max(2 * len(self.columns), self.used + width))
@@ -64,32 +66,39 @@ class PieceAtlas:
         total = self.white + sum(paper.shape[1] for paper, _ in pieces)
         self._set_columns(self._white(max(2 * total, 4096)))
         self.used = self.white
-        self.numbers = np.zeros((max(2 * len(pieces), 1024), 6), np.float64)
+        self.numbers = np.zeros((max(2 * len(pieces), 1024), AT + 1), np.float64)
         self.count = 0
         return [self.add(paper, numbers) for paper, numbers in pieces]
 
-    def paste(self, strip: np.ndarray, lo: np.ndarray, at: np.ndarray, width: np.ndarray) -> None:
-        """Copy pieces (atlas columns at..at+width) to strip columns lo..lo+width, white between.
+    def paste(self, strip: np.ndarray, lo: np.ndarray, at: np.ndarray, width: np.ndarray) -> bool:
+        """Copy pieces (atlas columns at..at+width) to strip columns lo..lo+width, white between;
+        return False, copying nothing, if one piece's columns reach into the next one's.
 
-        The pieces must be in left-to-right order without overlap, and the strip white over
-        [lo[0], lo[-1] + width[-1]), so that placing equals darkening.
+        The pieces must be in left-to-right order, and the strip white over
+        [lo[0], lo[-1] + width[-1]), so that placing equals darkening. Pieces of width 0 are
+        allowed (nothing of theirs is copied).
         """
         if not len(lo):
-            return
+            return True
+        hi = lo + width
+        gaps = lo[1:] - hi[:-1]
+        if len(gaps) and gaps.min() < 0:
+            return False
         first = int(lo[0])
-        span = int(lo[-1] + width[-1]) - first
-        if span > self.white:
-            raise ValueError(f"a paste spans {span} columns, more than the atlas's {self.white} white ones")
-        # The strip's columns in runs: a gap (read from the white columns, offset 0), a piece
-        # (offset at - lo), the next gap, ...; each column reads atlas column (its offset + itself).
-        rel = lo - first
+        span = int(hi[-1]) - first
+        if first < 0 or first + span > self.white:
+            raise ValueError(f"a paste over strip columns {first}..{first + span} reaches past the atlas's {self.white} white columns")
+        # The strip's columns in runs: a gap (read from the white columns), a piece, the next
+        # gap, ...; strip column c reads atlas column c + the offset of its run: -first in the
+        # gaps (the white columns 0..span-1), at - lo in a piece.
         runs = np.empty(2 * len(lo), np.intp)
         runs[0] = 0
-        runs[2::2] = rel[1:] - (rel[:-1] + width[:-1])
+        runs[2::2] = gaps
         runs[1::2] = width
-        offsets = np.zeros(2 * len(lo), np.intp)
-        offsets[1::2] = at - rel
+        offsets = np.full(2 * len(lo), -first, np.intp)
+        offsets[1::2] = at - lo
         source = np.repeat(offsets, runs)
-        source += self._ramp[:span]
-        block = np.take(self._words, source, axis=0, mode="clip")  # sources are in range by construction
+        source += self._ramp[first : first + span]
+        block = np.take(self._words, source, axis=0, mode="clip", out=self._block[:span])  # in range by construction
         strip[:, first : first + span] = block.view(np.uint8).reshape((span,) + self.columns.shape[1:]).swapaxes(0, 1)
+        return True

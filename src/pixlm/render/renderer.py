@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .backends import make_backend
-from .atlas import ADVANCE, AT, LEAD, LEFT, MISSING, WIDTH, PieceAtlas
+from .atlas import ADVANCE, AT, CHARS, LEAD, LEFT, MISSING, WIDTH, PieceAtlas
 from .backends.base import Backend, Run
 from .config import LAYOUTS, RendererConfig
 from .fonts import FontChain
@@ -29,7 +29,7 @@ _GUESS_ADVANCE_EM = 0.45
 _BULK_MIN = 24
 # Texts of this many characters or more words than this take the path for long texts.
 _LONG_CHARS, _LONG_WORDS = 512, 48
-_SLOT, _MISSING = attrgetter("slot"), attrgetter("missing")
+_SLOT, _MISSING, _CHARS = attrgetter("slot"), attrgetter("missing"), attrgetter("chars")
 
 
 def _run_heads(values: np.ndarray) -> np.ndarray:
@@ -59,6 +59,7 @@ class _Piece:
     # Its slot in the renderer's PieceAtlas; -1 while it is not there.
     slot: int = -1
     width: int = field(init=False)
+    chars: int = field(init=False)  # characters drawn: those of the text it was drawn from
     lead: int = field(init=False)
     numbers: tuple = field(init=False)
     centre: np.ndarray = field(init=False)  # each character's centre along the pen
@@ -66,9 +67,9 @@ class _Piece:
     def __post_init__(self) -> None:
         self.width = self.paper.shape[1]
         self.centre = ((self.char_x0 + self.char_x1) / 2).astype(np.float32)
-        n = len(self.char_x0)
+        n = self.chars = len(self.char_x0)
         self.lead = max(int(self.char_x0[self.first]), 0) if self.first < n else 0
-        self.numbers = (self.advance, self.missing, self.lead, self.width, self.left)
+        self.numbers = (self.advance, self.missing, self.lead, self.width, self.left, n)
 
 
 def _piece_from_run(run: Run, rgb: bool, text: str = "") -> _Piece:
@@ -121,16 +122,16 @@ class _Segment:
     word_starts: list[int] | np.ndarray = field(default_factory=list)
     # (first character, count, pen x within the segment, piece): where characters went.
     placements: list[tuple[int, int, int, _Piece]] = field(default_factory=list)
-    # The same for many pieces at once from the start of the text, kept as they are until
-    # someone asks: (their keys, which follow each other in the text; xs as an array; pieces).
+    # The same for many pieces at once from the start of the text, one after the other, kept
+    # as they are until someone asks: (their xs, a list or an array; the pieces).
     bulk: tuple | None = None
 
     def char_centres(self, n: int) -> tuple[np.ndarray | None, np.ndarray]:
         """The indices of the drawn characters (None: characters 0..k-1, in order) and their
         centres in segment pixels."""
         if self.bulk is not None:  # the common case: pieces one after the other from the start
-            keys, xs, pieces = self.bulk
-            counts = list(map(len, keys))
+            xs, pieces = self.bulk
+            counts = list(map(_CHARS, pieces))
             centres = [pc.centre for pc in pieces]
             extra_xs = []
             pos = sum(counts)
@@ -158,8 +159,8 @@ class _Segment:
         x1 = np.full(n, np.nan, np.float32)
         starts, counts, xs, pieces = [], [], [], []
         if self.bulk is not None:
-            keys, bulk_xs, bulk_pieces = self.bulk
-            c = np.fromiter(map(len, keys), np.int64, len(keys))
+            bulk_xs, bulk_pieces = self.bulk
+            c = np.fromiter(map(_CHARS, bulk_pieces), np.int64, len(bulk_pieces))
             starts.append(np.cumsum(c) - c)
             counts.append(c)
             xs.append(np.asarray(bulk_xs, np.float32))
@@ -220,6 +221,7 @@ class TextRenderer:
         self._atlas: PieceAtlas | None = None
         self._atlas_live = 0  # atlas slots of pieces still in the cache
         self._slots: dict[str, int] = {}  # text -> atlas slot, for cached text pieces
+        self._spaced: dict[str, int] = {}  # the same for texts " " + word, by the word
         self._slot_pieces: list[_Piece] = []  # atlas slot -> piece
         self._warned: set[str] = set()
         self._patch_edges = (np.arange(self.config.max_patches + 1) * self.config.patch_size).astype(np.float32)
@@ -399,6 +401,8 @@ class TextRenderer:
             gone_key = next(iter(self._cache))  # oldest first
             gone = self._cache.pop(gone_key)
             self._slots.pop(gone_key, None)
+            if isinstance(gone_key, str) and gone_key.startswith(" "):
+                self._spaced.pop(gone_key[1:], None)
             if gone.slot >= 0:
                 self._atlas_live -= 1
                 gone.slot = -1  # its slot may be reused; a text holding it takes the slow path
@@ -406,6 +410,8 @@ class TextRenderer:
         self._add_to_atlas(piece)
         if isinstance(key, str):
             self._slots[key] = piece.slot
+            if key.startswith(" "):
+                self._spaced[key[1:]] = piece.slot
 
     def _add_to_atlas(self, piece: _Piece) -> None:
         atlas = self._atlas
@@ -417,6 +423,7 @@ class TextRenderer:
                 pc.slot = slot
             self._slot_pieces = [pc for _, pc in live]
             self._slots = {key: pc.slot for key, pc in live if isinstance(key, str)}
+            self._spaced = {key[1:]: slot for key, slot in self._slots.items() if key.startswith(" ")}
         piece.slot = atlas.add(piece.paper, piece.numbers)
         self._slot_pieces.append(piece)
         self._atlas_live += 1
@@ -499,7 +506,7 @@ class TextRenderer:
             placed.append(piece)
             pen += piece.advance
         n = len(placed)
-        seg.bulk = (keys[:n], xs, placed)
+        seg.bulk = (xs, placed)
         seg.word_starts = [(x + pc.lead) // p for x, pc in zip(xs, placed)]
         seg.missing = sum(map(_MISSING, placed))
         self._end_segment(strip, seg, t, piece if n < len(keys) else None, sum(map(len, keys[:n])), pen)
@@ -546,61 +553,80 @@ class TextRenderer:
         p = self.config.patch_size
         cap = seg.budget * p
         pad = float(self.config.pad_left)
-        keys, pieces, numbers, drawn_to = self._pieces_filling(t.text, cap - pad)
+        pieces, numbers, drawn_to = self._pieces_filling(t.text, cap - pad)
         adv = numbers[:, ADVANCE]
         right = pad + np.cumsum(adv)
-        xs = np.floor(right - adv + 0.5).astype(np.int64)
+        xs = (right - adv + 0.5).astype(np.int64)  # pens rounded (they are positive)
         n = int(np.searchsorted(right, cap, side="right"))  # pieces that fit whole
         numbers = numbers[:n].astype(np.int64)
         seg.missing = int(numbers[:, MISSING].sum())
         self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
-        seg.bulk = (keys[:n], xs[:n], pieces[:n])
+        seg.bulk = (xs[:n], pieces[:n])
         starts = (xs[:n] + numbers[:, LEAD]) // p
-        if n < len(pieces):  # piece n starts where all keys found end, less those from n on
-            self._end_segment(strip, seg, t, pieces[n], drawn_to - sum(map(len, keys[n:])), float(xs[n]))
+        if n < len(pieces):  # piece n starts after the characters of those before it
+            self._end_segment(strip, seg, t, pieces[n], int(numbers[:, CHARS].sum()), float(xs[n]))
         else:
             self._end_segment(strip, seg, t, None, drawn_to, float(right[-1]) if n else pad)
         seg.word_starts = np.append(starts, seg.word_starts) if seg.word_starts else starts  # + a partial word's
 
-    def _pieces_filling(self, text: str, room: float) -> tuple[list[str], Sequence[_Piece], np.ndarray, int]:
+    def _pieces_filling(self, text: str, room: float) -> tuple[Sequence[_Piece], np.ndarray, int]:
         """The leading pieces of a text (each word with the whitespace before it) until their
-        advances pass `room` or the text ends: their keys, pieces, atlas rows, and where the
-        last one ends. The text is searched in windows of about the characters that fit; while
-        every piece is in the atlas, pieces are named by their slots alone."""
-        get, make, slot_of = self._cache.get, self._piece, self._slots.get
-        keys: list[str] = []
+        advances pass `room` or the text ends: the pieces, their atlas rows, and where the last
+        one ends. The text is searched in windows of about the characters that fit; while every
+        piece is in the atlas, pieces are named by their slots alone."""
         slot_blocks: list[np.ndarray] = []
         pieces: list[_Piece] | None = None  # once some piece had to be drawn
         rows = []
         pos, used = 0, 0.0
         while pos < len(text) and used <= room:
             window = int((room - used) / self._px_per_char) + 16
-            found = piece_keys(text, pos, end_of_word(text, pos + window))
-            if not found:
-                break
-            if pieces is None:
-                slots = np.fromiter(map(slot_of, found, repeat(-1)), np.intp, len(found))
-                if slots.min() >= 0:
-                    slot_blocks.append(slots)
-                    numbers = self._atlas.numbers[slots]
-                else:  # name the pieces so far while their slots still hold (drawing may move them)
+            chunk = text[pos : end_of_word(text, pos + window)]
+            slots = None if pieces is not None else self._atlas_slots(chunk)
+            if slots is not None:
+                if not len(slots):
+                    break
+                slot_blocks.append(slots)
+                numbers = self._atlas.numbers[slots]
+            else:
+                if pieces is None:  # name the pieces so far while their slots still hold (drawing may move them)
                     pieces = [self._slot_pieces[s] for block in slot_blocks for s in block.tolist()]
-            if pieces is not None:
-                block = [get(k) or make(k) for k in found]
+                block = [self._cache.get(k) or self._piece(k) for k in piece_keys(chunk)]
+                if not block:
+                    break
                 pieces += block
                 numbers = self._numbers_of(block)
             used += float(numbers[:, ADVANCE].sum())
-            pos += sum(map(len, found))
-            keys += found
+            pos += len(chunk.rstrip())  # to the end of its last word (`str.isspace` is what `\s` matches)
             rows.append(numbers)
         if pos and used:
             self._px_per_char = used / pos
         if pieces is None:
-            pieces = _AtlasPieces(np.concatenate(slot_blocks) if slot_blocks else np.zeros(0, np.intp), self._slot_pieces)
+            slots = np.concatenate(slot_blocks) if len(slot_blocks) > 1 else slot_blocks[0] if slot_blocks else np.zeros(0, np.intp)
+            pieces = _AtlasPieces(slots, self._slot_pieces)
         elif len(rows) > 1:  # drawing may have evicted or re-packed pieces of earlier windows
-            return keys, pieces, self._numbers_of(pieces), pos
-        numbers = np.concatenate(rows) if len(rows) > 1 else rows[0] if rows else np.zeros((0, 6))
-        return keys, pieces, numbers, pos
+            return pieces, self._numbers_of(pieces), pos
+        numbers = np.concatenate(rows) if len(rows) > 1 else rows[0] if rows else np.zeros((0, AT + 1))
+        return pieces, numbers, pos
+
+    def _atlas_slots(self, chunk: str) -> np.ndarray | None:
+        """The atlas slots of the pieces of `chunk` (as `piece_keys` cuts it), or None if some
+        piece is not in the atlas."""
+        if chunk.isascii() and "  " not in chunk:
+            # Words one space apart (sanitized ASCII has no other whitespace): each piece is
+            # " " + word, found by the word without making that string, but a first word with
+            # no space before it (the text's first).
+            words = chunk.split(" ")
+            if not words[-1]:
+                words.pop()  # the space at the end of a text
+            slots = np.fromiter(map(self._spaced.get, words, repeat(-1)), np.intp, len(words))
+            if words and words[0]:
+                slots[0] = self._slots.get(words[0], -1)
+            else:
+                slots = slots[1:]
+        else:
+            keys = piece_keys(chunk)
+            slots = np.fromiter(map(self._slots.get, keys, repeat(-1)), np.intp, len(keys))
+        return slots if not len(slots) or slots.min() >= 0 else None
 
     def _numbers_of(self, pieces: list[_Piece]) -> np.ndarray:
         """The pieces' rows of the atlas table (advance, missing, lead, width, left, at)."""
@@ -608,32 +634,26 @@ class TextRenderer:
         if len(slots) and slots.min() >= 0:
             return self._atlas.numbers[slots]
         # Some piece is not in the atlas (no cache, or it was evicted while this text was laid out).
-        return np.array([pc.numbers + (-1,) for pc in pieces], np.float64).reshape(len(pieces), 6)
+        return np.array([pc.numbers + (-1,) for pc in pieces], np.float64).reshape(len(pieces), AT + 1)
 
     def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray, numbers: np.ndarray) -> None:
         """Paste pieces at pens xs: one gather from the atlas where they do not overlap (the
         strip is white there, so placing equals darkening), else darkening one by one."""
         widths, lefts, at = numbers[:, WIDTH], numbers[:, LEFT], numbers[:, AT]
-        inked = np.flatnonzero(widths)
-        if len(inked) < _BULK_MIN:
-            for k in inked.tolist():
-                self._paste(strip, seg, pieces[k], int(xs[k]))
-            return
-        pens = xs
-        if len(inked) < len(widths):  # some pieces have no ink (nothing to paste)
-            widths, lefts, at, pens = widths[inked], lefts[inked], at[inked], xs[inked]
-        lo = seg.start + pens + lefts
-        hi = lo + widths
-        inside = lo[0] >= seg.start and hi[-1] <= seg.start + seg.budget * self.config.patch_size
-        if not inside or (lo[1:] < hi[:-1]).any():  # an overhang meets its neighbour: darken one by one
-            for k in inked.tolist():
-                self._paste(strip, seg, pieces[k], int(xs[k]))
-            return
-        if at.min() >= 0:
-            self._atlas.paste(strip, lo, at, widths)
-            return
-        for k, a, b in zip(inked.tolist(), lo.tolist(), hi.tolist()):
-            strip[:, a:b] = pieces[k].paper
+        if len(widths) >= _BULK_MIN:
+            lo = xs + lefts
+            lo += seg.start
+            inside = lo[0] >= seg.start and lo[-1] + widths[-1] <= seg.start + seg.budget * self.config.patch_size
+            if inside and at.min() >= 0:
+                if self._atlas.paste(strip, lo, at, widths):
+                    return
+            elif inside and (lo[1:] >= lo[:-1] + widths[:-1]).all():  # some piece left the atlas: copy each
+                for k in np.flatnonzero(widths).tolist():
+                    a = int(lo[k])
+                    strip[:, a : a + int(widths[k])] = pieces[k].paper
+                return
+        for k in np.flatnonzero(widths).tolist():  # an overhang meets its neighbour: darken one by one
+            self._paste(strip, seg, pieces[k], int(xs[k]))
 
     def _continuous_shaped(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Text shaped as a whole line (bidirectional text, or a backend that lays out lines);
