@@ -95,7 +95,8 @@ class PieceAtlas:
         runs[0] = 0
         runs[2::2] = gaps
         runs[1::2] = width
-        offsets = np.full(2 * len(lo), -first, np.intp)
+        offsets = np.empty(2 * len(lo), np.intp)
+        offsets.fill(-first)
         offsets[1::2] = at - lo
         source = np.repeat(offsets, runs)
         source += self._ramp[first : first + span]

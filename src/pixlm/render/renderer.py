@@ -432,7 +432,9 @@ class TextRenderer:
     def _blank_strip(self) -> np.ndarray:
         cfg = self.config
         shape = (cfg.patch_size, cfg.max_patches * cfg.patch_size) + ((3,) if cfg.rgb else ())
-        return np.full(shape, 255, np.uint8)
+        strip = np.empty(shape, np.uint8)
+        strip.fill(255)  # np.full does the same in Python around it
+        return strip
 
     def _paste(self, strip: np.ndarray, seg: _Segment, piece: _Piece, x: int, limit: float | None = None) -> None:
         """Darken the strip with a piece whose pen starts at segment column x; cut at `limit`."""
