@@ -100,6 +100,6 @@ class PieceAtlas:
         offsets[1::2] = at - lo
         source = np.repeat(offsets, runs)
         source += self._ramp[first : first + span]
-        block = np.take(self._words, source, axis=0, mode="clip", out=self._block[:span])  # in range by construction
+        block = self._words.take(source, axis=0, mode="clip", out=self._block[:span])  # in range by construction
         strip[:, first : first + span] = block.view(np.uint8).reshape((span,) + self.columns.shape[1:]).swapaxes(0, 1)
         return True

@@ -569,7 +569,7 @@ class TextRenderer:
             self._end_segment(strip, seg, t, pieces[n], int(numbers[:, CHARS].sum()), float(xs[n]))
         else:
             self._end_segment(strip, seg, t, None, drawn_to, float(right[-1]) if n else pad)
-        seg.word_starts = np.append(starts, seg.word_starts) if seg.word_starts else starts  # + a partial word's
+        seg.word_starts = np.concatenate((starts, seg.word_starts)) if seg.word_starts else starts  # + a partial word's
 
     def _pieces_filling(self, text: str, room: float) -> tuple[Sequence[_Piece], np.ndarray, int]:
         """The leading pieces of a text (each word with the whitespace before it) until their
@@ -588,7 +588,7 @@ class TextRenderer:
                 if not len(slots):
                     break
                 slot_blocks.append(slots)
-                numbers = self._atlas.numbers[slots]
+                numbers = self._atlas.numbers.take(slots, axis=0)  # several times faster than [slots]
             else:
                 if pieces is None:  # name the pieces so far while their slots still hold (drawing may move them)
                     pieces = [self._slot_pieces[s] for block in slot_blocks for s in block.tolist()]
@@ -634,7 +634,7 @@ class TextRenderer:
         """The pieces' rows of the atlas table (advance, missing, lead, width, left, at)."""
         slots = np.fromiter(map(_SLOT, pieces), np.int64, len(pieces))
         if len(slots) and slots.min() >= 0:
-            return self._atlas.numbers[slots]
+            return self._atlas.numbers.take(slots, axis=0)
         # Some piece is not in the atlas (no cache, or it was evicted while this text was laid out).
         return np.array([pc.numbers + (-1,) for pc in pieces], np.float64).reshape(len(pieces), AT + 1)
 
