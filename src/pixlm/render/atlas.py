@@ -98,7 +98,7 @@ class PieceAtlas:
         offsets = np.empty(2 * len(lo), np.intp)
         offsets.fill(-first)
         offsets[1::2] = at - lo
-        source = np.repeat(offsets, runs)
+        source = offsets.repeat(runs)
         source += self._ramp[first : first + span]
         block = self._words.take(source, axis=0, mode="clip", out=self._block[:span])  # in range by construction
         strip[:, first : first + span] = block.view(np.uint8).reshape((span,) + self.columns.shape[1:]).swapaxes(0, 1)

@@ -557,9 +557,10 @@ class TextRenderer:
         pad = float(self.config.pad_left)
         pieces, numbers, drawn_to = self._pieces_filling(t.text, cap - pad)
         adv = numbers[:, ADVANCE]
-        right = pad + np.cumsum(adv)
+        right = adv.cumsum()
+        right += pad
         xs = (right - adv + 0.5).astype(np.int64)  # pens rounded (they are positive)
-        n = int(np.searchsorted(right, cap, side="right"))  # pieces that fit whole
+        n = int(right.searchsorted(cap, side="right"))  # pieces that fit whole
         numbers = numbers[:n].astype(np.int64)
         seg.missing = int(numbers[:, MISSING].sum())
         self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
