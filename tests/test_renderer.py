@@ -412,23 +412,30 @@ def test_atlas_paste_equals_copying_each_piece():
     from pixlm.render.atlas import AT, WIDTH, PieceAtlas
 
     rng = np.random.default_rng(0)
-    for rgb in (False, True):
+    # Grayscale of an even height (rows moved in pairs), of an odd height, and RGB (bytes).
+    for height, rgb in ((P, False), (15, False), (P, True)):
         extra = (3,) if rgb else ()
-        papers = [rng.integers(0, 256, (P, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
-        atlas = PieceAtlas(P, rgb, white=1200, initial_columns=16)  # small, so it has to grow
+        papers = [rng.integers(0, 256, (height, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
+        atlas = PieceAtlas(height, rgb, white=1200, initial_columns=16)  # small, so it has to grow
         slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0, 1)) for pp in papers]
         at, widths = atlas.numbers[slots, AT].astype(int), atlas.numbers[slots, WIDTH].astype(int)
         lo = 5 + np.cumsum(widths + rng.integers(0, 4, len(papers))) - widths  # gaps of 0-3 columns
 
         def copied(chosen, where):
-            out = np.full((P, 1200) + extra, 255, np.uint8)
+            out = np.full((height, 1200) + extra, 255, np.uint8)
             for pp, a in zip(chosen, where.tolist()):
                 out[:, a : a + pp.shape[1]] = pp
             return out
 
-        got = np.full((P, 1200) + extra, 255, np.uint8)
+        got = np.full((height, 1200) + extra, 255, np.uint8)
         assert atlas.paste(got, lo, at, widths)
         assert np.array_equal(got, copied(papers, lo))
+        # Pieces that overlap are left to the caller, and nothing is pasted.
+        untouched = np.full_like(got, 255)
+        overlapping = lo.copy()
+        overlapping[7:] -= 4
+        assert not atlas.paste(untouched, overlapping, at, widths)
+        assert (untouched == 255).all()
         # Compacting keeps the pieces it is given, in new slots.
         slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0, 1)) for pp in papers[::2]])
         assert slots2 == list(range(len(papers[::2])))

@@ -615,9 +615,9 @@ class TextRenderer:
         """The atlas slots of the pieces of `chunk` (as `piece_keys` cuts it), or None if some
         piece is not in the atlas."""
         if chunk.isascii() and "  " not in chunk:
-            # Words one space apart (sanitized ASCII has no other whitespace): each piece is
-            # " " + word, found by the word without making that string, but a first word with
-            # no space before it (the text's first).
+            # Words one space apart (sanitized ASCII has no other whitespace): each piece but
+            # the text's first word is " " + word, and is found by the word, without making
+            # the string " " + word (the key of the first is the word itself).
             words = chunk.split(" ")
             if not words[-1]:
                 words.pop()  # the space at the end of a text
@@ -632,7 +632,8 @@ class TextRenderer:
         return slots if not len(slots) or slots.min() >= 0 else None
 
     def _numbers_of(self, pieces: list[_Piece]) -> np.ndarray:
-        """The pieces' rows of the atlas table (advance, missing, lead, width, left, at)."""
+        """The pieces' rows of the atlas table (advance, missing, lead, width, left, characters,
+        at)."""
         slots = np.fromiter(map(_SLOT, pieces), np.int64, len(pieces))
         if len(slots) and slots.min() >= 0:
             return self._atlas.numbers.take(slots, axis=0)
@@ -655,7 +656,7 @@ class TextRenderer:
                     a = int(lo[k])
                     strip[:, a : a + int(widths[k])] = pieces[k].paper
                 return
-        for k in np.flatnonzero(widths).tolist():  # an overhang meets its neighbour: darken one by one
+        for k in np.flatnonzero(widths).tolist():  # few pieces, or an overhang meets a neighbour: darken each
             self._paste(strip, seg, pieces[k], int(xs[k]))
 
     def _continuous_shaped(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
