@@ -408,6 +408,26 @@ def test_long_texts_draw_each_word_with_exactly_the_whitespace_before_it():
             assert a.segment_chars == b.segment_chars
 
 
+def test_long_texts_pasted_piece_by_piece_equal_the_bulk_paste(monkeypatch):
+    # Where the atlas cannot paste in one gather (overlapping pieces), every piece is darkened
+    # on its own, the one cut by the segment's end only as far as its characters fit.
+    from pixlm.render.atlas import PieceAtlas
+
+    body = " ".join(f"w{k % 11}{'jy' * (k % 3)}" for k in range(400))
+    texts = [body, "x" + body[:700], body.replace(" ", "  ", 9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bulk = TextRenderer()
+        expected = [bulk(t, char_spans=True) for t in texts * 2][len(texts):]  # warm
+        monkeypatch.setattr(PieceAtlas, "paste", lambda self, *args: False)
+        single = TextRenderer()
+        got = [single(t, char_spans=True) for t in texts * 2][len(texts):]
+    assert [a.truncated for a in got] == [True, False, True]
+    for a, b in zip(got, expected):
+        assert np.array_equal(a.pixel_values, b.pixel_values)
+        assert a.segment_chars == b.segment_chars and a.word_starts.tolist() == b.word_starts.tolist()
+
+
 def test_atlas_paste_equals_copying_each_piece():
     from pixlm.render.atlas import AT, WIDTH, PieceAtlas
 

@@ -466,6 +466,11 @@ class TextRenderer:
             self._cells(strip, seg, t, cell=self.config.mono_cell_width, per_cell=1, word_aligned=False)
         return seg
 
+    def _fit_before_end(self, seg: _Segment, piece: _Piece, x: int) -> int:
+        """How many leading characters of a piece at pen x end within the segment."""
+        room = seg.budget * self.config.patch_size - x
+        return self._fit(piece, room) if room > 0 else 0
+
     def _fit(self, piece: _Piece, room: float) -> int:
         """How many leading characters of a piece end within `room` pixels, whole clusters only."""
         fit = bisect_right(piece.char_x1, room)  # a few element reads: cheaper than a NumPy call
@@ -513,27 +518,31 @@ class TextRenderer:
         seg.missing = sum(map(_MISSING, placed))
         self._end_segment(strip, seg, t, piece if n < len(keys) else None, sum(map(len, keys[:n])), pen)
 
-    def _end_segment(self, strip: np.ndarray, seg: _Segment, t: "_Text", cut: _Piece | None, pos: int, pen: float) -> None:
+    def _end_segment(self, strip: np.ndarray, seg: _Segment, t: "_Text", cut: _Piece | None, pos: int, pen: float,
+                     fit: int | None = None) -> None:
         """Finish a text laid left to right up to character `pos`, pen `pen`: the piece that did
-        not fit whole (`cut`) drawn as far as it fits, else the whitespace after the last word;
-        then the segment's patch count."""
+        not fit whole (`cut`) drawn as far as it fits (already drawn if its `fit` is given),
+        else the whitespace after the last word; then the segment's patch count."""
         p = self.config.patch_size
         if cut is not None:
             seg.missing += cut.missing
-            seg.num_drawn = self._paste_partial(strip, seg, cut, pos, int(pen + 0.5))
+            seg.num_drawn = self._paste_partial(strip, seg, cut, pos, int(pen + 0.5), fit)
             pen = seg.budget * p
         else:
             pen = self._trailing_space(seg, t, pos, pen)
             seg.num_drawn = len(t.text)
         seg.num_patches = min(seg.budget, int(math.ceil(pen / p))) if t.text else 0
 
-    def _paste_partial(self, strip: np.ndarray, seg: _Segment, piece: _Piece, pos: int, x: int) -> int:
-        """Draw the characters of a piece that fit before the segment's end; return the end."""
+    def _paste_partial(self, strip: np.ndarray, seg: _Segment, piece: _Piece, pos: int, x: int, fit: int | None = None) -> int:
+        """Draw the characters of a piece at pen x that fit before the segment's end (unless
+        their count `fit` is given: the caller drew them); return where they end."""
         seg.truncated = True
-        cap = seg.budget * self.config.patch_size
-        fit = self._fit(piece, cap - x) if x < cap else 0
+        drawn = fit is not None
+        if not drawn:
+            fit = self._fit_before_end(seg, piece, x)
         if fit:
-            self._paste(strip, seg, piece, x, limit=x + float(piece.char_x1[fit - 1]))
+            if not drawn:
+                self._paste(strip, seg, piece, x, limit=x + float(piece.char_x1[fit - 1]))
             seg.placements.append((pos, fit, x, piece))
             if fit > piece.first:
                 seg.word_starts.append((x + piece.lead) // self.config.patch_size)
@@ -561,13 +570,19 @@ class TextRenderer:
         right += pad
         xs = (right - adv + 0.5).astype(np.int64)  # pens rounded (they are positive)
         n = int(right.searchsorted(cap, side="right"))  # pieces that fit whole
-        numbers = numbers[:n].astype(np.int64)
+        cut = pieces[n] if n < len(pieces) else None
+        fit = self._fit_before_end(seg, cut, int(xs[n])) if cut is not None else 0
+        limit = float(xs[n]) + float(cut.char_x1[fit - 1]) if fit else None
+        drawn = numbers[: n + 1 if fit else n].astype(np.int64)  # with the cut piece's visible columns
+        if fit:
+            drawn[n, WIDTH] = max(0, min(drawn[n, WIDTH], min(cap, math.ceil(limit)) - xs[n] - drawn[n, LEFT]))
+        self._paste_many(strip, seg, pieces[: len(drawn)], xs[: len(drawn)], drawn, limit)
+        numbers = drawn[:n]
         seg.missing = int(numbers[:, MISSING].sum())
-        self._paste_many(strip, seg, pieces[:n], xs[:n], numbers)
         seg.bulk = (xs[:n], pieces[:n])
         starts = (xs[:n] + numbers[:, LEAD]) // p
-        if n < len(pieces):  # piece n starts after the characters of those before it
-            self._end_segment(strip, seg, t, pieces[n], int(numbers[:, CHARS].sum()), float(xs[n]))
+        if cut is not None:  # it starts after the characters of the pieces before it
+            self._end_segment(strip, seg, t, cut, int(numbers[:, CHARS].sum()), float(xs[n]), fit)
         else:
             self._end_segment(strip, seg, t, None, drawn_to, float(right[-1]) if n else pad)
         seg.word_starts = np.concatenate((starts, seg.word_starts)) if seg.word_starts else starts  # + a partial word's
@@ -640,9 +655,11 @@ class TextRenderer:
         # Some piece is not in the atlas (no cache, or it was evicted while this text was laid out).
         return np.array([pc.numbers + (-1,) for pc in pieces], np.float64).reshape(len(pieces), AT + 1)
 
-    def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray, numbers: np.ndarray) -> None:
-        """Paste pieces at pens xs: one gather from the atlas where they do not overlap (the
-        strip is white there, so placing equals darkening), else darkening one by one."""
+    def _paste_many(self, strip: np.ndarray, seg: _Segment, pieces: list[_Piece], xs: np.ndarray, numbers: np.ndarray,
+                    limit: float | None = None) -> None:
+        """Paste pieces at pens xs, `numbers[:, WIDTH]` columns of each (the last one cut at
+        segment column `limit` if given): one gather from the atlas where they do not overlap
+        (the strip is white there, so placing equals darkening), else darkening one by one."""
         widths, lefts, at = numbers[:, WIDTH], numbers[:, LEFT], numbers[:, AT]
         if len(widths) >= _BULK_MIN:
             lo = xs + lefts
@@ -653,11 +670,12 @@ class TextRenderer:
                     return
             elif inside and (lo[1:] >= lo[:-1] + widths[:-1]).all():  # some piece left the atlas: copy each
                 for k in np.flatnonzero(widths).tolist():
-                    a = int(lo[k])
-                    strip[:, a : a + int(widths[k])] = pieces[k].paper
+                    a, w = int(lo[k]), int(widths[k])
+                    strip[:, a : a + w] = pieces[k].paper[:, :w]
                 return
+        last = len(widths) - 1
         for k in np.flatnonzero(widths).tolist():  # few pieces, or an overhang meets a neighbour: darken each
-            self._paste(strip, seg, pieces[k], int(xs[k]))
+            self._paste(strip, seg, pieces[k], int(xs[k]), limit if k == last else None)
 
     def _continuous_shaped(self, strip: np.ndarray, seg: _Segment, t: "_Text") -> None:
         """Text shaped as a whole line (bidirectional text, or a backend that lays out lines);
