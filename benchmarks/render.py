@@ -199,15 +199,34 @@ def dataloader_scaling(cold_items: list[str], warm_items: list[str], workers: li
         warm_loader = make(warm_items)
         for _ in warm_loader:  # first epoch: each worker's cache fills
             pass
-        warm = best(lambda: _epoch_rate(warm_loader), repeats)
-        out.append((n, cold, warm))
+        warm, cores = max((_epoch_rate(warm_loader) for _ in range(repeats)), key=lambda r: r[0])
+        out.append((n, cold, warm, cores))
     return out
 
 
-def _epoch_rate(loader) -> float:
+def _epoch_rate(loader) -> tuple[float, float | None]:
+    """Texts per second over an epoch, and how many cores the workers kept busy meanwhile."""
+    before = _worker_seconds(loader)
     start = time.perf_counter()
     count = sum(b["attention_mask"].shape[0] for b in loader)
-    return count / (time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    after = _worker_seconds(loader)
+    return count / wall, (after - before) / wall if before is not None and after is not None else None
+
+
+def _worker_seconds(loader) -> float | None:
+    """CPU seconds used so far by a persistent loader's worker processes (from Linux's /proc;
+    None elsewhere, or before the workers start)."""
+    try:
+        pids = [w.pid for w in loader._iterator._workers]
+        ticks = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def process_scaling(items: list[str], processes: int, rounds: int, times: int = 8) -> list[tuple[float, float]]:
@@ -349,14 +368,16 @@ def main() -> None:
         print(f"| {n} | {cold:,.0f} | {ratio} | {warm:,.0f} |")
 
     print("\nDataLoader workers rendering in PixelPretrainingCollator (batches of 64; cold = en_ewt train")
-    print("sentences no worker has seen, warm = later epochs over 4,000 of them)\n")
-    print("| workers | cold texts/s | cold vs 1 worker | warm texts/s | warm vs 1 worker |")
-    print("|---|---|---|---|---|")
+    print("sentences no worker has seen, warm = later epochs over 4,000 of them; cores: CPU time of the")
+    print("workers, with their result queues' feeder threads, over the warm epoch's wall time)\n")
+    print("| workers | cold texts/s | cold vs 1 worker | warm texts/s | warm vs 1 worker | warm: cores the workers used |")
+    print("|---|---|---|---|---|---|")
     res = dataloader_scaling(cold_items, cold_items[:4000], args.workers, args.repeats)
-    one = {n: (c, w) for n, c, w in res}.get(1)
-    for n, cold, warm in res:
+    one = {n: (c, w) for n, c, w, _ in res}.get(1)
+    for n, cold, warm, cores in res:
         vs = (f"{cold / one[0]:.2f}x", f"{warm / one[1]:.2f}x") if one else ("-", "-")
-        print(f"| {n} | {cold:,.0f} | {vs[0]} | {warm:,.0f} | {vs[1]} |")
+        used = "-" if cores is None else f"{cores:.2f}"
+        print(f"| {n} | {cold:,.0f} | {vs[0]} | {warm:,.0f} | {vs[1]} | {used} |")
     top = max(args.workers)
     if top > 1:
         print(f"\nceiling: {top} processes spinning a pure-Python loop get through {cpu_ceiling(top, args.repeats):.2f}x the work of one")
