@@ -109,7 +109,7 @@ class _AtlasPieces(abc.Sequence):
         return map(self.table.__getitem__, self.slots.tolist())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Segment:
     """One text laid out into whole patches of the strip, starting at column `start`."""
 
@@ -931,6 +931,8 @@ class TextRenderer:
 class _Text:
     """A cleaned text and its words' [start, end) spans; for a long text, the spans are made
     only if something asks for them."""
+
+    __slots__ = ("text", "replaced", "_words")
 
     def __init__(self, text: str, words: list[tuple[int, int]] | None, replaced: int = 0):
         self.text, self.replaced = text, replaced
