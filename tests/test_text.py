@@ -1,4 +1,4 @@
-from pixlm.render.text import bidi_levels, end_of_word, graphemes, piece_keys, sanitize, split_words, visual_order
+from pixlm.render.text import bidi_levels, end_of_word, graphemes, piece_keys, sanitize, spaced_words, split_words, visual_order
 
 
 def test_visual_order_reverses_right_to_left_runs():
@@ -59,3 +59,25 @@ def test_piece_keys_are_the_words_with_the_whitespace_before_them():
             assert piece_keys(text, start, end) == re.findall(r"\s*\S+", text[start:end]), (text, start, end)
     assert piece_keys(" a b ") == [" a", " b"]
     assert end_of_word("one two", 1) == 3 and end_of_word("one two", 3) == 3 and end_of_word("one", 9) == 3
+
+
+def test_spaced_words_name_the_same_pieces_as_piece_keys():
+    # Where the words are one space apart, the pieces are the first word (if the chunk does not
+    # start with a space) and " " + each other word; elsewhere spaced_words declines.
+    import random
+
+    rng = random.Random(2)
+    declined = named = 0
+    for alphabet in ("ab.x ", "ab.x  ", "ab é "):
+        for _ in range(60):
+            text, _ = sanitize("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))))
+            words = spaced_words(text)
+            if words is None:
+                declined += 1
+                assert not text.isascii() or "  " in text
+                continue
+            named += 1
+            expected = ([words[0]] if words and words[0] else []) + [" " + w for w in words[1:]]
+            assert expected == piece_keys(text), text
+    assert declined and named
+    assert spaced_words(" a b ") == ["", "a", "b"] and spaced_words("a\u00a0b") is None

@@ -20,7 +20,7 @@ from .backends.base import Backend, Run
 from .config import LAYOUTS, RendererConfig
 from .fonts import FontChain
 from .output import RenderedText
-from .text import bidi_levels, check_text, end_of_word, graphemes, needs_bidi, piece_keys, sanitize, split_words
+from .text import bidi_levels, check_text, end_of_word, graphemes, needs_bidi, piece_keys, sanitize, spaced_words, split_words
 
 # First guess of the mean advance of a character, in em, when laying out only the part of a
 # long text that fits: about right for Latin and Arabic, half of CJK's (which then shrinks once).
@@ -629,13 +629,8 @@ class TextRenderer:
     def _atlas_slots(self, chunk: str) -> np.ndarray | None:
         """The atlas slots of the pieces of `chunk` (as `piece_keys` cuts it), or None if some
         piece is not in the atlas."""
-        if chunk.isascii() and "  " not in chunk:
-            # Words one space apart (sanitized ASCII has no other whitespace): each piece but
-            # the text's first word is " " + word, and is found by the word, without making
-            # the string " " + word (the key of the first is the word itself).
-            words = chunk.split(" ")
-            if not words[-1]:
-                words.pop()  # the space at the end of a text
+        words = spaced_words(chunk)
+        if words is not None:  # pieces " " + word found by the word; the text's first word is its own key
             slots = np.fromiter(map(self._spaced.get, words, repeat(-1)), np.intp, len(words))
             if words and words[0]:
                 slots[0] = self._slots.get(words[0], -1)

@@ -139,15 +139,34 @@ def piece_keys(text: str, start: int = 0, end: int | None = None) -> list[str]:
     """
     end = len(text) if end is None else end
     chunk = text[start:end]
-    if not chunk.isascii() or "  " in chunk:
+    if not _one_space_apart(chunk):
         return _PIECE.findall(text, start, end)
-    # Words one space apart (the common case): split in C just before each space.
+    # Split in C just before each space.
     found = chunk.replace(" ", "\0 ").split("\0")  # sanitized: no NUL, no other whitespace
     if not found[0]:
         del found[0]
     if found and found[-1] == " ":
         found.pop()
     return found
+
+
+def spaced_words(chunk: str) -> list[str] | None:
+    """The words of a sanitized chunk whose words are one space apart, as `chunk.split(" ")`
+    cuts them but for a space at the end; None for other text. The chunk's `piece_keys` are
+    then the first item, unless it is empty (the chunk starts with a space), and " " + each
+    other one: a caller can look pieces up by the word without making those strings."""
+    if not _one_space_apart(chunk):
+        return None
+    words = chunk.split(" ")
+    if not words[-1]:
+        words.pop()
+    return words
+
+
+def _one_space_apart(chunk: str) -> bool:
+    # Sanitized ASCII has no whitespace but spaces (`sanitize` turns tabs and line breaks into
+    # spaces), so without two spaces in a row its words are one space apart: the common case.
+    return chunk.isascii() and "  " not in chunk
 
 
 def end_of_word(text: str, index: int) -> int:
