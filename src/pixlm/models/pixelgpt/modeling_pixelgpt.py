@@ -19,23 +19,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import LlamaModel, PreTrainedModel
-from transformers.modeling_outputs import SequenceClassifierOutput
-from transformers.utils import ModelOutput
+from transformers.modeling_outputs import CausalLMOutputWithPast, SequenceClassifierOutput
 
+from ..compat import CACHE_ARG, CACHE_FIELD, cache_of, pick_cache
 from ..heads import sequence_classification_loss
 from ..patches import patch_stats, patchify, unpatchify
 from .configuration_pixelgpt import PixelGPTConfig
 
 
 @dataclass
-class PixelGPTOutput(ModelOutput):
-    loss: torch.Tensor | None = None
+class PixelGPTOutput(CausalLMOutputWithPast):
+    """transformers' causal-LM output (`loss`, `logits` over tokens, the key-value cache,
+    `hidden_states`) with the pixel head's prediction and the two losses apart."""
+
     pixel_loss: torch.Tensor | None = None
     text_loss: torch.Tensor | None = None
     pixel_logits: torch.Tensor | None = None  # (B, L, p*p*C): prediction of the patch after each position
-    logits: torch.Tensor | None = None  # (B, T or T+1, vocab): prediction of the token after each position
-    past_key_values: object | None = None
-    hidden_states: torch.Tensor | None = None
 
 
 @dataclass
@@ -98,8 +97,8 @@ class PixelGPTPreTrainedModel(PreTrainedModel):
         mask = torch.cat([m.to(embeds.dtype) for m in masks], dim=1)
         # No padding (always so in generation): no mask, which also lets the cache grow freely.
         out = self.model(inputs_embeds=embeds, attention_mask=None if bool(mask.all()) else mask,
-                         position_ids=position_ids, past_key_values=past_key_values, use_cache=use_cache)
-        return _Decoded(out.last_hidden_state, mask, num_patches, lengths, out.past_key_values)
+                         position_ids=position_ids, use_cache=use_cache, **{CACHE_ARG: past_key_values})
+        return _Decoded(out.last_hidden_state, mask, num_patches, lengths, cache_of(out))
 
 
 class PixelGPTForCausalLM(PixelGPTPreTrainedModel):
@@ -122,12 +121,15 @@ class PixelGPTForCausalLM(PixelGPTPreTrainedModel):
         past_key_values=None,
         use_cache: bool = False,
         compute_loss: bool = True,
+        cache=None,
         **kwargs,
     ) -> PixelGPTOutput:
         """pixels: `pixel_values` (B, C, p, L*p) and `patch_attention_mask` (B, L: text and end
         patch 1); text: `input_ids` and `attention_mask` (B, T); paired: all four, the tokens
-        following the patches of the same text."""
-        d = self._decode(pixel_values, patch_attention_mask, input_ids, attention_mask, past_key_values, use_cache)
+        following the patches of the same text. The key-value cache comes as `cache` or
+        `past_key_values` (transformers' name before 5.24)."""
+        past = pick_cache(past_key_values, cache)
+        d = self._decode(pixel_values, patch_attention_mask, input_ids, attention_mask, past, use_cache)
         n = d.num_patches
         pixel_logits = self.pixel_head(d.hidden[:, :n]) if n else None
         logits = None
@@ -147,7 +149,7 @@ class PixelGPTForCausalLM(PixelGPTPreTrainedModel):
                      if l is not None]
             loss = sum(terms) if terms else None
         return PixelGPTOutput(loss=loss, pixel_loss=pixel_loss, text_loss=text_loss, pixel_logits=pixel_logits,
-                              logits=logits, past_key_values=d.past_key_values, hidden_states=d.hidden)
+                              logits=logits, hidden_states=d.hidden, **{CACHE_FIELD: d.past_key_values})
 
     def next_patch_loss(self, pixel_logits, pixel_values, patch_mask) -> torch.Tensor:
         """Loss of patch t+1 predicted at t, over targets that are text or the end patch, for the
@@ -206,12 +208,12 @@ class PixelGPTForCausalLM(PixelGPTPreTrainedModel):
         sequence, past, new = pixel_values, None, []
         for _ in range(num_new_patches):
             step_input = new[-1] if (use_cache and new) else sequence
-            out = self(pixel_values=step_input, past_key_values=past, use_cache=use_cache, compute_loss=False)
+            out = self(pixel_values=step_input, cache=past, use_cache=use_cache, compute_loss=False)
             patch = self.logits_to_patch(out.pixel_logits[:, -1], previous)
             image = unpatchify(patch[:, None], p, c)
             new.append(image)
             previous = patch
-            past = out.past_key_values if use_cache else None
+            past = cache_of(out) if use_cache else None
             if not use_cache:
                 sequence = torch.cat([sequence, image], dim=-1)
         return torch.cat(new, dim=-1)
