@@ -60,3 +60,12 @@ def _quiet_expected_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         yield
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for torchrun's rendezvous, so parallel runs do not clash)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -10,6 +10,7 @@ import textwrap
 import pytest
 import torch
 
+from conftest import free_port
 from pixlm.models.pixel import PixelConfig, PixelForPreTraining
 from pixlm.training import NonFiniteLossError, PretrainConfig, PixlmTrainer, last_checkpoint, pretrain
 
@@ -162,7 +163,7 @@ def test_torchrun_two_processes_agree(corpus, tmp_path):
         open({str(tmp_path)!r} + f"/rank{{rank}}.sha", "w").write(digest)
     """))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533", str(script)],
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), str(script)],
                          capture_output=True, text=True, timeout=600, env=env)
     assert res.returncode == 0, res.stderr[-3000:]
     a, b = (tmp_path / "rank0.sha").read_text(), (tmp_path / "rank1.sha").read_text()
@@ -243,3 +244,19 @@ def test_cli_reconstruct_and_pretrain_help(corpus, tmp_path):
     res = subprocess.run([sys.executable, "-m", "pixlm", "pretrain", "--help"], capture_output=True, text=True)
     for flag in ("--corpus", "--model", "--steps", "--lr", "--resume-from", "--no-resume", "--workers", "--precision"):
         assert flag in res.stdout
+
+
+def test_tensorboard_logs_go_to_the_output_dir_from_the_first_evaluation(corpus, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = tmp_path / "run"
+    pretrain(tiny_config(corpus, out, max_steps=4, save_steps=4, report_to=["tensorboard"]))
+    assert not (elsewhere / "runs").exists(), "a writer opened in the working directory"
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out / "runs")).Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "eval/loss"} <= tags, tags
+    # The step-0 evaluation and the training steps are in the same log.
+    assert [e.step for e in events.Scalars("eval/loss")][0] == 0 and len(events.Scalars("train/loss")) >= 2

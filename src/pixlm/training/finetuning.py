@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .run import training_arguments
 from .trainer import PixlmTrainer
 
 logger = logging.getLogger(__name__)
@@ -416,12 +417,9 @@ def finetune(cfg: FinetuneConfig) -> dict:
 
 
 def _training_args(cfg: FinetuneConfig, primary: str, group_by_length: bool):
-    import torch
-    from transformers import TrainingArguments
-
     extra = {"train_sampling_strategy": "group_by_length"} if group_by_length else {}
-    return TrainingArguments(
-        output_dir=cfg.output_dir,
+    return training_arguments(
+        cfg.output_dir,
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
         per_device_train_batch_size=cfg.batch_size,
@@ -440,8 +438,6 @@ def _training_args(cfg: FinetuneConfig, primary: str, group_by_length: bool):
         logging_steps=max(1, cfg.eval_steps // 4),
         seed=cfg.seed,
         dataloader_num_workers=cfg.num_workers,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        remove_unused_columns=False,
         label_names=_label_names(cfg.task),
         report_to=cfg.report_to,
         disable_tqdm=not cfg.progress,
@@ -578,8 +574,6 @@ def evaluate(
     of the words of each example (word-level tasks keep their alignment)."""
     import tempfile
 
-    from transformers import TrainingArguments
-
     from ..evaluation.attacks import WORD_PRESERVING, attack_text, attack_words
     from ..models import pixel
 
@@ -631,8 +625,8 @@ def evaluate(
                                      "max_patches": getattr(model.config, "max_patches", cfg.max_patches)})
     _, collator = _data_pipeline(pipeline_cfg, model, labels)
     with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(output_dir=tmp, per_device_eval_batch_size=batch_size, report_to=[],
-                                 remove_unused_columns=False, label_names=_label_names(task), disable_tqdm=True)
+        args = training_arguments(tmp, per_device_eval_batch_size=batch_size, label_names=_label_names(task),
+                                  disable_tqdm=True)
         trainer = PixlmTrainer(model=model, args=args, data_collator=collator, compute_metrics=_metrics(cfg, labels))
         metrics = _strip_prefix(trainer.evaluate(examples, metric_key_prefix="eval"))
     return {"attack": attack, "severity": severity if attack else 0.0, "examples": len(examples), **metrics}

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from .run import training_arguments
 from .trainer import PixlmTrainer, last_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -373,7 +374,7 @@ def _one_caption_per_image(examples: list[dict]) -> list[dict]:
 def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     """Train for the task, score the held-out examples before and after, save the model, its
     tokenizer and `results.json` in `output_dir`."""
-    from transformers import TrainingArguments, set_seed
+    from transformers import set_seed
 
     from ..data.images import image_key
     from ..evaluation.vl_metrics import normalize_vqa_answer
@@ -390,11 +391,11 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     tokenizer = _tokenizer(cfg, train)
     model = _model(cfg, tokenizer, labels)
     collator = _collator(cfg, model, tokenizer, train, labels)
-    args = TrainingArguments(
-        output_dir=cfg.output_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+    args = training_arguments(
+        cfg.output_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size, warmup_steps=cfg.warmup_fraction, logging_steps=max(1, cfg.eval_steps // 4),
         save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2, seed=cfg.seed,
-        dataloader_num_workers=cfg.num_workers, remove_unused_columns=False, report_to=cfg.report_to,
+        dataloader_num_workers=cfg.num_workers, report_to=cfg.report_to,
         disable_tqdm=not cfg.progress, ddp_find_unused_parameters=True if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
     )
     trainer = PixelBertTrainer(

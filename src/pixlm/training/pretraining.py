@@ -200,9 +200,9 @@ def pretrain(cfg: PretrainConfig) -> dict:
     (`reconstructions/`), `loss_curve.png` and `pretrain_results.json`.
     """
     import torch
-    from transformers import TrainingArguments
-
     from transformers import set_seed
+
+    from .run import training_arguments
 
     from ..viz import loss_curve, save_png
 
@@ -221,8 +221,8 @@ def pretrain(cfg: PretrainConfig) -> dict:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     total_batch = cfg.batch_size * cfg.gradient_accumulation_steps * world
     lr = cfg.learning_rate if cfg.learning_rate is not None else 1.5e-4 * total_batch / 256
-    args = TrainingArguments(
-        output_dir=cfg.output_dir,
+    args = training_arguments(
+        cfg.output_dir,
         max_steps=cfg.max_steps,
         per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size,
@@ -241,8 +241,6 @@ def pretrain(cfg: PretrainConfig) -> dict:
         save_total_limit=cfg.save_total_limit,
         seed=cfg.seed,
         dataloader_num_workers=cfg.num_workers,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        remove_unused_columns=False,
         label_names=["pixel_values"],
         prediction_loss_only=True,
         report_to=cfg.report_to,

@@ -8,7 +8,8 @@ import shutil
 
 import torch
 from transformers import Trainer, TrainerCallback
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
+from transformers.integrations import TensorBoardCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 STAGING = ".staging"
 
@@ -17,16 +18,35 @@ class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-def last_checkpoint(output_dir: str) -> str | None:
-    """The newest complete `checkpoint-N` in `output_dir` (checkpoints appear only when whole)."""
+def checkpoints(output_dir: str) -> list[str]:
+    """The `checkpoint-N` folders in `output_dir`, oldest (smallest N) first."""
     if not os.path.isdir(output_dir):
-        return None
-    steps = [
+        return []
+    found = sorted(
         (int(m.group(1)), name)
         for name in os.listdir(output_dir)
         if (m := re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)", name)) and os.path.isdir(os.path.join(output_dir, name))
-    ]
-    return os.path.join(output_dir, max(steps)[1]) if steps else None
+    )
+    return [os.path.join(output_dir, name) for _, name in found]
+
+
+def last_checkpoint(output_dir: str) -> str | None:
+    """The newest complete `checkpoint-N` in `output_dir` (checkpoints appear only when whole)."""
+    found = checkpoints(output_dir)
+    return found[-1] if found else None
+
+
+def remove_old_checkpoints(output_dir: str, keep: int | None, best: str | None = None) -> list[str]:
+    """Delete all but the `keep` newest checkpoints, never the best one; return what was
+    deleted. `keep` None or 0 keeps everything."""
+    if not keep:
+        return []
+    found = checkpoints(output_dir)
+    best = os.path.abspath(best) if best else None
+    doomed = [p for p in found[: max(len(found) - keep, 0)] if os.path.abspath(p) != best]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return doomed
 
 
 class PixlmTrainer(Trainer):
@@ -36,12 +56,18 @@ class PixlmTrainer(Trainer):
       so an interrupted save never leaves a checkpoint that resuming would pick up;
     - saves the renderer's config (`text_renderer_config.json`) in every checkpoint;
     - stops with a message naming the step when the loss is NaN or infinite;
-    - evaluates in the data's order, even when training batches are grouped by length.
+    - evaluates in the data's order, even when training batches are grouped by length;
+    - writes TensorBoard logs to `<output_dir>/runs`, evaluations before training included
+      (transformers' callback would open its writer in `./runs` of the working directory
+      when something is logged before training starts).
     """
 
     def __init__(self, *args, renderer_config=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.renderer_config = renderer_config
+        for callback in self.callback_handler.callbacks:
+            if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
+                callback.logging_dir = os.path.join(self.args.output_dir, "runs")
 
     def _get_eval_sampler(self, eval_dataset):
         """Evaluation keeps the data's order (predictions are written next to their inputs),
@@ -63,14 +89,16 @@ class PixlmTrainer(Trainer):
         return loss
 
     def _save_checkpoint(self, model, trial) -> None:
-        run_dir = self._get_output_dir(trial=trial)
+        run_dir = self.args.output_dir
         staging = os.path.join(run_dir, STAGING)
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
-        self._get_output_dir = lambda trial=None: staging  # the base class writes here
+        # The base class writes the checkpoint under args.output_dir: point that at the staging
+        # folder for the time of the save (public state, unlike the method that computes it).
+        self.args.output_dir = staging
         try:
             super()._save_checkpoint(model, trial)
         finally:
-            del self._get_output_dir
+            self.args.output_dir = run_dir
         if self.args.should_save and self.renderer_config is not None:
             self.renderer_config.save_pretrained(os.path.join(staging, name))
         self._barrier()  # every rank has written its RNG state
@@ -85,12 +113,7 @@ class PixlmTrainer(Trainer):
                 state_file = os.path.join(final, "trainer_state.json")
                 self.state.save_to_json(state_file + ".tmp")
                 os.replace(state_file + ".tmp", state_file)
-            rotate_checkpoints(
-                output_dir=run_dir,
-                save_total_limit=self.args.save_total_limit,
-                best_model_checkpoint=self.state.best_model_checkpoint,
-                use_mtime=False,
-            )
+            remove_old_checkpoints(run_dir, self.args.save_total_limit, self.state.best_model_checkpoint)
         self._barrier()
 
     def save_model_atomically(self, output_dir: str) -> None:
