@@ -46,3 +46,36 @@ def test_render_batch_with_processes_matches_serial():
     assert len(parallel) == len(items)
     for a, b in zip(serial, parallel):
         assert np.array_equal(a.pixel_values, b.pixel_values) and a.sep_patches == b.sep_patches
+
+
+def test_an_unguarded_script_fails_at_once_with_the_fix(tmp_path):
+    """Spawned workers import the calling script; without a __main__ guard they would re-run it
+    (and a pool that replaces dead workers would spawn for ever)."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("from pixlm.render import TextRenderer\n"
+                      "TextRenderer().render_batch(['one', 'two', 'three'], num_workers=2)\n"
+                      "print('finished')\n")
+    started = time.perf_counter()
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert res.returncode != 0 and "finished" not in res.stdout
+    assert 'if __name__ == "__main__":' in res.stderr.splitlines()[-1], res.stderr[-2000:]
+    assert time.perf_counter() - started < 120
+
+
+def test_pool_reads_items_lazily():
+    r = TextRenderer()
+    consumed = []
+
+    def items():
+        for k in range(1000):
+            consumed.append(k)
+            yield f"text {k}"
+
+    with r.pool(2) as pool:
+        first = next(pool.imap(items(), chunksize=4))
+    assert first.num_text_patches > 0
+    assert len(consumed) <= 4 * 2 * 2 + 4, len(consumed)  # a few chunks per worker, not the whole stream

@@ -298,12 +298,12 @@ class TextRenderer:
         strip = self._blank_strip()
         a = self._segment(strip, 0, seg_a, layout, budget_a)
         if seg_b is None:
-            result = self._assemble(strip, [(seg_a, a, 0)], char_spans)
+            result = self._assemble(strip, [(seg_a, a, 0)], char_spans, overflow)
             if overflow:
                 result.overflow = self._windows(seg_a, layout, capacity, stride, a, char_spans, pair=None)
             return result
         b = self._segment(strip, a.num_patches + 1, seg_b, layout, capacity - a.num_patches)
-        result = self._assemble(strip, [(seg_a, a, 0), (seg_b, b, 0)], char_spans)
+        result = self._assemble(strip, [(seg_a, a, 0), (seg_b, b, 0)], char_spans, overflow)
         if overflow:
             result.overflow = self._windows(seg_b, layout, b.budget, stride, b, char_spans, pair=seg_a)
         return result
@@ -813,7 +813,10 @@ class TextRenderer:
         return piece
 
     # -- assembling the strip ---------------------------------------------------------------
-    def _assemble(self, strip: np.ndarray, parts: list[tuple["_Text", _Segment, int]], want_spans: bool) -> RenderedText:
+    def _assemble(self, strip: np.ndarray, parts: list[tuple["_Text", _Segment, int]], want_spans: bool,
+                  windowed: bool = False) -> RenderedText:
+        """The strip with its separator and end patches, and what a collator needs to know of it.
+        `windowed`: the text continues in overflow windows, so its truncation is no news."""
         p, n = self.config.patch_size, self.config.max_patches
         segs = [seg for _, seg, _ in parts]
         seps = [seg.start // p + seg.num_patches for seg in segs[:-1]]
@@ -841,8 +844,8 @@ class TextRenderer:
         )
         if want_spans:
             result.char_spans, result.patch_segment = self._char_spans(parts)
-        if result.truncated or result.missing_glyphs:
-            self._warn_once(result)
+        if (result.truncated and not windowed) or result.missing_glyphs:
+            self._warn_once(result, truncation=not windowed)
         return result
 
     def _char_spans(self, parts) -> tuple[np.ndarray, np.ndarray]:
@@ -877,8 +880,8 @@ class TextRenderer:
             spans[patch[heads], 1] = np.maximum.reduceat(chars, heads) + 1
         return spans, owner
 
-    def _warn_once(self, result: RenderedText) -> None:
-        if result.truncated and "truncated" not in self._warned:
+    def _warn_once(self, result: RenderedText, truncation: bool = True) -> None:
+        if truncation and result.truncated and "truncated" not in self._warned:
             self._warned.add("truncated")
             warnings.warn(
                 f"text longer than the canvas ({self.config.max_patches} patches) was truncated; "
@@ -919,7 +922,7 @@ class TextRenderer:
                 offset = a.num_patches + 1
             seg = self._segment(strip, offset, sub, layout, budget)
             parts.append((sub, seg, start))
-            windows.append(self._assemble(strip, parts, want_spans))
+            windows.append(self._assemble(strip, parts, want_spans, windowed=True))
         return windows
 
 
@@ -953,43 +956,70 @@ def _word_start_at_or_before(t: _Text, index: int, floor: int) -> int:
 
 
 # -- worker processes -----------------------------------------------------------------------
+_MAIN_GUARD_HELP = (
+    "rendering worker processes could not start. They are spawned, so they import the script that "
+    "created them: if that script calls render_batch(..., num_workers=N) (or renderer.pool) at its top "
+    "level, put that code under `if __name__ == \"__main__\":`, or use num_workers=0"
+)
+
+
 class RenderPool:
     """Processes that render with copies of one renderer (spawned: safe beside torch threads).
 
-    Start-up (a Python process, the fonts) is paid once; `imap` may be called many times.
+    Start-up (a Python process, the fonts) is paid once; `imap` may be called many times. Items
+    are read lazily and at most a few chunks per worker are in flight, so a corpus of any size
+    streams through. A worker that dies (for instance because the calling script has no
+    `if __name__ == "__main__":` guard and spawning re-runs it) stops the pool with an error
+    saying so, instead of being replaced again and again.
     """
 
     def __init__(self, renderer: TextRenderer, num_workers: int):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
         import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(num_workers, initializer=_init_worker, initargs=(renderer.config,))
+        if getattr(mp.current_process(), "_inheriting", False):
+            # This process is itself a spawned worker re-running an unguarded script.
+            raise RuntimeError(_MAIN_GUARD_HELP)
+        self._workers = num_workers
+        self._pool = ProcessPoolExecutor(num_workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                         initargs=(renderer.config,))
         self._shape = renderer._blank_strip().shape
 
     def imap(self, items: Iterable, *, chunksize: int = 64, **kwargs: Any):
         """Render items (read lazily) in order; keyword arguments go to `TextRenderer.render`."""
         import itertools
+        from collections import deque
+        from concurrent.futures.process import BrokenProcessPool
 
         it = iter(items)
         chunks = iter(lambda: list(itertools.islice(it, chunksize)), [])
-        for rendered in self._pool.imap(_render_chunk, ((c, kwargs) for c in chunks)):
-            for r in rendered:
-                yield _uncrop(r, self._shape)
+        pending: deque = deque()
+        try:
+            for chunk in itertools.islice(chunks, 2 * self._workers):
+                pending.append(self._pool.submit(_render_chunk, (chunk, kwargs)))
+            while pending:
+                rendered = pending.popleft().result()
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    pending.append(self._pool.submit(_render_chunk, (chunk, kwargs)))
+                for r in rendered:
+                    yield _uncrop(r, self._shape)
+        except BrokenProcessPool as e:
+            raise RuntimeError(_MAIN_GUARD_HELP) from e
+        finally:
+            for future in pending:
+                future.cancel()
 
     def close(self) -> None:
-        self._pool.close()
-        self._pool.join()
+        self._pool.shutdown(wait=True)
 
     def __enter__(self) -> "RenderPool":
         return self
 
     def __exit__(self, *exc) -> None:
-        if exc[0] is None:
-            self.close()
-        else:
-            self._pool.terminate()
+        self._pool.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
 
 
 _WORKER_RENDERER: TextRenderer | None = None
