@@ -1,6 +1,7 @@
 """PIXEL against transformers' ViT-MAE, dynamic length, checkpoints."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -191,6 +192,9 @@ def test_loads_a_checkpoint_in_the_published_pixel_layout(tmp_path, fmt):
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "text_renderer_config.json").write_text(json.dumps(
         {"dpi": 120, "font_size": 8, "pixels_per_patch": 16, "max_seq_length": 64, "font_file": "GoNotoCurrent.ttf"}))
+    from pixlm.render.fonts import bundled_fonts
+
+    shutil.copy(bundled_fonts()[0].path, tmp_path / "GoNotoCurrent.ttf")  # a published folder holds its font
     loaded = PixelForPreTraining.from_pretrained(tmp_path)
     assert loaded.config.max_patches == 64
     for k, v in source.state_dict().items():

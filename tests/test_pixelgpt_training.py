@@ -148,7 +148,7 @@ def test_reader_reads_clean_renderings_back(layout):
 
 
 def test_reader_rejects_unreadable_layouts_and_shapes():
-    with pytest.raises(ValueError, match="layout must be one of mono, bigrams to read patches back; got 'continuous'"):
+    with pytest.raises(ValueError, match="layout must be one of bigrams, mono to read patches back; got 'continuous'"):
         PatchReader(TextRenderer(), layout="continuous")
     with pytest.raises(ValueError, match=r"pixels must be a \(16, W\)"):
         PatchReader(TextRenderer(layout="mono")).read(np.zeros((8, 32), np.uint8))

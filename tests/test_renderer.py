@@ -39,11 +39,20 @@ def test_rgb_mode_has_three_channels_and_gray_text(make_renderer):
     assert (np.abs(text[..., 0] - text[..., 1]) <= 2).all(), "black text stays gray in RGB"
 
 
-def test_empty_string_is_only_the_end_patch(make_renderer):
+def test_empty_string_is_a_blank_patch_and_the_end_patch(make_renderer):
+    # PIXEL's rule: the end patch comes at the first boundary 2 px past 2 px of padding.
     out = make_renderer()("")
-    assert out.num_text_patches == 0 and out.end_patch == 0
-    assert (out.patches(P)[0] == 0).all() and (out.patches(P)[1:] == 255).all()
-    assert out.attention_mask.sum() == 1
+    assert out.num_text_patches == 1 and out.end_patch == 1
+    patches = out.patches(P)
+    assert (patches[0] == 255).all() and (patches[1] == 0).all() and (patches[2:] == 255).all()
+    assert out.attention_mask.sum() == 2
+
+
+def test_end_patch_is_two_pixels_past_the_text(make_renderer):
+    r = make_renderer()
+    for text in ("a", "Hello world", "Patches fall anywhere", "x" * 30):
+        width = r.backend.line(text).width
+        assert r(text).num_text_patches == -(-(2 + width + 2) // P), text
 
 
 def test_longer_text_takes_more_patches(make_renderer):
@@ -52,15 +61,25 @@ def test_longer_text_takes_more_patches(make_renderer):
 
 
 # -- words and spans ---------------------------------------------------------------------------
-def test_word_starts_in_words_layout_match_each_word_rendered_alone(make_renderer):
+def test_words_layout_follows_pixels_rule(make_renderer):
+    # PIXEL: the first word 2 px in, each word but the last drawn with a space after it, the next
+    # word at the following patch boundary; the end patch 2 px after the last word.
     r = make_renderer()
     words = ["Pixel", "models", "read", "text", "ÿ", "naïve"]
     out = r(words, layout="words")
     assert len(out.word_starts) == len(words)
-    for word, start in zip(words, out.word_starts):
-        alone = r([word], layout="words")
-        n = alone.num_text_patches
-        assert np.array_equal(out.patches(P)[start : start + n], alone.patches(P)[:n]), word
+    x, expected = 2, []
+    for k, word in enumerate(words):
+        expected.append(x // P)
+        last = k == len(words) - 1
+        x = -(-(x + (2 if last else 0) + r.backend.line(word if last else word + " ").width) // P) * P
+    assert out.word_starts.tolist() == expected and out.num_text_patches == x // P
+    # Each later word is drawn at its patch's left edge: as the word alone, 2 px further left.
+    for k in range(1, len(words) - 1):
+        start, alone = out.word_starts[k], r([words[k] + " ", "x"], layout="words")
+        n = out.word_starts[k + 1] - start
+        assert np.array_equal(out.pixel_values[:, start * P : (start + n) * P - 2],
+                              alone.pixel_values[:, 2 : n * P]), words[k]
 
 
 def test_word_starts_in_continuous_layout_are_where_each_word_first_adds_ink(make_renderer):
@@ -93,42 +112,13 @@ def test_char_spans_partition_the_text_and_match_prefix_widths(make_renderer):
     assert (out.patch_segment[: out.num_text_patches] == 0).all()
     pad = r.config.pad_left
 
-    def advance(k):  # width of text[:k], measured by rendering the prefix alone
-        return r.backend.render_run(text[:k]).advance
+    def advance(k):  # width of text[:k], measured by laying the prefix out alone
+        return r.backend.line(text[:k]).width
 
     for patch, (s, e) in enumerate(out.char_spans[: out.num_text_patches]):
         for c in (s, e - 1) if s >= 0 else ():
             centre = pad + (advance(c) + advance(c + 1)) / 2
             assert patch * P - 1 <= centre <= (patch + 1) * P + 1, (patch, text[c])
-
-
-def test_char_spans_of_pieces_in_order_equal_the_general_computation(monkeypatch):
-    # Pieces laid one after the other from a text's start take a shortcut to their characters'
-    # centres and spans; it must give what the general computation (any placement) gives.
-    from pixlm.render import renderer as renderer_module
-
-    long_text = " ".join(f"w{k % 11}{'q' * (k % 3)}" for k in range(600))
-    cases = [("Question answering needs character spans.", None), ("Tiếng Việt có dấu", "office ﬁle"),
-             ("  leading  and double  spaces ", "x"), (long_text, None), ("What is w3?", long_text)]
-
-    def render_all():
-        r = TextRenderer()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return [r(a, b, char_spans=True) for a, b in cases]
-
-    fast = render_all()
-
-    def general(self, n):
-        x0, x1 = self.char_extents(n)
-        drawn = np.flatnonzero(~np.isnan(x0))
-        return drawn, (x0[drawn] + x1[drawn]) / 2
-
-    monkeypatch.setattr(renderer_module._Segment, "char_centres", general)
-    for got, want in zip(fast, render_all()):
-        assert np.array_equal(got.char_spans, want.char_spans)
-        assert np.array_equal(got.patch_segment, want.patch_segment)
-    assert (fast[3].char_spans[: fast[3].num_text_patches, 0] >= 0).all()
 
 
 def test_rtl_first_logical_character_is_at_the_right(make_renderer):
@@ -137,12 +127,12 @@ def test_rtl_first_logical_character_is_at_the_right(make_renderer):
     full = ink(r(text).pixel_values)
     rest = ink(r(text[1:]).pixel_values)
     changed = np.flatnonzero((np.abs(full - rest) > 40).any(axis=0))
-    rest_width = r.config.pad_left + r.backend.render_run(text[1:]).advance
+    rest_width = r.config.pad_left + r.backend.line(text[1:]).width
     # Dropping the first character changes only the right end: the rest keeps its place.
     assert changed.min() >= rest_width - 2
     out = r(text, char_spans=True)
-    last = out.char_spans[out.num_text_patches - 1]
-    assert last[0] == 0, "the rightmost text patch holds the first character"
+    inked = [q for q in range(out.num_text_patches) if out.char_spans[q, 0] >= 0]
+    assert out.char_spans[inked[-1], 0] == 0, "the rightmost patch with characters holds the first one"
 
 
 def test_pair_layout_has_separator_and_end(make_renderer):
@@ -175,8 +165,9 @@ def test_rtl_pairs_read_right_to_left_within_each_segment(make_renderer):
     r = make_renderer()
     out = r("שלום", "עולם", char_spans=True)
     sep = out.sep_patches[0]
-    assert out.char_spans[sep - 1][0] == 0 and out.patch_segment[sep - 1] == 0
-    assert out.char_spans[out.end_patch - 1][0] == 0 and out.patch_segment[out.end_patch - 1] == 1
+    for segment, (lo, hi) in enumerate([(0, sep), (sep + 1, out.end_patch)]):
+        inked = [q for q in range(lo, hi) if out.char_spans[q, 0] >= 0]
+        assert out.char_spans[inked[-1], 0] == 0 and out.patch_segment[inked[-1]] == segment
 
 
 def test_equal_bigrams_give_equal_patches(make_renderer):
@@ -275,8 +266,8 @@ def test_emoji_sequences_are_single_colour_glyphs():
 
 def test_shaping_applies_arabic_joining(make_renderer):
     r = make_renderer()
-    joined = r.backend.render_run("بببب").advance
-    isolated = 4 * r.backend.render_run("ب").advance
+    joined = r.backend.line("بببب").width
+    isolated = 4 * r.backend.line("ب").width
     assert joined < isolated - 2, "joined Arabic letters are narrower than isolated ones"
 
 
@@ -351,8 +342,7 @@ def test_long_text_searched_in_small_windows_draws_the_same():
     seps = ["  ", " ", "\t", "\u00a0", " ", "\u2003 "]
     text = "  " + "".join(w + seps[k % len(seps)] for k, w in enumerate(words))
     default, tiny = TextRenderer(), TextRenderer()
-    tiny.backend  # built (which resets the renderer's state) before the estimate is spoiled
-    tiny._px_per_char = 1e4  # windows of ~16 characters
+    tiny.backend.pieces.px_per_char = 1e4  # windows of ~16 characters
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a, b = default(text, char_spans=True), tiny(text, char_spans=True)
@@ -437,7 +427,7 @@ def test_atlas_paste_equals_copying_each_piece():
         extra = (3,) if rgb else ()
         papers = [rng.integers(0, 256, (height, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
         atlas = PieceAtlas(height, rgb, white=1200, initial_columns=16)  # small, so it has to grow
-        slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0, 1)) for pp in papers]
+        slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0, 1, 0)) for pp in papers]
         at, widths = atlas.numbers[slots, AT].astype(int), atlas.numbers[slots, WIDTH].astype(int)
         lo = 5 + np.cumsum(widths + rng.integers(0, 4, len(papers))) - widths  # gaps of 0-3 columns
 
@@ -457,7 +447,7 @@ def test_atlas_paste_equals_copying_each_piece():
         assert not atlas.paste(untouched, overlapping, at, widths)
         assert (untouched == 255).all()
         # Compacting keeps the pieces it is given, in new slots.
-        slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0, 1)) for pp in papers[::2]])
+        slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0, 1, 0)) for pp in papers[::2]])
         assert slots2 == list(range(len(papers[::2])))
         got2 = np.full_like(got, 255)
         assert atlas.paste(got2, lo[::2], atlas.numbers[slots2, AT].astype(int), widths[::2])
@@ -467,29 +457,28 @@ def test_atlas_paste_equals_copying_each_piece():
 def test_long_texts_with_a_small_cache_draw_what_no_cache_draws():
     # A cache of 40 words evicts all the time (and compacts its atlas); pieces that left the
     # cache are pasted by copy. Every strip must equal the one drawn with no cache at all.
-    from pixlm.render import renderer as renderer_module
+    from pixlm.render.atlas import PieceAtlas
 
     words = [f"w{k}{'y' * (k % 4)}" for k in range(300)]
     texts = [" ".join(words[(7 * i) % 200 :][:90]) for i in range(12)]
     small, none = TextRenderer(cache_size=40), TextRenderer(cache_size=0)
     compactions = 0
-    real_compact = renderer_module.PieceAtlas.compact
+    real_compact = PieceAtlas.compact
 
     def counting(self, pieces):
         nonlocal compactions
         compactions += 1
         return real_compact(self, pieces)
 
-    renderer_module.PieceAtlas.compact = counting
+    PieceAtlas.compact = counting
     try:
-        small._atlas_slack = 0  # pack the atlas as soon as it holds mostly evicted rows
-        small.backend  # built (which resets the renderer's state) before the next line
+        small.backend.pieces.atlas_slack = 0  # pack the atlas as soon as it holds mostly evicted rows
         for k, t in enumerate(texts * 2):
             if k % 2:  # search in windows of ~16 characters: packing mid-text moves earlier windows' pieces
-                small._px_per_char = 1e4
+                small.backend.pieces.px_per_char = 1e4
             a, b = small(t), none(t)
             assert np.array_equal(a.pixel_values, b.pixel_values)
             assert a.word_starts.tolist() == b.word_starts.tolist()
     finally:
-        renderer_module.PieceAtlas.compact = real_compact
+        PieceAtlas.compact = real_compact
     assert compactions > 0

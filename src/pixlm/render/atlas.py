@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 # Columns of `PieceAtlas.numbers`.
-ADVANCE, MISSING, LEAD, WIDTH, LEFT, CHARS, AT = range(7)
+ADVANCE, MISSING, LEAD, WIDTH, LEFT, CHARS, FIRST, AT = range(8)
 
 
 class PieceAtlas:
     """Each added piece gets a slot: a row of `numbers` (advance, missing glyphs, lead, width,
-    left, characters, and `at`, where its columns start) and, if it has ink, `width` columns of
-    `columns`.
+    left, characters, first character of its word, and `at`, where its columns start) and, if
+    it has ink, `width` columns of `columns`.
 
     Columns are stored one per row (`columns[k]` is a pixel column of height[, 3] values), so a
     piece is one contiguous block of memory and a gather copies whole columns at a time.
@@ -47,7 +47,7 @@ class PieceAtlas:
 
     def add(self, paper: np.ndarray, numbers: tuple) -> int:
         """Store a piece's paper (height, width[, 3]) and its (advance, missing, lead, width,
-        left, characters); return its slot."""
+        left, characters, first); return its slot."""
         width = paper.shape[1]
         if self.used + width > len(self.columns):
             grown = self._white(max(2 * len(self.columns), self.used + width))

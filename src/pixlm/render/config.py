@@ -1,11 +1,21 @@
-"""`RendererConfig`: every knob of the text renderer, saved and loaded as JSON next to a model."""
+"""`RendererConfig`: every knob of the text renderer, saved and loaded as JSON next to a model.
+
+The geometry is PIXEL's (Rust et al. 2022) for the `continuous` and `words` layouts and
+PIXEL-M4's (Kesen et al. 2025) for `bigrams`; `mono` is pixlm's own. Where pixlm deliberately
+differs from those renderers, the difference is a named option (`PIXLM_CHOICES`), and loading
+a published renderer folder (PIXEL's `text_renderer_config.json`, as on the Hub) turns each one
+to the published behaviour (`PUBLISHED_BEHAVIOUR`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
+import shutil
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +23,16 @@ CONFIG_NAME = "text_renderer_config.json"
 
 LAYOUTS = ("continuous", "words", "bigrams", "mono")
 BACKENDS = ("skia", "pango")
+TRUNCATION = ("characters", "clip")
+CONTROL_CHARACTERS = ("replace", "keep")
+WINDOW_STARTS = ("words", "characters")
 
-# Keys used by the published PIXEL checkpoints' `text_renderer_config.json`, mapped to ours.
+# The options by which pixlm's own renderer departs from PIXEL's, and PIXEL's value of each.
+PUBLISHED_BEHAVIOUR = {"truncation": "clip", "control_characters": "keep", "window_starts": "characters",
+                       "fallback_fonts": False}
+
+# Keys of PIXEL's `text_renderer_config.json`, mapped to ours. PIXEL stores `pad_size` but
+# never uses it (its paddings are fixed at 2 pixels), so it is read and written, not used.
 _PIXEL_KEYS = {
     "pixels_per_patch": "patch_size",
     "max_seq_length": "max_patches",
@@ -22,8 +40,10 @@ _PIXEL_KEYS = {
     "rgb": "rgb",
     "font_size": "font_size",
     "dpi": "dpi",
-    "pad_size": "pad_left",
 }
+_PIXEL_ONLY = {"pad_size", "text_renderer_type", "font_color", "background_color", "fallback_fonts_dir"}
+# Canvases past this many patches would take gigabytes; no model reads them.
+MAX_PATCHES_LIMIT = 1 << 16
 
 
 @dataclass
@@ -31,8 +51,22 @@ class RendererConfig:
     """How text becomes a strip of patches.
 
     Geometry follows PIXEL: a strip `patch_size` pixels high and `max_patches * patch_size`
-    wide (16 x 8464 by default), text starting `pad_left` pixels into its first patch, a black
-    patch after each text segment, white after that. Fonts are 8 pt at 120 dpi by default.
+    wide (16 x 8464 by default), text starting `pad_left` pixels into its first patch and ending
+    at least `pad_left` pixels before the black end patch, each layout centred 2 pixels above
+    the middle of the strip. Fonts are 8 pt at 120 dpi by default.
+
+    pixlm's own choices, each a named option (`PUBLISHED_BEHAVIOUR` gives PIXEL's):
+      - `truncation`: text past the canvas is cut after its last whole character and the strip
+        flagged `truncated` ("characters"), or drawn as is and clipped by the end patch ("clip").
+      - `control_characters`: tabs, line breaks and other controls become spaces and are
+        counted ("replace"), or go to the shaper as they are ("keep": a tab jumps to a tab stop,
+        a carriage return starts a second line that falls outside the strip). "\\n" always
+        becomes a space, as in PIXEL.
+      - `window_starts`: overflow windows of a long text restart at a word ("words"), or where
+        a patch starts, `stride` patches back, as PIXEL's question-answering windows do
+        ("characters").
+      - `fallback_fonts`: pixlm's bundled fonts follow `fonts` in the fallback chain, or only
+        `fonts` are used (PIXEL draws with its one font).
     """
 
     patch_size: int = 16
@@ -43,17 +77,23 @@ class RendererConfig:
     layout: str = "continuous"
     backend: str = "skia"
     # Font files or folders that head the fallback chain (for instance PIXEL's GoNotoCurrent.ttf);
-    # the fonts pixlm installs follow them.
+    # the fonts pixlm installs follow them unless `fallback_fonts` is off.
     fonts: list[str] = field(default_factory=list)
     pad_left: int = 2
     # Width of one character cell in the `mono` layout (two cells per patch by default).
     mono_cell_width: int = 8
     # Rendered words/cells kept for reuse (0 disables the cache).
     cache_size: int = 65536
+    truncation: str = "characters"
+    control_characters: str = "replace"
+    window_starts: str = "words"
+    fallback_fonts: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.fonts, str):
+        if isinstance(self.fonts, (str, os.PathLike)):
             self.fonts = [self.fonts]
+        if not isinstance(self.fonts, (list, tuple)):
+            raise TypeError(f"fonts must be a list of font files or folders, got {type(self.fonts).__name__}")
         self.fonts = [os.fspath(f) for f in self.fonts]
         self.validate()
 
@@ -61,23 +101,29 @@ class RendererConfig:
         """Raise ValueError naming the first field whose value cannot work."""
         _check_int("patch_size", self.patch_size, 4)
         _check_int("max_patches", self.max_patches, 2)
+        if self.max_patches > MAX_PATCHES_LIMIT:
+            raise ValueError(f"max_patches must be at most {MAX_PATCHES_LIMIT}, got {self.max_patches}")
         _check_int("dpi", self.dpi, 1)
         _check_int("pad_left", self.pad_left, 0)
         _check_int("mono_cell_width", self.mono_cell_width, 2)
         _check_int("cache_size", self.cache_size, 0)
-        if not isinstance(self.font_size, (int, float)) or self.font_size <= 0:
+        if isinstance(self.font_size, bool) or not isinstance(self.font_size, (int, float)) \
+                or not math.isfinite(self.font_size) or self.font_size <= 0:
             raise ValueError(f"font_size must be a positive number of points, got {self.font_size!r}")
+        for name in ("rgb", "fallback_fonts"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.pad_left >= self.patch_size:
             raise ValueError(f"pad_left ({self.pad_left}) must be smaller than patch_size ({self.patch_size})")
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}; got {self.layout!r}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {self.backend!r}")
+        for name, allowed in (("layout", LAYOUTS), ("backend", BACKENDS), ("truncation", TRUNCATION),
+                              ("control_characters", CONTROL_CHARACTERS), ("window_starts", WINDOW_STARTS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         for f in self.fonts:
             if not os.path.exists(f):
-                raise ValueError(
-                    f"font path {f!r} does not exist; give a .ttf/.otf/.ttc file or a folder of them"
-                )
+                raise ValueError(f"font path {f!r} does not exist; give a .ttf/.otf/.ttc file or a folder of them")
+        if not self.fallback_fonts and not self.fonts:
+            raise ValueError("fallback_fonts=False needs at least one font in fonts")
 
     @property
     def font_px(self) -> float:
@@ -99,47 +145,67 @@ class RendererConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
     def save_pretrained(self, directory: str | os.PathLike) -> str:
-        """Write `text_renderer_config.json` into `directory` (created if needed); return its path."""
+        """Write `text_renderer_config.json` into `directory` (created if needed) and copy the
+        font files into it, so that the folder renders the same on another machine; return the
+        config's path. The file also holds PIXEL's keys, so PIXEL's own code reads the folder."""
+        directory = os.fspath(directory)
         os.makedirs(directory, exist_ok=True)
+        data = self.to_dict()
+        data["fonts"] = [_copy_font(f, directory) for f in self.fonts]
+        if data["fonts"]:
+            data.update(font_file=os.path.basename(data["fonts"][0]), pixels_per_patch=self.patch_size,
+                        max_seq_length=self.max_patches, pad_size=3, text_renderer_type="PangoCairoTextRenderer")
         path = os.path.join(directory, CONFIG_NAME)
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.to_json_string())
+            f.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         os.replace(tmp, path)
         return path
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RendererConfig":
-        """Build from our own keys or from a PIXEL checkpoint's renderer config."""
+    def from_dict(cls, data: dict[str, Any], folder: str | None = None) -> "RendererConfig":
+        """Build from our own keys or from a published renderer config (PIXEL's keys).
+
+        Font paths that are not absolute are looked up in `folder` (the folder the config came
+        from). A published config selects PIXEL's behaviour (`PUBLISHED_BEHAVIOUR`) and the
+        `pango` backend where it is installed. Unknown keys are an error naming them.
+        """
         if not isinstance(data, dict):
             raise TypeError(f"renderer config must be a dict, got {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in known:
-                kwargs[key] = value
-            elif key in _PIXEL_KEYS and _PIXEL_KEYS[key] not in data:
-                kwargs[_PIXEL_KEYS[key]] = value
+        published = not (set(data) & (known - set(_PIXEL_KEYS.values()) - {"rgb", "font_size", "dpi"})) \
+            and bool(set(data) & {"pixels_per_patch", "max_seq_length", "font_file"})
+        unknown = sorted(set(data) - known - set(_PIXEL_KEYS) - _PIXEL_ONLY - {"text_renderer_type"})
+        if unknown:
+            raise ValueError(f"unknown renderer config key(s) {', '.join(map(repr, unknown))}; "
+                             f"known keys: {', '.join(sorted(known))}{_did_you_mean(unknown[0], known)}")
+        kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+        if published:
+            for key, ours in _PIXEL_KEYS.items():
+                if key in data:
+                    kwargs[ours] = data[key]
+            kwargs.update(PUBLISHED_BEHAVIOUR)
+            kwargs.setdefault("backend", _published_backend())
         fonts = kwargs.get("fonts")
         if isinstance(fonts, str):
-            kwargs["fonts"] = [fonts]
-        # PIXEL configs name a font file by its path on the machine that trained the model;
-        # keep only the ones that exist here, the bundled chain covers the rest.
-        kwargs["fonts"] = [f for f in kwargs.get("fonts", []) if f and os.path.exists(f)]
+            fonts = [fonts]
+        kwargs["fonts"] = [_resolve_font(f, folder) for f in (fonts or [])]
         return cls(**kwargs)
 
     @classmethod
     def from_json_file(cls, path: str | os.PathLike) -> "RendererConfig":
+        path = os.fspath(path)
         with open(path, encoding="utf-8") as f:
             try:
                 data = json.load(f)
             except json.JSONDecodeError as e:
                 raise ValueError(f"{path} is not valid JSON: {e}") from e
-        return cls.from_dict(data)
+        return cls.from_dict(data, folder=os.path.dirname(os.path.abspath(path)))
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike) -> "RendererConfig":
-        """Load from a model folder holding `text_renderer_config.json`, or from that file."""
+        """Load from a model folder holding `text_renderer_config.json`, or from that file, or
+        from a model on the Hugging Face Hub (with its font file)."""
         path = os.fspath(path)
         if not os.path.exists(path) and _HUB_ID.fullmatch(path):
             return cls.from_json_file(_download_from_hub(path))
@@ -150,15 +216,63 @@ class RendererConfig:
         return cls.from_json_file(path)
 
 
+def _published_backend() -> str:
+    from .backends import available_backends
+
+    if "pango" in available_backends():
+        return "pango"
+    warnings.warn("a published renderer config was loaded but the pango backend (PIXEL's) is not installed: "
+                  "rendering with skia, whose pixels differ slightly from PIXEL's; `pip install pixlm[pango]` "
+                  "for exact ones", stacklevel=4)
+    return "skia"
+
+
+def _resolve_font(path: str, folder: str | None) -> str:
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"a font in the renderer config must be a file name, got {path!r}")
+    candidates = [path] if os.path.isabs(path) else ([os.path.join(folder, path)] if folder else []) + [path]
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return os.path.abspath(candidate)
+    where = f" (looked in {folder})" if folder else ""
+    raise ValueError(f"font {path!r} named by the renderer config was not found{where}; put the font file next "
+                     "to text_renderer_config.json or pass fonts=[...]")
+
+
+def _copy_font(path: str, directory: str) -> str:
+    """The font's file name in `directory`, copied there unless it is there already."""
+    if os.path.isdir(path):
+        return path  # a folder of fonts is kept by its path
+    target = os.path.join(directory, os.path.basename(path))
+    if not os.path.exists(target) or not os.path.samefile(path, target):
+        shutil.copyfile(path, target + ".tmp")
+        os.replace(target + ".tmp", target)
+    return os.path.basename(path)
+
+
+def _did_you_mean(name: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def _download_from_hub(repo_id: str) -> str:
-    """The renderer config of a model on the Hugging Face Hub (e.g. Team-PIXEL/pixel-base)."""
+    """The renderer config of a model on the Hugging Face Hub (e.g. Team-PIXEL/pixel-base),
+    with the font file it names beside it."""
     from huggingface_hub import hf_hub_download
 
     try:
-        return hf_hub_download(repo_id, CONFIG_NAME)
+        path = hf_hub_download(repo_id, CONFIG_NAME)
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        for font in ([data["font_file"]] if isinstance(data.get("font_file"), str) else []) + list(data.get("fonts") or []):
+            if not os.path.isabs(font):
+                hf_hub_download(repo_id, font)
+        return path
     except Exception as e:  # noqa: BLE001 - offline, missing repo or file: all say the same to the user
         raise FileNotFoundError(
             f"could not fetch {CONFIG_NAME} of {repo_id!r} from the Hub ({type(e).__name__}: {e}); "

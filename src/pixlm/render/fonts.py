@@ -13,6 +13,8 @@ import os
 import unicodedata
 from dataclasses import dataclass
 
+from .sfnt import FaceInfo, read_face
+
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 
 # Fonts of manimgx-fonts in the order they join the chain (Noto Sans first: Latin, Greek,
@@ -83,11 +85,11 @@ def expand_user_fonts(paths: list[str]) -> list[FontFile]:
             names = sorted(n for n in os.listdir(p) if n.lower().endswith(FONT_SUFFIXES))
             if not names:
                 raise ValueError(f"font folder {p!r} holds no {'/'.join(FONT_SUFFIXES)} files")
-            out += [FontFile(os.path.join(p, n)) for n in names]
+            out += [FontFile(os.path.abspath(os.path.join(p, n))) for n in names]
         elif os.path.isfile(p):
             if not p.lower().endswith(FONT_SUFFIXES):
                 raise ValueError(f"font file {p!r} is not one of {', '.join(FONT_SUFFIXES)}")
-            out.append(FontFile(p))
+            out.append(FontFile(os.path.abspath(p)))
         else:
             raise ValueError(f"font path {p!r} does not exist; give a font file or a folder of fonts")
     return out
@@ -127,58 +129,68 @@ def _is_neutral(ch: str) -> bool:
 
 
 class FontChain:
-    """Ordered fonts and the choice of font for each character of a text."""
+    """Ordered fonts and the choice of font for each character of a text.
 
-    def __init__(self, user_fonts: list[str] | None = None):
-        self.files: list[FontFile] = expand_user_fonts(list(user_fonts or [])) + bundled_fonts()
+    `bundled=False` leaves out the fonts pip installed (a published renderer draws with its
+    own font only). Each file is checked when the chain is made: a file that is not a font,
+    or is cut short, is refused naming it.
+    """
+
+    def __init__(self, user_fonts: list[str] | None = None, bundled: bool = True):
+        users = expand_user_fonts(list(user_fonts or []))
+        self.files: list[FontFile] = users + (bundled_fonts() if bundled else [])
         if not self.files:
             raise RuntimeError(
                 "no fonts found: pixlm's font packages (manimgx-fonts, dynamic-font) are not "
                 "installed and no font was given; reinstall pixlm or pass fonts=[...]"
             )
-        self._typefaces: dict[int, object] = {}
-        self._manager = None
+        self._info: dict[int, FaceInfo] = {}
+        self._hb_fonts: dict[int, object] = {}
         self._font_of: dict[int, int] = {}
         self._color_font_of: dict[int, int] = {}
+        self._missing_of: dict[str, bool] = {}
+        for i in range(len(users)):
+            self.info(i)  # the user's fonts are read now, so that a bad file is named at once
 
     def __len__(self) -> int:
         return len(self.files)
 
-    def typeface(self, i: int):
-        """The Skia typeface of font i (opened on first use)."""
-        tf = self._typefaces.get(i)
-        if tf is None:
-            import skia
+    def info(self, i: int) -> FaceInfo:
+        """Tables, names and metrics of font i (read on first use)."""
+        info = self._info.get(i)
+        if info is None:
+            f = self.files[i]
+            info = self._info[i] = read_face(f.path, f.index)
+        return info
+
+    def hb_font(self, i: int):
+        """HarfBuzz font of font i, at its units per em (callers scale positions)."""
+        font = self._hb_fonts.get(i)
+        if font is None:
+            import uharfbuzz as hb
 
             f = self.files[i]
-            # An empty custom manager opens files without touching the system's fontconfig.
-            if self._manager is None:
-                self._manager = skia.FontMgr.New_Custom_Empty()
-            tf = self._manager.makeFromFile(f.path, f.index)
-            if tf is None:
-                raise ValueError(f"font file {f.path!r} could not be read as a font")
-            self._typefaces[i] = tf
-        return tf
+            self.info(i)  # checked before HarfBuzz reads it
+            font = self._hb_fonts[i] = hb.Font(hb.Face(hb.Blob.from_file_path(f.path), f.index))
+        return font
 
     def family(self, i: int) -> str:
-        return self.typeface(i).getFamilyName()
+        """The family name (without style) that fontconfig and Pango know font i by."""
+        return self.info(i).typographic_family
 
     def is_color(self, i: int) -> bool:
-        tf = self.typeface(i)
-        tags = set(tf.getTableTags())
-        color_tags = {int.from_bytes(t.encode(), "big") for t in ("CBDT", "COLR", "sbix", "SVG ")}
-        return bool(tags & color_tags)
+        return self.info(i).is_color
+
+    def covers(self, i: int, cp: int) -> bool:
+        return i >= 0 and self.hb_font(i).get_nominal_glyph(cp) is not None
 
     def font_for_codepoint(self, cp: int) -> int:
         """Index of the first font holding `cp`, or -1 if none does."""
         i = self._font_of.get(cp)
         if i is None:
-            i = next((j for j in range(len(self.files)) if self.typeface(j).unicharToGlyph(cp)), -1)
+            i = next((j for j in range(len(self.files)) if self.covers(j, cp)), -1)
             self._font_of[cp] = i
         return i
-
-    def covers(self, i: int, cp: int) -> bool:
-        return i >= 0 and bool(self.typeface(i).unicharToGlyph(cp))
 
     def assign(self, text: str) -> tuple[list[int], int]:
         """Font index for each character, and how many characters no font holds.
@@ -207,19 +219,34 @@ class FontChain:
                 continue
             i = self.font_for_codepoint(cp)
             if i < 0:
-                if is_ignorable(ch):
+                if is_ignorable(ch) or _is_control(ch):
                     i = prev if prev >= 0 else 0
                 else:
                     missing += 1
             fonts.append(i)
         return fonts, missing
 
+    def count_missing(self, text: str) -> int:
+        """How many characters of `text` no font of the chain holds (controls and default
+        ignorables never count)."""
+        missing = 0
+        known = self._missing_of
+        for ch in set(text):
+            gone = known.get(ch)
+            if gone is None:
+                gone = known[ch] = not (is_ignorable(ch) or _is_control(ch)) and self.font_for_codepoint(ord(ch)) < 0
+            if gone:
+                missing += text.count(ch)
+        return missing
+
     def _color_font_for(self, cp: int) -> int:
         i = self._color_font_of.get(cp)
         if i is None:
-            i = next(
-                (j for j in range(len(self.files)) if self.is_color(j) and self.typeface(j).unicharToGlyph(cp)),
-                -1,
-            )
+            i = next((j for j in range(len(self.files)) if self.is_color(j) and self.covers(j, cp)), -1)
             self._color_font_of[cp] = i
         return i
+
+
+def _is_control(ch: str) -> bool:
+    """C0 and C1 controls: shaped as the text around them (tabs, line breaks), never counted missing."""
+    return unicodedata.category(ch) == "Cc"

@@ -1,10 +1,13 @@
 """Reading rendered patches back as text, for the layouts whose cells hold known characters at
-known places: `mono` (one grapheme per cell) and `bigrams` (two graphemes per patch, each word
-starting a patch).
+known places: `mono` (one grapheme per cell) and `bigrams` (a character bigram from each
+patch boundary, PIXEL-M4's layout).
 
-Each cell of a strip is matched against the renderer's own drawing of every character (or
-pair) of a character set, nearest in pixel distance. On clean renderings this reads back the
-text; on a model's generated patches it reads what the model drew.
+`mono` cells are matched one by one against the renderer's own drawing of every character of
+a character set, nearest in pixel distance. A bigram starts a patch but may be wider than one
+(two wide characters reach into the next patch), so `bigrams` strips are read as the sequence
+of bigram drawings, one or more patches each, that together lie nearest the strip (dynamic
+programming over the patches). On clean renderings this reads back the text; on a model's
+generated patches it reads what the model drew.
 
     reader = PatchReader(TextRenderer(layout="mono"))
     reader.read(renderer("Hello world").pixel_values)  # 'Hello world'
@@ -16,10 +19,11 @@ import string
 
 import numpy as np
 
+from .layouts import readable_layouts
 from .renderer import TextRenderer
 
 DEFAULT_CHARSET = "".join(c for c in string.printable if not c.isspace())
-READABLE_LAYOUTS = ("mono", "bigrams")
+READABLE_LAYOUTS = tuple(readable_layouts())
 
 
 class PatchReader:
@@ -47,14 +51,22 @@ class PatchReader:
         else:
             units.append(" ")
         self.units = units
-        self.codebook = np.stack([self._first_cell(u) for u in units])
-        self._norms = (self.codebook ** 2).sum(1)
+        images = [self._unit_image(u) for u in units]
+        self.spans = np.asarray([img.shape[1] // self.cell for img in images])
+        # Codebooks by span: the units drawn over that many cells, flattened.
+        self.codebooks = {}
+        for span in sorted(set(self.spans.tolist())):
+            chosen = np.flatnonzero(self.spans == span)
+            book = np.stack([images[k].reshape(-1) for k in chosen])
+            self.codebooks[span] = (chosen, book, (book**2).sum(1))
 
-    def _first_cell(self, unit: str) -> np.ndarray:
+    def _unit_image(self, unit: str) -> np.ndarray:
+        """A unit as drawn from a cell boundary: (p, span * cell) gray values in [0, 1]."""
         if unit == " ":
-            return np.ones(self.patch_size * self.cell, np.float32)
-        strip = self.renderer(unit, layout=self.layout).pixel_values
-        return self._gray(strip)[:, : self.cell].reshape(-1)
+            return np.ones((self.patch_size, self.cell), np.float32)
+        rendered = self.renderer(unit, layout=self.layout)
+        cells = 1 if self.layout == "mono" else max(rendered.num_text_patches, 1)
+        return self._gray(rendered.pixel_values)[:, : cells * self.cell]
 
     @staticmethod
     def _gray(pixels: np.ndarray) -> np.ndarray:
@@ -62,7 +74,7 @@ class PatchReader:
         return x.mean(-1) if x.ndim == 3 else x
 
     def text_cells(self, pixels: np.ndarray, num_patches: int | None = None) -> np.ndarray:
-        """The cells of a strip up to its end patch (a black patch) or `num_patches`: (N, p*cell)."""
+        """The cells of a strip up to its end patch (a black patch) or `num_patches`: (N, p, cell)."""
         if not isinstance(pixels, np.ndarray) or pixels.ndim not in (2, 3) or pixels.shape[0] != self.patch_size:
             raise ValueError(f"pixels must be a ({self.patch_size}, W) or ({self.patch_size}, W, C) array, "
                              f"got {getattr(pixels, 'shape', type(pixels).__name__)}")
@@ -73,14 +85,34 @@ class PatchReader:
             dark = [k for k in range(patches) if gray[:, k * p : (k + 1) * p].mean() < 0.2]
             num_patches = dark[0] if dark else patches
         width = min(num_patches, patches) * p // self.cell * self.cell
-        cells = gray[:, :width].reshape(p, -1, self.cell).transpose(1, 0, 2)
-        return cells.reshape(len(cells), -1)
+        return gray[:, :width].reshape(p, -1, self.cell).transpose(1, 0, 2)
 
     def read(self, pixels: np.ndarray, num_patches: int | None = None) -> str:
         """The text of a strip (uint8 (p, W) or (p, W, C)). `mono` keeps spaces; `bigrams`
         cannot tell where words end, so its text has none."""
         cells = self.text_cells(pixels, num_patches)
-        if not len(cells):
+        n = len(cells)
+        if not n:
             return ""
-        distance = self._norms[None, :] - 2.0 * cells @ self.codebook.T
-        return "".join(self.units[k] for k in distance.argmin(1)).rstrip()
+        # best[q]: the least distance of units covering cells 0..q-1; back[q]: the last unit.
+        best = np.full(n + 1, np.inf)
+        best[0] = 0.0
+        back = np.zeros((n + 1, 2), np.int64)
+        windows = {}
+        for span, (chosen, book, norms) in self.codebooks.items():
+            if span > n:
+                continue
+            flat = np.stack([cells[q : q + span].transpose(1, 0, 2).reshape(-1) for q in range(n - span + 1)])
+            distance = norms[None, :] - 2.0 * flat @ book.T + (flat**2).sum(1, keepdims=True)
+            windows[span] = (chosen, distance.argmin(1), distance.min(1))
+        for q in range(1, n + 1):
+            for span, (chosen, arg, dist) in windows.items():
+                if span <= q and best[q - span] + dist[q - span] < best[q]:
+                    best[q] = best[q - span] + dist[q - span]
+                    back[q] = (span, chosen[arg[q - span]])
+        out, q = [], n
+        while q > 0 and np.isfinite(best[q]):
+            span, unit = back[q]
+            out.append(self.units[unit])
+            q -= span
+        return "".join(reversed(out)).rstrip()

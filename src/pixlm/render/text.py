@@ -58,18 +58,24 @@ def needs_bidi(text: str) -> bool:
     return not text.isascii() and _RTL_OR_BIDI_CONTROL.search(text) is not None
 
 
-def bidi_levels(text: str) -> list[int]:
+DIRECTIONS = ("auto", "rtl", "auto-rtl")
+
+
+def bidi_levels(text: str, direction: str = "auto") -> list[int]:
     """Resolved embedding level of each character (Unicode Bidirectional Algorithm, rules P-I).
 
-    The paragraph direction comes from the first strong character, so a Hebrew or Arabic text
-    reads right to left on its own. Characters that rule X9 removes take their neighbour's level.
+    The paragraph direction (`auto`) comes from the first strong character, so a Hebrew or
+    Arabic text reads right to left on its own, and text with no strong character left to
+    right; `auto-rtl` is the same but right to left without a strong character; `rtl` makes
+    a right-to-left paragraph whatever it holds. Characters that rule X9 removes take their
+    neighbour's level.
     """
-    if not needs_bidi(text):
+    if direction == "auto" and not needs_bidi(text):
         return [0] * len(text)
     from bidi import algorithm as uba
 
     storage = uba.get_empty_storage()
-    base = uba.get_base_level(text, False)
+    base = 1 if direction == "rtl" else paragraph_level(text, default=1 if direction == "auto-rtl" else 0)
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
     uba.get_embedding_levels(text, storage, False, False)
@@ -85,6 +91,23 @@ def bidi_levels(text: str) -> list[int]:
         else:
             levels.append(next(kept)["level"])
     return levels
+
+
+# Pango finds a paragraph's direction from its first character of a strong type, and counts
+# the explicit embeddings and overrides among those (as FriBidi classes them).
+_STRONG_LTR, _STRONG_RTL = {"L", "LRE", "LRO"}, {"R", "AL", "RLE", "RLO"}
+
+
+def paragraph_level(text: str, default: int = 0) -> int:
+    """0 (left to right) or 1 from the first strong character, as Pango's auto direction
+    decides it; `default` when there is none."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in _STRONG_LTR:
+            return 0
+        if kind in _STRONG_RTL:
+            return 1
+    return default
 
 
 def visual_order(levels: list[int]) -> list[int]:

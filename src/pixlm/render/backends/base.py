@@ -1,67 +1,137 @@
-"""What a rendering backend provides: one line of text shaped and drawn into a small bitmap."""
+"""What a rendering backend provides: lines of text laid out, measured and drawn.
+
+A `Line` is one paragraph of text as a backend lays it out, the counterpart of a Pango layout
+in PIXEL's renderer: its logical width and height in whole pixels, where each character went,
+and a way to draw it at a pen position. The layouts (`pixlm.render.layouts`) place lines on a
+strip by PIXEL's rules; the backends only lay out and draw.
+"""
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import RendererConfig
 from ..fonts import FontChain
+from ..text import bidi_levels, needs_bidi
 
 
-@dataclass
-class Run:
-    """A drawn piece of text, ready to be copied into a strip.
+class Line(ABC):
+    """A laid-out line. Coordinates are pixels from the line's pen origin, left to right.
 
-    `ink` is coverage (0 = nothing drawn, 255 = solid black) as (height, width) in grayscale, or
-    premultiplied RGBA (height, width, 4) in RGB mode. The pen starts at column `origin` (the
-    columns before it hold overhangs such as the tail of a `j`) and moves `advance` pixels.
-    `char_x0`/`char_x1` are each character's extent along the pen, in display order (a right-to-
-    left character has a larger x than the one after it).
+    `complete` is False when a backend laid out only the start of a long text (see
+    `Backend.line`'s `limit`); its `width` is then at least the limit asked for.
     """
 
-    ink: np.ndarray
-    origin: int
-    advance: float
-    char_x0: np.ndarray
-    char_x1: np.ndarray
+    text: str
+    width: int
+    height: int
     missing: int = 0
+    complete: bool = True
+    direction: str = "auto"
+
+    @abstractmethod
+    def draw(self, canvas, x: int, clip: float | None = None) -> None:
+        """Draw at pen position x, its top where PIXEL puts a layout (p/2 - height/2 - 2);
+        nothing at or right of column `clip`."""
+
+    @abstractmethod
+    def char_extents(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each laid-out character's logical [x0, x1), float32 arrays; the characters of one
+        cluster (a ligature, a base and its marks) share its extent."""
+
+    def offset_positions(self) -> tuple[list[float], list[float]]:
+        """The x where each character and each cluster starts, in the order Pango's layout
+        iterator visits them: clusters from left to right (visual order), a cluster's
+        characters in text order, each given an equal share of it (PIXEL's offset mapping is
+        built from these)."""
+        x0, x1 = self.char_extents()
+        clusters: list[tuple[float, float, int]] = []  # (x0, x1, characters), text order
+        k, n = 0, len(x0)
+        while k < n:
+            if np.isnan(x0[k]):
+                break  # characters past a NUL are not laid out
+            j = k + 1
+            while j < n and x0[j] == x0[k] and x1[j] == x1[k]:
+                j += 1
+            clusters.append((float(x0[k]), float(x1[k]), j - k))
+            k = j
+        clusters.sort(key=lambda c: c[0])  # left to right; a no-op for left-to-right text
+        chars = [a + (b - a) * i / count for a, b, count in clusters for i in range(count)]
+        return chars, [a for a, _, _ in clusters]
+
+    def start_positions(self, indices: list[int]) -> np.ndarray:
+        """Where each of the given characters starts as it reads: its left edge, or its right
+        edge (less a hair, so the pixel is its own) if it reads right to left."""
+        x0, x1 = self.char_extents()
+        idx = np.asarray(indices, np.int64)
+        if not len(idx):
+            return np.zeros(0, np.float32)
+        starts = x0[idx].copy()
+        if self.direction != "auto" or needs_bidi(self.text):
+            rtl = np.asarray(bidi_levels(self.text, self.direction))[idx] % 2 == 1
+            starts[rtl] = x1[idx][rtl] - 1e-3
+        return starts
+
+    def end_of(self, k: int) -> float:
+        """Where the first k characters end (the trailing edge of character k - 1)."""
+        return float(self.char_extents()[1][k - 1]) if k else 0.0
+
+    def fit(self, room: float) -> int:
+        """How many leading characters end within `room` pixels, whole clusters only."""
+        x0, x1 = self.char_extents()
+        fit = int(np.searchsorted(x1, room + 1e-6, side="right")) if len(x1) and (np.diff(x1) >= 0).all() else \
+            int((x1 <= room + 1e-6).cumprod().sum())
+        while 0 < fit < len(x0) and x0[fit] < x1[fit - 1] - 1e-3:
+            fit -= 1  # the next character shares a cluster (a ligature, a mark) with the last
+        return fit
 
 
 class Backend(ABC):
-    """Shapes and draws text; layouts, pairs, padding and patches are the renderer's business."""
+    """Lays out and draws lines of text; layouts, pairs, padding and patches are the layouts'."""
 
     name: str = ""
-    # Whether left-to-right text may be drawn word by word from a cache. A backend that rounds
-    # or kerns across words (as Pango does) lays out each line whole instead.
-    caches_words: bool = True
 
     def __init__(self, config: RendererConfig, fonts: FontChain):
         self.config = config
         self.fonts = fonts
         self.height = config.patch_size
-        self.margin = config.patch_size // 2
 
     @abstractmethod
-    def render_run(self, text: str) -> Run:
-        """Shape `text` (one line, any scripts and directions) and draw it."""
+    def line(self, text: str, direction: str = "auto", limit: float | None = None) -> Line:
+        """Lay out `text` as one line, a paragraph whose direction is `auto` (from its first
+        strong character, left to right without one), `rtl` (right to left whatever it holds:
+        PIXEL's layouts for pairs of right-to-left texts) or `auto-rtl` (from its first strong
+        character, right to left without one: a layout PIXEL makes in a right-to-left context
+        without setting its direction). With `limit`, a backend may lay out only a start wider
+        than `limit` pixels."""
 
-    def baseline(self) -> int:
-        """Row of the baseline: caps and descenders of the primary font centred in the strip."""
-        import skia
+    @abstractmethod
+    def canvas(self):
+        """A blank strip to draw lines on."""
 
-        font = skia.Font(self.fonts.typeface(0), self.config.font_px)
-        m = font.getMetrics()
-        cap = m.fCapHeight or -m.fAscent * 0.7
-        return int(round(self.height / 2 + (cap - m.fDescent) / 2))
+    @abstractmethod
+    def pixels(self, canvas) -> np.ndarray:
+        """The canvas as the strip's pixels: uint8 (p, W) or (p, W, 3), white paper, black ink."""
+
+    def line_metrics(self) -> tuple[int, int]:
+        """Ascent and descent in whole pixels of the first font of the chain, rounded up as
+        FreeType does with hinted metrics (so the line height is what Pango reports)."""
+        info = self.fonts.info(0)
+        scale = pango_size(self.config.font_px) / 1024 / info.units_per_em
+        return math.ceil(info.ascender * scale - 1e-9), math.ceil(-info.descender * scale - 1e-9)
 
 
-def empty_run(config: RendererConfig, height: int, margin: int) -> Run:
-    shape = (height, 2 * margin, 4) if config.rgb else (height, 2 * margin)
-    z = np.zeros(0, np.float32)
-    return Run(np.zeros(shape, np.uint8), margin, 0.0, z, z.copy())
+def pango_size(font_px: float) -> int:
+    """A pixel size as Pango stores it after parsing "<family> <size>px": 1/1024 px units."""
+    return int(font_px * 1024 + 0.5)
+
+
+def line_top(patch_size: int, height: int) -> float:
+    """Where PIXEL puts the top of a layout `height` pixels high: centred, 2 pixels up."""
+    return patch_size / 2.0 - height / 2.0 - 2
 
 
 def rgba_to_ink(rgba: np.ndarray, rgb: bool) -> np.ndarray:
