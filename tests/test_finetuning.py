@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from pixlm.models.heads import Pooler
+from pixlm.models.heads import SequencePoolingHead
 from pixlm.models.pixel import PixelConfig, PixelForPreTraining, PixelForSequenceClassification
 from pixlm.training import FinetuneConfig, finetune
 from pixlm.training.finetuning import most_frequent_tag_baseline
@@ -15,19 +15,36 @@ from pixlm.training.finetuning import most_frequent_tag_baseline
 TINY = {"num_hidden_layers": 1, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 
 
+def _identity_head(mode, **kw):
+    head = SequencePoolingHead(2, mode, add_layer_norm=False, **kw)
+    with torch.no_grad():
+        head.linear.weight.copy_(torch.eye(2))
+        head.linear.bias.zero_()
+    head.activation = torch.nn.Identity()
+    return head
+
+
 def test_pooling_modes_by_hand():
-    states = torch.tensor([[[9.0, 9.0], [1.0, 4.0], [3.0, 2.0], [100.0, 100.0]]])  # CLS, 2 text patches, padding
+    patches = torch.tensor([[[1.0, 4.0], [3.0, 2.0], [100.0, 100.0]]])  # 2 text patches, padding
     mask = torch.tensor([[1, 1, 0]])
-    assert torch.equal(Pooler(2, "mean")(states, mask), torch.tensor([[2.0, 3.0]]))
-    assert torch.equal(Pooler(2, "max")(states, mask), torch.tensor([[3.0, 4.0]]))
-    assert torch.equal(Pooler(2, "cls")(states, mask), torch.tensor([[9.0, 9.0]]))
-    pma = Pooler(2, "pma", num_heads=2)
-    # Attention pooling ignores padding: changing the padded state changes nothing.
-    other = states.clone()
-    other[0, 3] = -50
-    assert torch.allclose(pma(states, mask), pma(other, mask))
+    assert torch.equal(_identity_head("mean")(patches, mask), torch.tensor([[2.0, 3.0]]))
+    assert torch.equal(_identity_head("max")(patches, mask), torch.tensor([[3.0, 4.0]]))
+    cls = torch.tensor([[9.0, 9.0]])  # cls pools before the head (ViT's pooler): passed through
+    assert torch.equal(_identity_head("cls")(cls, None), cls)
+    # PIXEL's PMA: one seed attends over keys zeroed at padding (values are not), two heads.
+    head = SequencePoolingHead(2, "pma", add_layer_norm=False, pma_heads=2)
+    mab = head.pooling.pooler.mab
+    q, k, v = mab.fc_q(head.pooling.pooler.S), mab.fc_k(patches) * mask[..., None], mab.fc_v(patches)
+    outs = []
+    for h in range(2):
+        a = torch.softmax(q[..., h : h + 1] @ k[..., h : h + 1].transpose(1, 2) / 2**0.5, -1)
+        outs.append(q[..., h : h + 1] + a @ v[..., h : h + 1])
+    o = torch.cat(outs, -1)
+    expected = (o + torch.relu(mab.fc_o(o))).squeeze(1)
+    torch.testing.assert_close(head(patches, mask), expected)
     with pytest.raises(ValueError, match="pooling must be one of mean, max, cls, pma"):
-        Pooler(2, "median")
+        SequencePoolingHead(2, "median")
+    assert PixelConfig(pooling="pma4").pma_heads == 4, "PIXEL's pooling names read as such"
 
 
 def write_conllu(path, sentences):
@@ -198,16 +215,17 @@ def test_question_answering_windows_labels_and_answers(tmp_path):
     feats = qa_features(examples, renderer, stride=8)
     windows_a = [f for f in feats if f.example == 0]
     assert len(windows_a) >= 3  # the context is far longer than 64 patches
-    labelled = [f for f in windows_a if f.start > 0]
+    cls = renderer.config.max_patches  # no answer: the CLS score after every patch, as in PIXEL
+    labelled = [f for f in windows_a if f.start != cls]
     assert labelled and all(f.start <= f.end for f in labelled)
     f = labelled[0]
-    lo, hi = f.char_spans[f.start - 1][0], f.char_spans[f.end - 1][1]
+    lo, hi = f.char_spans[f.start][0], f.char_spans[f.end][1]
     assert "Paris" in context[lo:hi]  # the labelled patches hold the answer
-    assert all(f.start == 0 for f in feats if f.example == 1)
+    assert all(f.start == cls for f in feats if f.example == 1)
     # Logits that point at the labelled patches give back the answer's text; CLS wins for b.
     starts, ends = [], []
     for feat in feats:
-        s, e = np.full(feat.num_patches + 1, -5.0), np.full(feat.num_patches + 1, -5.0)
+        s, e = np.full(cls + 1, -5.0), np.full(cls + 1, -5.0)
         s[feat.start], e[feat.end] = 5.0, 5.0
         starts.append(s)
         ends.append(e)

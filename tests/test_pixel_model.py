@@ -40,7 +40,7 @@ def strip_to_square(strip: torch.Tensor, side: int) -> torch.Tensor:
 
 def test_pretraining_matches_vitmae_with_the_same_weights_and_noise():
     torch.manual_seed(0)
-    cfg = tiny()
+    cfg = tiny(decoder_layer_norm_eps=1e-12)  # ViT-MAE's decoder norm takes layer_norm_eps; PIXEL's 1e-5
     ours = PixelForPreTraining(cfg).eval()
     ref = ViTMAEForPreTraining(vitmae_config(cfg)).eval()
     ours.load_state_dict(ref.state_dict(), strict=True)
@@ -227,3 +227,31 @@ def test_config_reads_pixel_image_size_and_rejects_bad_values():
         PixelConfig.from_preset("huge")
     with pytest.raises(ValueError, match="3 channels but the model expects 1"):
         PixelModel(tiny(num_channels=1))(torch.rand(1, 3, 16, 32))
+
+
+def test_auto_classes_open_every_family_after_import_pixlm(tmp_path):
+    """In a fresh process: `import pixlm` (light: no torch), then transformers' Auto classes."""
+    import subprocess
+    import sys
+
+    from pixlm.models.pixelbert import PixelBertConfig, PixelBertModel
+    from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM
+
+    PixelForPreTraining(tiny()).save_pretrained(tmp_path / "pixel")
+    PixelGPTForCausalLM(PixelGPTConfig.from_preset("tiny", num_hidden_layers=1)).save_pretrained(tmp_path / "gpt")
+    PixelBertModel(PixelBertConfig.from_preset("tiny")).save_pretrained(tmp_path / "bert")
+    script = f"""
+import sys
+import pixlm
+assert "torch" not in sys.modules, "import pixlm must stay light"
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForPreTraining
+print(type(AutoModelForPreTraining.from_pretrained({str(tmp_path / 'pixel')!r})).__name__)
+print(type(AutoModel.from_pretrained({str(tmp_path / 'pixel')!r})).__name__)
+print(type(AutoModelForCausalLM.from_pretrained({str(tmp_path / 'gpt')!r})).__name__)
+print(type(AutoConfig.from_pretrained({str(tmp_path / 'bert')!r})).__name__)
+print(type(AutoModel.from_pretrained({str(tmp_path / 'bert')!r})).__name__)
+"""
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["PixelForPreTraining", "PixelModel", "PixelGPTForCausalLM", "PixelBertConfig",
+                                  "PixelBertModel"]

@@ -16,13 +16,13 @@ def tiny(**kw):
 def test_decoder_matches_llama_with_the_same_weights_and_inputs_embeds():
     model = tiny()
     ref = LlamaModel(model.config.llama_config()).eval()
-    ref.load_state_dict(model.model.state_dict())
+    ref.load_state_dict({k: v for k, v in model.model.state_dict().items() if not k.startswith("embed_patches.")})
     px = torch.rand(2, 1, 16, 12 * 16)
     mask = torch.ones(2, 12)
     mask[1, 9:] = 0  # padding after the second text's end patch
     with torch.no_grad():
-        ours = model(pixel_values=px, patch_attention_mask=mask, compute_loss=False).hidden_states
-        theirs = ref(inputs_embeds=model.embed_patches(px), attention_mask=mask).last_hidden_state
+        ours = model(pixel_values=px, patch_attention_mask=mask, compute_loss=False).last_hidden_state
+        theirs = ref(inputs_embeds=model.model.embed_patches(px), attention_mask=mask).last_hidden_state
     torch.testing.assert_close(ours[0], theirs[0])
     torch.testing.assert_close(ours[1, :9], theirs[1, :9])
 
@@ -66,13 +66,13 @@ def test_decoding_is_causal_and_the_cache_matches_a_full_pass():
     changed = px.clone()
     changed[..., 6 * 16 :] = 0.0  # change the last two patches
     with torch.no_grad():
-        a = model(pixel_values=px, compute_loss=False).hidden_states
-        b = model(pixel_values=changed, compute_loss=False).hidden_states
+        a = model(pixel_values=px, compute_loss=False).last_hidden_state
+        b = model(pixel_values=changed, compute_loss=False).last_hidden_state
         torch.testing.assert_close(a[:, :6], b[:, :6])
         first = model(pixel_values=px[..., : 7 * 16], use_cache=True, compute_loss=False)
         step = model(pixel_values=px[..., 7 * 16 :], past_key_values=first.past_key_values,
                      patch_attention_mask=torch.ones(1, 8), use_cache=True, compute_loss=False)
-    torch.testing.assert_close(step.hidden_states[:, -1], a[:, -1], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(step.last_hidden_state[:, -1], a[:, -1], rtol=1e-4, atol=1e-5)
 
 
 def test_paired_batch_has_both_losses_and_weights(tmp_path):
@@ -152,13 +152,14 @@ def test_classifier_loads_the_causal_lm_body_and_pools_the_last_attended_positio
     lm.save_pretrained(tmp_path)
     clf = PixelGPTForSequenceClassification.from_pretrained(tmp_path, num_labels=3).eval()
     torch.testing.assert_close(clf.model.layers[0].mlp.up_proj.weight, lm.model.layers[0].mlp.up_proj.weight)
-    torch.testing.assert_close(clf.patch_embed.weight, lm.patch_embed.weight)
+    patches = lambda m: m.model.embed_patches.patch_embeddings.projection.weight  # noqa: E731
+    torch.testing.assert_close(patches(clf), patches(lm))
     px = torch.rand(2, 1, 16, 6 * 16)
     mask = torch.tensor([[1.0, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]])
     with torch.no_grad():
         batch = clf(pixel_values=px, attention_mask=mask, labels=torch.tensor([0, 2]))
         alone = clf(pixel_values=px[:1, ..., : 4 * 16])
-        last = clf.score(lm(pixel_values=px[1:], compute_loss=False).hidden_states[0, -1])
+        last = clf.score(lm(pixel_values=px[1:], compute_loss=False).last_hidden_state[0, -1])
     torch.testing.assert_close(batch.logits[0], alone.logits[0], rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(batch.logits[1], last, rtol=1e-4, atol=1e-5)
     assert batch.loss.item() == pytest.approx(torch.nn.functional.cross_entropy(batch.logits, torch.tensor([0, 2])).item(), rel=1e-5)

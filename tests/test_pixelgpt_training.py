@@ -115,8 +115,8 @@ def test_pretraining_mixtures_train_the_heads_their_batches_use(corpus, tokenize
     fresh = PixelGPTForCausalLM(PixelGPTConfig.from_preset("tiny", **TINY_GPT))
     pixel_weights = load_file(tmp_path / "pixel" / "model.safetensors")
     dual_weights = load_file(tmp_path / "dual" / "model.safetensors")
-    assert torch.equal(pixel_weights["lm_head.weight"], fresh.lm_head.weight.detach())
-    assert dual_weights["lm_head.weight"].shape == (len(tokenizer), 64)
+    assert torch.equal(pixel_weights["lm_token_head.weight"], fresh.lm_token_head.weight.detach())
+    assert dual_weights["lm_token_head.weight"].shape == (len(tokenizer), 64)
     assert os.path.isfile(tmp_path / "dual" / "tokenizer.json")  # saved beside the model
     # A checkpoint continued with a larger tokenizer than it was made for is refused.
     train_bpe_tokenizer(SENTENCES * 3 + ["zebra quokka yak " * 40], vocab_size=460).save_pretrained(tmp_path / "big")

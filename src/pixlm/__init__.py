@@ -3,9 +3,14 @@
 Text is rendered to strips of patches (`pixlm.render`), and models learn language from them.
 Import what you need from the subpackages; the names below load on first use so that
 `import pixlm` stays light (a DataLoader worker that only renders never imports torch).
+pixlm's model families are registered with transformers' Auto classes when those load.
 """
 
 from __future__ import annotations
+
+from . import _registration
+
+_registration.install()
 
 __version__ = "0.1.0"
 

@@ -189,9 +189,10 @@ class PixelTokenClassificationCollator:
 
 
 class PixelParsingCollator:
-    """{words, heads, rels} examples -> pixel_values, attention_mask, word_spans (B, W, 2) with
-    each drawn word's [first, last + 1) patches (words layout), heads and rels (B, W). Words the
-    canvas cut off, and arcs to them, get -100."""
+    """{words, heads, rels} examples -> pixel_values, attention_mask and PIXEL's parser inputs:
+    `word_starts` (B, K) each drawn word's first patch then the patch after the last one, padded
+    with -100; `arc_labels` and `rel_labels` (B, L) each word's head (0 = root) and relation id,
+    -100 past the words and for words (or heads) the canvas cut off."""
 
     def __init__(self, renderer: TextRenderer, num_channels: int, rel2id: dict, layout: str = "words"):
         self.renderer = renderer
@@ -201,23 +202,21 @@ class PixelParsingCollator:
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
-        width = max(len(e["words"]) for e in examples)
-        spans = torch.full((len(examples), width, 2), -1, dtype=torch.long)
-        heads = torch.full((len(examples), width), -100, dtype=torch.long)
-        rels = torch.full((len(examples), width), -100, dtype=torch.long)
-        for i, (e, r) in enumerate(zip(examples, rendered)):
-            starts = r.word_starts.tolist()
-            drawn = len(starts)
-            for k, s in enumerate(starts):
-                spans[i, k, 0] = s
-                spans[i, k, 1] = starts[k + 1] if k + 1 < drawn else r.num_text_patches
-            for k in range(drawn):
+        length = batch["attention_mask"].shape[1]
+        starts = [r.word_starts.tolist() + [r.num_text_patches] for r in rendered]
+        word_starts = torch.full((len(examples), max(map(len, starts))), -100, dtype=torch.long)
+        arcs = torch.full((len(examples), length), -100, dtype=torch.long)
+        rels = torch.full((len(examples), length), -100, dtype=torch.long)
+        for i, (e, s) in enumerate(zip(examples, starts)):
+            word_starts[i, : len(s)] = torch.tensor(s)
+            drawn = len(s) - 1
+            for k in range(min(drawn, length)):
                 head = e["heads"][k] if e.get("heads") else None
                 if head is None or head > drawn:
                     continue
                 rel = e["rels"][k]
                 if rel not in self.rel2id:
                     raise ValueError(f"relation {rel!r} was not seen in training; known relations: {sorted(self.rel2id)}")
-                heads[i, k] = head
+                arcs[i, k] = head
                 rels[i, k] = self.rel2id[rel]
-        return {**batch, "word_spans": spans, "heads": heads, "rels": rels}
+        return {**batch, "word_starts": word_starts, "arc_labels": arcs, "rel_labels": rels}

@@ -1,6 +1,12 @@
-"""Heads shared by the model families: pooling a sequence of patch states into one vector."""
+"""Heads shared by the model families: PIXEL's sequence pooling, the biaffine scorer, losses.
+
+Module and parameter names are those of PIXEL's `pooling.py` and `biaffine.py` (`pooler.linear`,
+`pooler.ln`, `pooler.pooling.pooler.S`, ...), so finetuned PIXEL checkpoints load into them.
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -8,39 +14,84 @@ from torch import nn
 POOLING_MODES = ("mean", "max", "cls", "pma")
 
 
-class Pooler(nn.Module):
-    """One vector per example from the states of its text patches.
+class PMA(nn.Module):
+    """Pooling by multi-head attention with one learned seed (Lee et al. 2019), as PIXEL has it:
+    the keys are masked by zeroing padded positions, not by excluding them from the softmax."""
 
-    `mean` (default) and `max` over the patches that hold text (attention_mask 1, CLS left out);
-    `cls` takes the CLS state; `pma` is attention pooling (Lee et al. 2019, PMA with one learned
-    seed) with `num_heads` heads.
-    """
+    def __init__(self, hidden_size: int, num_heads: int):
+        super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"pma heads ({num_heads}) must divide the hidden size ({hidden_size})")
+        self.S = nn.Parameter(torch.empty(1, 1, hidden_size))
+        nn.init.xavier_uniform_(self.S)
+        self.mab = _MAB(hidden_size, num_heads)
 
-    def __init__(self, hidden_size: int, mode: str = "mean", num_heads: int = 1):
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.mab(self.S.repeat(states.shape[0], 1, 1), states, mask)
+
+
+class _MAB(nn.Module):
+    def __init__(self, dim: int, num_heads: int):
+        super().__init__()
+        self.dim, self.num_heads = dim, num_heads
+        self.fc_q, self.fc_k, self.fc_v, self.fc_o = (nn.Linear(dim, dim) for _ in range(4))
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        q = self.fc_q(q)
+        k, v = self.fc_k(k), self.fc_v(k)
+        k = k * mask
+        split = self.dim // self.num_heads
+        q_, k_, v_ = (torch.cat(t.split(split, 2), 0) for t in (q, k, v))
+        attention = torch.softmax(q_.bmm(k_.transpose(1, 2)) / math.sqrt(self.dim), 2)
+        out = torch.cat((q_ + attention.bmm(v_)).split(q.shape[0], 0), 2)
+        return out + torch.relu(self.fc_o(out))
+
+
+class _Pooling(nn.Module):
+    """Mean, max or PMA over the positions the attention mask keeps (PIXEL's `Pooling`)."""
+
+    def __init__(self, hidden_size: int, mode: str, pma_heads: int):
+        super().__init__()
+        self.mode = mode
+        if mode == "pma":
+            self.pooler = PMA(hidden_size, pma_heads)
+
+    def forward(self, states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        mask = attention_mask.unsqueeze(-1).expand(states.shape).to(states.dtype)
+        if self.mode == "max":
+            return states.masked_fill(mask == 0, -1e9).max(1).values
+        if self.mode == "pma":
+            return self.pooler(states, mask).squeeze(1)
+        return (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+class SequencePoolingHead(nn.Module):
+    """PIXEL's `PoolingForSequenceClassificationHead`: patch states through a linear layer and
+    GELU (not for PMA), a LayerNorm (`add_layer_norm`), dropout, then pooled over the text
+    patches and the end patch. With `cls`, the input is already one vector (the encoder's
+    tanh pooler on CLS) and passes through unchanged."""
+
+    def __init__(self, hidden_size: int, mode: str = "mean", add_layer_norm: bool = True, dropout: float = 0.0,
+                 pma_heads: int = 1):
         super().__init__()
         if mode not in POOLING_MODES:
             raise ValueError(f"pooling must be one of {', '.join(POOLING_MODES)}; got {mode!r}")
-        self.mode = mode
-        if mode == "pma":
-            if hidden_size % num_heads:
-                raise ValueError(f"pma heads ({num_heads}) must divide the hidden size ({hidden_size})")
-            self.seed = nn.Parameter(torch.randn(1, 1, hidden_size) * 0.02)
-            self.attention = nn.MultiheadAttention(hidden_size, num_heads, batch_first=True)
-            self.norm = nn.LayerNorm(hidden_size)
+        self.mode, self.add_layer_norm = mode, add_layer_norm
+        self.linear = nn.Linear(hidden_size, hidden_size)
+        self.activation = nn.GELU()
+        self.ln = nn.LayerNorm(hidden_size, eps=1e-12)
+        self.dropout = nn.Dropout(dropout)
+        if mode != "cls":
+            self.pooling = _Pooling(hidden_size, mode, pma_heads)
 
     def forward(self, states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """states (B, 1 + L, D) with CLS first; attention_mask (B, L) over the patches."""
         if self.mode == "cls":
-            return states[:, 0]
-        patches = states[:, 1:]
-        mask = attention_mask.to(patches.dtype).unsqueeze(-1)
-        if self.mode == "mean":
-            return (patches * mask).sum(1) / mask.sum(1).clamp_min(1.0)
-        if self.mode == "max":
-            return patches.masked_fill(mask == 0, torch.finfo(patches.dtype).min).max(1).values
-        seed = self.seed.expand(patches.shape[0], -1, -1)
-        pooled, _ = self.attention(seed, patches, patches, key_padding_mask=attention_mask == 0)
-        return self.norm(pooled[:, 0])
+            return states
+        if self.mode != "pma":
+            states = self.activation(self.linear(states))
+        if self.add_layer_norm:
+            states = self.ln(states)
+        return self.pooling(self.dropout(states), attention_mask)
 
 
 class Biaffine(nn.Module):
@@ -63,14 +114,32 @@ class Biaffine(nn.Module):
         return s.squeeze(-1) if self.n_out == 1 else s
 
 
-def span_means(states: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
-    """Mean of states[:, start:end] for each (start, end) span (B, W, 2); padded spans (-1) give 0."""
-    cumsum = torch.cat([torch.zeros_like(states[:, :1]), states.cumsum(1)], 1)
-    start, end = spans[..., 0].clamp(min=0), spans[..., 1].clamp(min=0)
-    index = lambda i: i.unsqueeze(-1).expand(-1, -1, states.shape[-1])  # noqa: E731
-    sums = torch.gather(cumsum, 1, index(end)) - torch.gather(cumsum, 1, index(start))
-    counts = (end - start).clamp(min=1).unsqueeze(-1).to(states.dtype)
-    return sums / counts
+def word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int = -100) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each word's mean patch state, as PIXEL's parser merges patches into words.
+
+    `word_starts` (B, K) holds each word's first patch and, last, the patch after the last word,
+    padded with `pad`; word j covers patches [start_j, start_{j+1}) (a word of no patches takes
+    the one at its start), and the words end at the first start <= 0 after the first. Returns
+    (B, L, D) word vectors, zero past the last word (L = the states' length), and the number of
+    words of each example.
+    """
+    b, length, _ = states.shape
+    weights = states.new_zeros(b, length, length)
+    counts = []
+    for i in range(b):
+        starts = word_starts[i][word_starts[i] != pad].tolist()
+        n = 0
+        for j in range(min(len(starts) - 1, length)):
+            if starts[j + 1] <= 0:
+                break
+            s, e = starts[j], starts[j + 1]
+            if s == e:
+                weights[i, j, s] = 1.0
+            else:
+                weights[i, j, s:e] = 1.0 / (e - s)
+            n += 1
+        counts.append(n)
+    return weights.bmm(states), torch.tensor(counts, device=states.device)
 
 
 def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, num_labels: int) -> torch.Tensor:

@@ -270,6 +270,22 @@ def _primary(cfg: FinetuneConfig) -> str:
     return {"CoLA": "matthews_correlation", "STS-B": "pearson", "MRPC": "f1"}.get(_glue_task(cfg) or "", "accuracy")
 
 
+def _parse_predictions(max_patches: int):
+    """What evaluation keeps of the parser's outputs: arc scores and each arc's best relation,
+    over the batch's words only (PIXEL's scores cover every patch: far more than the words),
+    the heads padded to one width so that batches concatenate."""
+    import torch
+
+    def keep(outputs, labels=None):
+        arcs, rels, num_words = outputs
+        w = max(int(num_words.max()), 1)
+        pad = max_patches + 1 - (w + 1)
+        arcs = torch.nn.functional.pad(arcs[:, :w, : w + 1], (0, pad), value=torch.finfo(arcs.dtype).min)
+        return arcs, torch.nn.functional.pad(rels[:, :w, : w + 1].argmax(-1), (0, pad)), num_words
+
+    return keep
+
+
 def _decode_parses(predictions) -> list[tuple[list[int], list[int]]]:
     """(heads, relation ids) of each drawn word, decoded into a tree."""
     from ..evaluation.trees import decode_tree
@@ -384,6 +400,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
         renderer_config=renderer.config if renderer else None,
         processing_class=None if renderer else collator.tokenizer,
+        preprocess_logits_for_metrics=_parse_predictions(model.config.max_patches) if cfg.task == "parse" else None,
     )
     started = time.perf_counter()
     trainer.train()
@@ -457,7 +474,7 @@ def _finetune_qa(cfg: FinetuneConfig) -> dict:
     test = read_examples(cfg, cfg.test) if cfg.test else None
     model = _load_model(cfg, None)
     renderer = _renderer(cfg, model.config)
-    collator = QACollator(renderer.config.patch_size, model.config.num_channels)
+    collator = QACollator(renderer.config.patch_size, model.config.num_channels, renderer.config.max_patches)
     val_features = qa_features(validation, renderer)
 
     def score(examples, features, predictions):
@@ -527,7 +544,7 @@ def _collator(task: str, renderer, num_channels: int, labels: list | None, layou
 
 
 def _label_names(task: str) -> list[str]:
-    return {"parse": ["heads", "rels"], "qa": ["start_positions", "end_positions"]}.get(task, ["labels"])
+    return {"parse": ["arc_labels", "rel_labels"], "qa": ["start_positions", "end_positions"]}.get(task, ["labels"])
 
 
 def _strip_prefix(metrics: dict) -> dict:
@@ -627,7 +644,8 @@ def evaluate(
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(tmp, per_device_eval_batch_size=batch_size, label_names=_label_names(task),
                                   disable_tqdm=True)
-        trainer = PixlmTrainer(model=model, args=args, data_collator=collator, compute_metrics=_metrics(cfg, labels))
+        trainer = PixlmTrainer(model=model, args=args, data_collator=collator, compute_metrics=_metrics(cfg, labels),
+                               preprocess_logits_for_metrics=_parse_predictions(model.config.max_patches) if task == "parse" else None)
         metrics = _strip_prefix(trainer.evaluate(examples, metric_key_prefix="eval"))
     return {"attack": attack, "severity": severity if attack else 0.0, "examples": len(examples), **metrics}
 

@@ -22,8 +22,15 @@ class PixelConfig(PretrainedConfig):
     """Configuration of a PIXEL encoder and its pretraining decoder. Defaults are pixel-base.
 
     Also reads the `config.json` of published PIXEL checkpoints (`image_size` [16, 8464] gives
-    `max_patches` 529). `position_embedding` is `2d` (PIXEL: the 529 positions take the fixed
-    sin-cos table of a 23 x 23 grid, in row order) or `1d` (a sin-cos table over positions).
+    `max_patches` 529), whose finetuned heads PIXEL saved as `model_type` "vit". `position_embedding`
+    is `2d` (PIXEL: the 529 positions take the fixed sin-cos table of a 23 x 23 grid, in row
+    order) or `1d` (a sin-cos table over positions).
+
+    Sequence classification pools as PIXEL's heads do: `pooling` is `mean` (PIXEL's default),
+    `max`, `cls` (the tanh pooler on CLS) or `pma` (attention pooling with `pma_heads` heads,
+    PIXEL's "pma<heads>"), after a LayerNorm when `pooling_layer_norm`. PIXEL chose the pooling
+    when it built the model and did not save it: load its checkpoints with the pooling they
+    were finetuned with, e.g. `from_pretrained(folder, pooling="cls")`.
     """
 
     model_type = "pixel"
@@ -55,10 +62,16 @@ class PixelConfig(PretrainedConfig):
         span_weights=(0.2, 0.4, 0.6, 0.8, 0.9, 1.0),
         pooling: str = "mean",
         pma_heads: int = 1,
+        pooling_layer_norm: bool = True,
         classifier_dropout: float | None = None,
+        decoder_layer_norm_eps: float = 1e-5,
         **kwargs,
     ):
+        for unused in ("encoder_stride", "interpolate_pos_encoding"):  # written by PIXEL's ViT heads, unused
+            kwargs.pop(unused, None)
         super().__init__(**kwargs)
+        if isinstance(pooling, str) and pooling.startswith("pma") and pooling[3:].isdigit():
+            pooling, pma_heads = "pma", int(pooling[3:])  # PIXEL's "pma<heads>"
         if image_size is not None:  # PIXEL's config names the strip's size instead
             height, width = (image_size, image_size) if isinstance(image_size, int) else image_size
             if height != patch_size:
@@ -98,7 +111,26 @@ class PixelConfig(PretrainedConfig):
         # Finetuning heads: how a sequence is pooled, and the dropout before the classifier.
         self.pooling = pooling
         self.pma_heads = pma_heads
+        self.pooling_layer_norm = pooling_layer_norm
         self.classifier_dropout = classifier_dropout
+        # PIXEL's decoder ends in a LayerNorm of PyTorch's default eps, not layer_norm_eps.
+        self.decoder_layer_norm_eps = decoder_layer_norm_eps
+
+    @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        # PIXEL's finetuned heads subclass ViTForImageClassification and save model_type "vit".
+        if config_dict.get("model_type") == "vit" and any(
+                a.startswith("PIXELFor") for a in config_dict.get("architectures") or []):
+            config_dict = {**config_dict, "model_type": cls.model_type}
+        return super().from_dict(config_dict, **kwargs)
+
+    @classmethod
+    def get_config_dict(cls, pretrained_model_name_or_path, **kwargs):
+        config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
+        if config_dict.get("model_type") == "vit" and any(
+                a.startswith("PIXELFor") for a in config_dict.get("architectures") or []):
+            config_dict["model_type"] = cls.model_type  # so that loading it does not warn of a type mismatch
+        return config_dict, kwargs
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelConfig":

@@ -28,7 +28,8 @@ from transformers.activations import ACT2FN
 from transformers.modeling_outputs import QuestionAnsweringModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
-from ..heads import Biaffine, Pooler, sequence_classification_loss, span_means
+from ..heads import Biaffine, SequencePoolingHead, sequence_classification_loss, word_means
+from ..loading import load_checked
 from ..patches import patch_stats, patchify, unpatchify
 from .configuration_pixel import PixelConfig
 
@@ -75,8 +76,9 @@ def mask_patches(
 
     The patches with the largest noise are hidden. With `patch_mask` (1 = hide, e.g. PIXEL's
     span mask) the noise is patch_mask + U[0, 0.01): the given patches go first and random ones
-    top the mask up to the ratio. Without either, at least one text patch is always hidden (so
-    the loss, taken on hidden text patches, exists).
+    top the mask up to the ratio. Without it, the text patch of largest noise gets noise 100, so
+    at least one text patch is hidden (the loss, taken on hidden text patches, exists); as in
+    PIXEL, this applies to a given `noise` too.
 
     Returns the kept sequence, its attention mask, the mask (B, L; 1 = hidden) and the indices
     that restore the original order.
@@ -87,11 +89,12 @@ def mask_patches(
         noise = torch.rand(b, length, device=sequence.device)
         if patch_mask is not None:
             noise = patch_mask.to(noise.dtype) + noise / 100
-        else:
-            text_max = torch.argmax(noise * attention_mask, dim=1)
-            noise[torch.arange(b, device=noise.device), text_max] = 100.0
     elif patch_mask is not None:
         noise = noise + patch_mask.to(noise.dtype)
+    if patch_mask is None:
+        noise = noise.clone()
+        text_max = torch.argmax(noise * attention_mask, dim=1)
+        noise[torch.arange(b, device=noise.device), text_max] = 100.0
     ids_shuffle = torch.argsort(noise, dim=1)
     ids_restore = torch.argsort(ids_shuffle, dim=1)
     ids_keep = ids_shuffle[:, :len_keep]
@@ -214,6 +217,7 @@ class PixelModelOutput(ModelOutput):
     """Encoder outputs. With masking, `last_hidden_state` covers CLS and the kept patches only."""
 
     last_hidden_state: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None  # tanh(dense(CLS)), with a pooling layer
     mask: torch.Tensor | None = None
     ids_restore: torch.Tensor | None = None
     attention_mask: torch.Tensor | None = None
@@ -249,34 +253,45 @@ class PixelPreTrainedModel(PreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
         """Load a checkpoint: ours, transformers' ViT-MAE, or a published PIXEL model (older key
         names are renamed); a checkpoint whose shapes do not fit the config is refused with the
-        first mismatching key named."""
+        first mismatching key named. What the checkpoint lacks or has to spare (a pretraining
+        decoder, a new head) is reported in one line."""
         # The legacy patterns match only legacy names, so they are safe on any checkpoint (and a
         # Hub id cannot be looked into before it is downloaded).
         if kwargs.get("key_mapping") is None:
             kwargs["key_mapping"] = dict(LEGACY_KEY_MAPPING)
-        want_info = kwargs.pop("output_loading_info", False)
-        allow_mismatch = kwargs.pop("ignore_mismatched_sizes", False)
-        model, info = super().from_pretrained(
-            pretrained_model_name_or_path, *args, output_loading_info=True, ignore_mismatched_sizes=True, **kwargs
-        )
+        want_info = kwargs.get("output_loading_info", False)
+        model, info = load_checked(cls, super().from_pretrained, pretrained_model_name_or_path, *args, **kwargs)
         # transformers would undo the renaming on save_pretrained: save in today's names instead.
         model._weight_conversions = None
-        if info["mismatched_keys"] and not allow_mismatch:
-            order = {k: i for i, k in enumerate(model.state_dict())}
-            key, theirs, ours = min(info["mismatched_keys"], key=lambda m: order.get(m[0], len(order)))
+        if isinstance(model, PixelForSequenceClassification) and "pooling" not in kwargs \
+                and any(k.startswith("vit.pooler.") for k in info["unexpected_keys"]):
             raise ValueError(
-                f"checkpoint {pretrained_model_name_or_path} does not fit this model's config: first mismatching "
-                f"key {key} has shape {tuple(theirs)} in the checkpoint but {tuple(ours)} in the model "
-                f"({len(info['mismatched_keys'])} mismatching keys); load it with its own config.json"
+                f"checkpoint {pretrained_model_name_or_path} holds ViT's CLS pooler (vit.pooler.dense): it was "
+                "finetuned with CLS pooling, which PIXEL does not save in config.json; load it with "
+                "from_pretrained(..., pooling='cls') (pixlm finetune/evaluate: --pooling cls)"
             )
         return (model, info) if want_info else model
 
 
-class PixelModel(PixelPreTrainedModel):
-    """The PIXEL encoder. Without masking (the default) it encodes every patch; padding
-    patches (attention_mask 0) are neither attended to nor affect the others."""
+class PixelPooler(nn.Module):
+    """ViT's pooler: a dense layer and tanh on the CLS state (PIXEL's root for parsing, and its
+    `cls` pooling)."""
 
     def __init__(self, config: PixelConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.dense(states[:, 0]))
+
+
+class PixelModel(PixelPreTrainedModel):
+    """The PIXEL encoder. Without masking (the default) it encodes every patch; padding
+    patches (attention_mask 0) are neither attended to nor affect the others. With
+    `add_pooling_layer`, also ViT's pooler on CLS (`pooler_output`)."""
+
+    def __init__(self, config: PixelConfig, add_pooling_layer: bool = False):
         super().__init__(config)
         self.embeddings = PixelEmbeddings(config)
         self.layers = nn.ModuleList(
@@ -284,6 +299,7 @@ class PixelModel(PixelPreTrainedModel):
             for _ in range(config.num_hidden_layers)
         )
         self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.pooler = PixelPooler(config) if add_pooling_layer else None
         self.post_init()
 
     def forward(
@@ -325,8 +341,10 @@ class PixelModel(PixelPreTrainedModel):
             hidden = layer(hidden, key_mask)
             if states is not None:
                 states.append(hidden)
+        hidden = self.layernorm(hidden)
         return PixelModelOutput(
-            last_hidden_state=self.layernorm(hidden),
+            last_hidden_state=hidden,
+            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
             mask=mask,
             ids_restore=ids_restore,
             attention_mask=attention_mask,
@@ -349,7 +367,7 @@ class PixelDecoder(nn.Module):
             PixelLayer(config, d, config.decoder_num_attention_heads, config.decoder_intermediate_size)
             for _ in range(config.decoder_num_hidden_layers)
         )
-        self.decoder_norm = nn.LayerNorm(d, eps=config.layer_norm_eps)
+        self.decoder_norm = nn.LayerNorm(d, eps=config.decoder_layer_norm_eps)
         self.decoder_pred = nn.Linear(d, config.patch_size**2 * config.num_channels)
 
     def initialize_weights(self) -> None:
@@ -436,23 +454,28 @@ def _classifier_dropout(config: PixelConfig) -> float:
 
 
 class PixelForSequenceClassification(PixelPreTrainedModel):
-    """PIXEL encoder, a pooled vector per text (or pair), and a linear classifier; with
-    `num_labels == 1` a regression (STS-B)."""
+    """PIXEL encoder, PIXEL's pooling head and a linear classifier; with `num_labels == 1` a
+    regression (STS-B). Pooling by `config.pooling` (see `PixelConfig`): `mean` (PIXEL's
+    default) and `max` after a linear layer, GELU and LayerNorm, `cls` through ViT's tanh
+    pooler on CLS, `pma` by attention."""
 
     def __init__(self, config: PixelConfig):
         super().__init__(config)
         self.num_labels = config.num_labels
-        self.vit = PixelModel(config)
-        self.pooler = Pooler(config.hidden_size, config.pooling, config.pma_heads)
-        self.dropout = nn.Dropout(_classifier_dropout(config))
+        self.vit = PixelModel(config, add_pooling_layer=config.pooling == "cls")
+        self.pooler = SequencePoolingHead(config.hidden_size, config.pooling, config.pooling_layer_norm,
+                                          _classifier_dropout(config), config.pma_heads)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, **kwargs) -> SequenceClassifierOutput:
         out = self.vit(pixel_values, attention_mask=attention_mask)
-        patches_mask = out.attention_mask[:, 1:]
-        logits = self.classifier(self.dropout(self.pooler(out.last_hidden_state, patches_mask)))
+        if out.pooler_output is not None:
+            pooled = self.pooler(out.pooler_output, None)
+        else:
+            pooled = self.pooler(out.last_hidden_state[:, 1:], out.attention_mask[:, 1:])
+        logits = self.classifier(pooled)
         loss = sequence_classification_loss(logits, labels, self.num_labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
@@ -482,56 +505,55 @@ class PixelForTokenClassification(PixelPreTrainedModel):
 @dataclass
 class PixelParsingOutput(ModelOutput):
     loss: torch.Tensor | None = None
-    arc_logits: torch.Tensor | None = None  # (B, W, 1 + max_patches): word i taking node j as head (0 = root)
-    rel_predictions: torch.Tensor | None = None  # (B, W, 1 + max_patches): best relation for each such arc
-    num_words: torch.Tensor | None = None  # (B,) words that were drawn
+    arc_logits: torch.Tensor | None = None  # (B, L, L + 1): word i taking node j as head (0 = root)
+    rel_logits: torch.Tensor | None = None  # (B, L, L + 1, relations): each relation of each such arc
+    num_words: torch.Tensor | None = None  # (B,) words of each example (rows past them are padding)
 
 
 class PixelForBiaffineParsing(PixelPreTrainedModel):
-    """Dependency parsing as in PIXEL: a word is the mean of its patches, the root is the CLS
-    state, biaffine scorers give arcs and relations (decode with `evaluation.trees.decode_tree`
-    so that the output is always a tree)."""
+    """Dependency parsing as in PIXEL: a word is the mean of its patches, the root is ViT's
+    pooler output (tanh(dense(CLS))), biaffine scorers give arcs and relations. Inputs and
+    outputs are PIXEL's: `word_starts` (B, K) each word's first patch then the patch after the
+    last word, padded with -100; `arc_labels`/`rel_labels` (B, L) each word's head (0 = root) and
+    relation, -100 past the words. Scores cover every row and column, padding included (decode
+    with `evaluation.trees.decode_tree`, which keeps to the real words)."""
+
+    _keys_to_ignore_on_load_unexpected = [r"^classifier\."]  # PIXEL's ViT parent's unused classifier
 
     def __init__(self, config: PixelConfig):
         super().__init__(config)
         self.num_labels = config.num_labels
-        self.vit = PixelModel(config)
+        self.vit = PixelModel(config, add_pooling_layer=True)
         self.dropout = nn.Dropout(_classifier_dropout(config))
         self.biaffine_arcs = Biaffine(config.hidden_size, 1, bias_x=True, bias_y=False)
         self.biaffine_rels = Biaffine(config.hidden_size, config.num_labels, bias_x=True, bias_y=True)
         self.post_init()
 
     def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                word_spans: torch.Tensor | None = None, heads: torch.Tensor | None = None,
-                rels: torch.Tensor | None = None, **kwargs) -> PixelParsingOutput:
-        """word_spans (B, W, 2): each word's [first, last + 1) patches, -1 for padding; heads and
-        rels (B, W): gold head (0 = root) and relation id, -100 where there is none."""
-        if word_spans is None:
-            raise ValueError("word_spans is required: the [start, end) patches of each word")
-        states = self.vit(pixel_values, attention_mask=attention_mask).last_hidden_state
-        words = span_means(states[:, 1:], word_spans)
-        nodes = torch.cat([states[:, :1], words], dim=1)
-        word_mask = word_spans[..., 0] >= 0
-        node_mask = torch.cat([word_mask.new_ones(word_mask.shape[0], 1), word_mask], dim=1)
-        words_d, nodes_d = self.dropout(words), self.dropout(nodes)
-        arcs = self.biaffine_arcs(words_d, nodes_d).masked_fill(~node_mask[:, None, :], torch.finfo(states.dtype).min)
-        rel_scores = self.biaffine_rels(words_d, nodes_d)
+                word_starts: torch.Tensor | None = None, arc_labels: torch.Tensor | None = None,
+                rel_labels: torch.Tensor | None = None, **kwargs) -> PixelParsingOutput:
+        if word_starts is None:
+            raise ValueError("word_starts is required: each word's first patch, then the patch after the last word")
+        out = self.vit(pixel_values, attention_mask=attention_mask)
+        words, num_words = word_means(self.dropout(out.last_hidden_state[:, 1:]), word_starts)
+        nodes = torch.cat([out.pooler_output.unsqueeze(1), words], dim=1)
+        arcs = self.biaffine_arcs(words, nodes)
+        rels = self.biaffine_rels(words, nodes)
         loss = None
-        if heads is not None and rels is not None:
-            gold = (heads != -100) & word_mask
-            arc_loss = F.cross_entropy(arcs[gold], heads[gold])
-            at_gold = rel_scores[gold].gather(1, heads[gold].view(-1, 1, 1).expand(-1, 1, self.num_labels)).squeeze(1)
-            loss = arc_loss + F.cross_entropy(at_gold, rels[gold])
-        # Scores of nodes are padded to a fixed width (every patch could start a word), so that
-        # batches with different numbers of words concatenate in evaluation.
-        width = self.config.max_patches + 1 - arcs.shape[-1]
-        return PixelParsingOutput(loss=loss, arc_logits=F.pad(arcs, (0, width), value=torch.finfo(arcs.dtype).min),
-                                  rel_predictions=F.pad(rel_scores.argmax(-1), (0, width)), num_words=word_mask.sum(1))
+        if arc_labels is not None and rel_labels is not None:
+            gold = arc_labels != -100
+            heads = arc_labels[gold]
+            loss = F.cross_entropy(arcs[gold], heads)
+            loss = loss + F.cross_entropy(rels[gold][torch.arange(len(heads), device=heads.device), heads], rel_labels[gold])
+        return PixelParsingOutput(loss=loss, arc_logits=arcs, rel_logits=rels, num_words=num_words)
 
 
 class PixelForQuestionAnswering(PixelPreTrainedModel):
-    """Extractive QA: a start and an end score for CLS (position 0: no answer) and every patch
-    of a question | context pair. `start_positions`/`end_positions` index that sequence."""
+    """Extractive QA as PIXEL does it: a start and an end score for every patch of a question |
+    context strip and, last, for CLS (no answer). `start_positions`/`end_positions` index that
+    sequence (patch k is k; no answer is the sequence length, PIXEL's `max_seq_length`)."""
+
+    _keys_to_ignore_on_load_unexpected = [r"^classifier\.", r"^vit\.pooler\."]
 
     def __init__(self, config: PixelConfig):
         super().__init__(config)
@@ -542,12 +564,12 @@ class PixelForQuestionAnswering(PixelPreTrainedModel):
     def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 start_positions: torch.Tensor | None = None, end_positions: torch.Tensor | None = None,
                 **kwargs) -> QuestionAnsweringModelOutput:
-        out = self.vit(pixel_values, attention_mask=attention_mask)
-        start, end = self.qa_outputs(out.last_hidden_state).unbind(-1)
-        padding = out.attention_mask == 0
-        start = start.masked_fill(padding, torch.finfo(start.dtype).min)
-        end = end.masked_fill(padding, torch.finfo(end.dtype).min)
+        states = self.vit(pixel_values, attention_mask=attention_mask).last_hidden_state
+        sequence = torch.cat([states[:, 1:], states[:, :1]], dim=1)
+        start, end = (x.squeeze(-1).contiguous() for x in self.qa_outputs(sequence).split(1, dim=-1))
         loss = None
         if start_positions is not None and end_positions is not None:
-            loss = (F.cross_entropy(start, start_positions) + F.cross_entropy(end, end_positions)) / 2
+            ignored = start.shape[1]  # positions past the sequence are left out, as in PIXEL
+            loss = (F.cross_entropy(start, start_positions.clamp(0, ignored), ignore_index=ignored)
+                    + F.cross_entropy(end, end_positions.clamp(0, ignored), ignore_index=ignored)) / 2
         return QuestionAnsweringModelOutput(loss=loss, start_logits=start, end_logits=end)

@@ -1,0 +1,53 @@
+"""pixlm's model families registered with transformers' Auto classes, so that
+`AutoConfig`/`AutoModel`/`AutoModelFor...` open any pixlm checkpoint (and the released PixelGPT
+ones, `model_type` "ernie-pixel"). `import pixlm` arranges for this to run when transformers'
+Auto classes are first imported (`pixlm._registration`)."""
+
+from __future__ import annotations
+
+from .pixel import configuration_pixel
+from .pixelbert import configuration_pixelbert
+from .pixelgpt import configuration_pixelgpt
+
+CONFIGS = {
+    "pixel": configuration_pixel.PixelConfig,
+    "pixelgpt": configuration_pixelgpt.PixelGPTConfig,
+    configuration_pixelgpt.ERNIE_PIXEL: configuration_pixelgpt.ErniePixelConfig,
+    "pixelbert": configuration_pixelbert.PixelBertConfig,
+}
+
+
+# The Auto classes come from their own modules (not `transformers`'s lazy namespace): this runs
+# while transformers is importing them.
+def register_configs() -> None:
+    from transformers.models.auto.configuration_auto import AutoConfig
+
+    for model_type, config in CONFIGS.items():
+        AutoConfig.register(model_type, config, exist_ok=True)
+
+
+def register_models() -> None:
+    from transformers.models.auto.modeling_auto import (
+        AutoModel, AutoModelForCausalLM, AutoModelForPreTraining, AutoModelForQuestionAnswering,
+        AutoModelForSequenceClassification, AutoModelForTokenClassification,
+    )
+
+    from . import pixel, pixelbert, pixelgpt
+
+    register_configs()
+    pairs = [
+        (AutoModel, pixel.PixelConfig, pixel.PixelModel),
+        (AutoModelForPreTraining, pixel.PixelConfig, pixel.PixelForPreTraining),
+        (AutoModelForSequenceClassification, pixel.PixelConfig, pixel.PixelForSequenceClassification),
+        (AutoModelForTokenClassification, pixel.PixelConfig, pixel.PixelForTokenClassification),
+        (AutoModelForQuestionAnswering, pixel.PixelConfig, pixel.PixelForQuestionAnswering),
+        (AutoModel, pixelgpt.PixelGPTConfig, pixelgpt.PixelGPTModel),
+        (AutoModelForCausalLM, pixelgpt.PixelGPTConfig, pixelgpt.PixelGPTForCausalLM),
+        (AutoModelForSequenceClassification, pixelgpt.PixelGPTConfig, pixelgpt.PixelGPTForSequenceClassification),
+        (AutoModelForCausalLM, pixelgpt.ErniePixelConfig, pixelgpt.ErniePixelForCausalLM),
+        (AutoModelForSequenceClassification, pixelgpt.ErniePixelConfig, pixelgpt.ErniePixelForSequenceClassification),
+        (AutoModel, pixelbert.PixelBertConfig, pixelbert.PixelBertModel),
+        (AutoModelForPreTraining, pixelbert.PixelBertConfig, pixelbert.PixelBertForPreTraining),
+    ]
+    for auto, config, model in pairs:
+        auto.register(config, model, exist_ok=True)

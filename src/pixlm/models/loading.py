@@ -1,0 +1,82 @@
+"""Loading checkpoints quietly and checking them: what the model families share.
+
+transformers prints a table of every weight a checkpoint lacks or has to spare. Loading a
+pretraining checkpoint into a task model leaves out its decoder and starts a new head by
+design, so pixlm says that in one line instead, and raises where a difference means the model
+would compute something else (shapes that do not fit).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from contextlib import contextmanager
+
+logger = logging.getLogger("pixlm")
+
+
+class _NoLoadReport(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in str(record.msg)
+
+
+@contextmanager
+def quiet_transformers_loading():
+    """Hold back transformers' loading report (a table of every weight) while loading."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logger = hf_logging.get_logger("transformers.modeling_utils")
+    report_filter = _NoLoadReport()
+    hf_logger.addFilter(report_filter)
+    try:
+        yield
+    finally:
+        hf_logger.removeFilter(report_filter)
+
+
+def _groups(keys) -> str:
+    """`decoder.* (26), classifier.* (2)`: keys counted by their first name."""
+    counts = Counter(k.split(".", 1)[0] for k in keys)
+    return ", ".join(f"{name}.* ({n})" for name, n in counts.most_common())
+
+
+def loading_summary(model, source: str, info: dict) -> str | None:
+    """One line on what a checkpoint did not fill and what of it went unused, or None."""
+    unused, new = info.get("unexpected_keys") or [], info.get("missing_keys") or []
+    if not unused and not new:
+        return None
+    parts = []
+    if unused:
+        parts.append(f"not used from the checkpoint: {_groups(unused)}")
+    if new:
+        parts.append(f"newly initialised: {_groups(new)}")
+    return f"{type(model).__name__} from {source}: {'; '.join(parts)}"
+
+
+def check_mismatches(model, source: str, info: dict) -> None:
+    """Refuse a checkpoint whose shapes do not fit the model, naming the first such weight."""
+    if not info.get("mismatched_keys"):
+        return
+    order = {k: i for i, k in enumerate(model.state_dict())}
+    key, theirs, ours = min(info["mismatched_keys"], key=lambda m: order.get(m[0], len(order)))
+    raise ValueError(
+        f"checkpoint {source} does not fit this model's config: first mismatching key {key} has shape "
+        f"{tuple(theirs)} in the checkpoint but {tuple(ours)} in the model ({len(info['mismatched_keys'])} "
+        "mismatching keys); load it with its own config.json"
+    )
+
+
+def load_checked(cls, parent_from_pretrained, source, *args, **kwargs):
+    """`parent_from_pretrained(source, ...)` with the report in one line and mismatching shapes
+    refused (unless `ignore_mismatched_sizes=True`); returns (model, loading info)."""
+    allow_mismatch = kwargs.pop("ignore_mismatched_sizes", False)
+    kwargs.pop("output_loading_info", None)
+    with quiet_transformers_loading():
+        model, info = parent_from_pretrained(source, *args, output_loading_info=True, ignore_mismatched_sizes=True,
+                                             **kwargs)
+    if not allow_mismatch:
+        check_mismatches(model, str(source), info)
+    summary = loading_summary(model, str(source), info)
+    if summary:
+        logger.warning(summary)
+    return model, info
