@@ -28,16 +28,17 @@ _PANGO_SCALE = 1024
 
 
 class PixelProcedure:
-    """Renders as PIXEL's PangoCairo renderer does, with the first font of pixlm's chain at
-    pixlm's font size (8 pt at 120 dpi), fontconfig falling back for the rest. Subclasses
-    provide the calls into Pango and Cairo."""
+    """Renders as PIXEL's PangoCairo renderer does, in the first font of a renderer's chain (a
+    pango renderer registers its font files with fontconfig in this process) at its size,
+    fontconfig falling back for the rest; by default pixlm's first bundled font at 8 pt and
+    120 dpi, PIXEL's size. Subclasses provide the calls into Pango and Cairo."""
 
     bindings = ""
 
-    def __init__(self, patch_size: int = 16, max_patches: int = 529):
+    def __init__(self, patch_size: int = 16, max_patches: int = 529, renderer=None):
         from pixlm.render import TextRenderer
 
-        backend = TextRenderer(backend="pango").backend  # registers the chain's fonts with fontconfig
+        backend = (renderer or TextRenderer(backend="pango")).backend
         self.family, self.font_px = backend.fonts.family(0), backend.config.font_px
         self.p, self.n = patch_size, max_patches
         self.width = patch_size * max_patches
@@ -57,12 +58,14 @@ class PixelProcedure:
         return self._pixels(surface, end)
 
     def render_words(self, words: list[str]) -> tuple[np.ndarray, list[int]]:
-        """One layout per word, each word starting on a new patch; returns the word starts."""
+        """One layout per word, each word but the last drawn with a space after it, the first
+        at x = 2 and each next one at the start of the patch after the last; returns the word
+        starts."""
         surface, context = self._surface()
         x, starts = 2.0, []
-        for word in words:
-            starts.append(math.ceil(x / self.p))
-            width = self._show(context, self._layout(context, word), x)
+        for k, word in enumerate(words):
+            starts.append(math.floor(x / self.p))
+            width = self._show(context, self._layout(context, word if k == len(words) - 1 else word + " "), x)
             x = min(math.ceil((x + width) / self.p) * self.p, self.width - self.p)
         end = min(math.ceil((x + 2) / self.p), self.n - 1)
         return self._pixels(surface, end), starts

@@ -5,14 +5,20 @@
 Workloads (from the `# text =` lines of UD en_ewt dev): English sentences (continuous layout),
 the multi-script sample, ~2,500-character texts (far past the canvas), sentence pairs with
 character spans, word lists (words layout) and bigrams. The skia backend is timed with its
-word cache cold (a new renderer) and warm (second pass), and with the cache off. The pango
-backend (PangoCairo, as pixlm lays out with Pango) is measured in the same run, and so is PIXEL's
-own rendering procedure (`pixel_reference.py`: one Pango layout of the whole text, clipped by a
-16 x 8464 surface), through PyGObject (as PIXEL) and through cffi, on the workloads PIXEL
-renders: the goal ratios are taken round by round against it (a pass of each, back to back),
-because this machine's speed drifts by more than the margins at stake. PIXEL's figures from issue #2 are printed for scale.
-Finally, scaling with worker processes, and the renderer's own scaling against a pure-Python
-loop in the same rounds.
+word cache cold (a new renderer) and warm (second pass), and with the cache off.
+
+PIXEL's own rendering procedure (`pixel_reference.py`: one Pango layout of the whole text,
+clipped by a 16 x 8464 surface) is timed in the same run, through PyGObject (as PIXEL) and
+through cffi, on the workloads PIXEL renders; ratios against it are taken round by round (a
+pass of each, back to back), because this machine's speed drifts by more than the margins at
+stake. The second table is the published mode: the pango backend as a published PIXEL folder
+loads it (PIXEL's behaviour, one font: pixlm's first bundled, which the procedure uses too),
+cold and warm, against the procedure, and against sign/pixel-renderer (the maintained renderer
+package for PIXEL models; `pip install pixel-renderer` with the system's PyGObject and pycairo,
+Debian/Ubuntu: `apt-get install python3-gi python3-gi-cairo gir1.2-pango-1.0`), which renders
+single texts only, each on a canvas as wide as the text. PIXEL's figures from issue #2 are
+printed for scale. Finally, scaling with worker processes, and the renderer's own scaling
+against a pure-Python loop in the same rounds.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import warnings
 from pathlib import Path
 
 from pixlm.render import SCRIPT_SAMPLES, TextRenderer, available_backends
+from pixlm.render.config import PUBLISHED_BEHAVIOUR
+from pixlm.render.fonts import bundled_fonts
 
 # PIXEL's PangoCairoTextRenderer on one core of this machine (issue #2), sentences/s.
 PIXEL_REFERENCE = {"english": 12000, "words": 3600, "pairs+spans": 1300, "long": 800}
@@ -86,9 +94,10 @@ def best(fn, repeats: int) -> float:
 BINDINGS = ("PyGObject", "cffi")
 
 
-def pixel_procedures(name: str) -> dict[str, object]:
+def pixel_procedures(name: str, renderer: TextRenderer | None = None) -> dict[str, object]:
     """PIXEL's procedure for a workload through each binding installed here (PyGObject, which
-    PIXEL uses, and cffi, whose calls cost less); empty where PIXEL has no such call."""
+    PIXEL uses, and cffi, whose calls cost less), in the first font of `renderer` (a pango
+    renderer); empty where PIXEL has no such call."""
     try:
         from pixel_reference import CffiProcedure, GIProcedure
     except ImportError:
@@ -97,11 +106,44 @@ def pixel_procedures(name: str) -> dict[str, object]:
     calls = {}
     for kind in (GIProcedure, CffiProcedure) if method else ():
         try:
-            procedure = getattr(kind(), method)
+            procedure = getattr(kind(renderer=renderer), method)
         except (ImportError, OSError, ValueError):
             continue
         calls[kind.bindings] = (lambda pair, f=procedure: f(*pair)) if name == "pairs+spans" else procedure
     return calls
+
+
+def published_pango(cache: bool = True) -> TextRenderer:
+    """The pango backend as a published PIXEL renderer folder loads it (PIXEL's behaviour, one
+    font), in pixlm's first bundled font."""
+    options = {} if cache else {"cache_size": 0}
+    return TextRenderer(backend="pango", fonts=[bundled_fonts()[0].path], **options, **PUBLISHED_BEHAVIOUR)
+
+
+def published_kwargs(kwargs: dict) -> dict:
+    """What PIXEL's renderer computes for a workload: offsets, not pixlm's character spans."""
+    out = dict(kwargs)
+    if out.pop("char_spans", False):
+        out["offset_mapping"] = True
+    return out
+
+
+def sign_renderer(name: str):
+    """sign/pixel-renderer's `render_text` for single-text workloads, or None where it is not
+    installed (it needs the system's PyGObject) or renders no such input."""
+    if name not in ("english", "long", "multi-script"):
+        return None
+    try:
+        import gi  # noqa: F401
+    except ImportError:
+        import sys
+
+        sys.path.append("/usr/lib/python3/dist-packages")  # the system's python3-gi
+    try:
+        from pixel_renderer.renderer import render_text
+    except (ImportError, OSError, ValueError, RuntimeError):
+        return None
+    return lambda text: render_text(text, block_size=16, font_size=13)
 
 
 def against_pixel(renderer: TextRenderer, procedures: dict, items, kwargs, repeats: int) -> dict[str, float]:
@@ -148,6 +190,28 @@ def measure(backend: str, items, kwargs, repeats: int, name: str = "") -> dict[s
         r = TextRenderer(backend=backend)
         rate(r, items[:20], kwargs)  # load fonts
         res[backend] = best(lambda: rate(r, items, kwargs), repeats)
+    return res
+
+
+def measure_published(name: str, items, kwargs, repeats: int) -> dict:
+    """The pango backend in published mode, cold (a new renderer per pass), warm, and without
+    its cache (every line one layout, as PIXEL draws it), against PIXEL's procedure in the same
+    font, round by round, and against sign/pixel-renderer."""
+    kwargs = published_kwargs(kwargs)
+    warm = published_pango()
+    rate(warm, items, kwargs)
+    res = {
+        "published (cold)": best(lambda: rate(published_pango(), items, kwargs), repeats),
+        "published (warm)": best(lambda: rate(warm, items, kwargs), repeats),
+        "published (no cache)": best(lambda: rate(published_pango(cache=False), items, kwargs), repeats),
+    }
+    procedures = pixel_procedures(name, warm)
+    if procedures:
+        res.update(against_pixel(warm, procedures, items, kwargs, repeats))
+    sign = sign_renderer(name)
+    if sign is not None:
+        sign(items[0])
+        res["sign/pixel-renderer"] = best(lambda: len(items) / _timed(lambda: [sign(t) for t in items]), repeats)
     return res
 
 
@@ -297,6 +361,28 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def print_published_table(sentences: list[str], args) -> None:
+    print("\npublished mode (pango backend, PIXEL's behaviour, one font), sentences per second, one core;")
+    print("pairs as PIXEL renders them, with offsets instead of character spans\n")
+    print("| workload | cold | warm | no cache | PIXEL procedure (PyGObject) | warm / procedure, same rounds "
+          "| cold / procedure | sign/pixel-renderer | warm / sign/pixel-renderer |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, (items, kwargs) in workloads(sentences).items():
+        if (args.workloads and name not in args.workloads) or name == "bigrams":
+            continue
+        row = measure_published(name, items, kwargs, args.repeats)
+        procedure = row.get("PIXEL procedure (PyGObject)")
+        ratio = row.get("vs PyGObject")
+        sign = row.get("sign/pixel-renderer")
+        cells = [f"{row['published (cold)']:,.0f}", f"{row['published (warm)']:,.0f}", f"{row['published (no cache)']:,.0f}",
+                 f"{procedure:,.0f}" if procedure else "-",
+                 f"{ratio[0]:.2f}x ({ratio[1]:.2f}-{ratio[2]:.2f})" if ratio else "-",
+                 f"{row['published (cold)'] / procedure:.2f}x" if procedure else "-",
+                 f"{sign:,.0f}" if sign else "-",
+                 f"{row['published (warm)'] / sign:.2f}x" if sign else "-"]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")),
@@ -351,6 +437,9 @@ def main() -> None:
         vs_pixel = f"{warm / pixel:.1f}x" if warm and pixel else "-"
         pixel_cell = f"{pixel:,}" if pixel else "-"
         print(f"| {name} | " + " | ".join(cells) + f" | {pixel_cell} | {vs_pango} | {vs_procedure} | {vs_pixel} |")
+
+    if "pango" in backends:
+        print_published_table(sentences, args)
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))

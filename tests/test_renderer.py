@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import ink
+from conftest import BACKENDS, ink
 from pixlm.render import SCRIPT_SAMPLES, TextRenderer
 
 P = 16
@@ -244,15 +244,15 @@ def test_script_sample_has_no_missing_glyph(make_renderer, backend, name):
     out = make_renderer()(SCRIPT_SAMPLES[name])
     assert out.missing_glyphs == 0
     assert not out.truncated
-    if backend == "pango" and name == "emoji" and _cairo_version() < (1, 18):
+    if backend == "pango" and name == "emoji" and not cairo_draws_colrv1():
         pytest.xfail("Cairo < 1.18 cannot draw COLRv1 colour fonts such as the bundled Noto Color Emoji")
     assert (ink(out.pixel_values[:, : out.end_patch * P]) > 100).sum() > 30 * len(SCRIPT_SAMPLES[name].split())
 
 
-def _cairo_version() -> tuple[int, ...]:
-    import cairocffi
+def cairo_draws_colrv1() -> bool:
+    from pixlm.render.backends.pango_backend import cairo_draws_colrv1 as draws
 
-    return tuple(int(x) for x in cairocffi.cairo_version_string().split(".")[:2])
+    return draws()
 
 
 def test_emoji_sequences_are_single_colour_glyphs():
@@ -482,3 +482,45 @@ def test_long_texts_with_a_small_cache_draw_what_no_cache_draws():
     finally:
         PieceAtlas.compact = real_compact
     assert compactions > 0
+
+
+_PANGO_PIECE_TEXTS = [
+    "Room 2000 costs $20,000 (about 18% more) on 3/4/2021 #1 *",
+    "The officer's affine office flew to Zürich; Œuvre, naïve café — “quoted” text…",
+    "Tiếng Việt có dấu: người, được, những",
+    "Ελληνικά και русский текст, mixed with English words",
+    "   leading and trailing spaces   ",
+    "x",
+    "",
+] + [SCRIPT_SAMPLES[name] for name in SCRIPT_SAMPLES]
+
+
+def _pango_renderers():
+    """Pairs of pango renderers, one drawing word by word from its cache, one laying out every
+    line whole: pixlm's own chain, and PIXEL's published folders where the goldens are here."""
+    if "pango" not in BACKENDS:
+        pytest.skip("the pango backend is not installed")
+    yield TextRenderer(backend="pango"), TextRenderer(backend="pango", cache_size=0)
+    from golden import golden_dir
+
+    root = golden_dir()
+    for folder in ("pixel-render", "pixel-render-font2"):
+        if root is not None and (root / folder / "renderer").is_dir():
+            path = root / folder / "renderer"
+            yield (TextRenderer.from_pretrained(path, backend="pango"),
+                   TextRenderer.from_pretrained(path, backend="pango", cache_size=0))
+
+
+def test_pango_word_pieces_draw_what_whole_layouts_draw():
+    compared = 0
+    for cached, whole in _pango_renderers():
+        for text in _PANGO_PIECE_TEXTS:
+            for args, kwargs in (((text,), {}), ((text.split(),), {"layout": "words"}),
+                                 ((text, _PANGO_PIECE_TEXTS[1]), {"char_spans": True})):
+                a, b = cached(*args, **kwargs), whole(*args, **kwargs)
+                np.testing.assert_array_equal(a.pixel_values, b.pixel_values, err_msg=repr(text))
+                assert a.num_text_patches == b.num_text_patches
+                assert a.word_starts.tolist() == b.word_starts.tolist()
+                compared += 1
+        assert cached.backend.pieces is not None and len(cached.backend.pieces.cache) > 0  # pieces were used
+    assert compared >= len(_PANGO_PIECE_TEXTS) * 3

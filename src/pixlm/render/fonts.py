@@ -112,12 +112,12 @@ def _is_extender(ch: str) -> bool:
     )
 
 
-def _wants_emoji(cp: int) -> bool:
+def wants_emoji(cp: int) -> bool:
     """Pictographs, regional indicators and tags: drawn as emoji when a colour font has them."""
     return cp >= 0x1F000 and cp < 0x1FB00
 
 
-def _joins_emoji(ch: str) -> bool:
+def joins_emoji(ch: str) -> bool:
     """VS16, ZWJ, a skin tone or a keycap after a character asks for its emoji form."""
     cp = ord(ch)
     return cp in (0xFE0F, 0x200D, 0x20E3) or 0x1F3FB <= cp <= 0x1F3FF
@@ -209,7 +209,7 @@ class FontChain:
             if prev >= 0 and _is_extender(ch) and (self.covers(prev, cp) or is_ignorable(ch)):
                 fonts.append(prev)
                 continue
-            if _wants_emoji(cp) or (k + 1 < n and _joins_emoji(text[k + 1])):
+            if wants_emoji(cp) or (k + 1 < n and joins_emoji(text[k + 1])):
                 color = self._color_font_for(cp)
                 if color >= 0:
                     fonts.append(color)

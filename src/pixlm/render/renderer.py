@@ -213,13 +213,6 @@ class TextRenderer:
         return (text if words else text.replace("\n", " ")), replaced
 
     # -- what layouts share -----------------------------------------------------------------
-    def blank_paper(self) -> np.ndarray:
-        """A white strip as an array (uint8 (p, W) or (p, W, 3))."""
-        cfg = self.config
-        strip = np.empty((cfg.patch_size, cfg.width) + ((3,) if cfg.rgb else ()), np.uint8)
-        strip.fill(255)
-        return strip
-
     def cell_image(self, text: str, cell: int) -> tuple[np.ndarray, int]:
         """`text` drawn centred in a cell `cell` pixels wide, squeezed if it is wider: paper
         (p, cell[, 3]) and its missing glyphs (cached)."""

@@ -9,6 +9,7 @@ strip by PIXEL's rules; the backends only lay out and draw.
 from __future__ import annotations
 
 import math
+import re
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -16,6 +17,10 @@ import numpy as np
 from ..config import RendererConfig
 from ..fonts import FontChain
 from ..text import bidi_levels, needs_bidi
+
+# Characters that a piece cache cannot handle: a tab's width depends on where it falls, a line
+# break starts a new line, and a NUL ends the text as Pango sees it.
+WHOLE_LINE = re.compile("[\t\r\n\x00\u2028\u2029]")
 
 
 class Line(ABC):
@@ -33,9 +38,10 @@ class Line(ABC):
     direction: str = "auto"
 
     @abstractmethod
-    def draw(self, canvas, x: int, clip: float | None = None) -> None:
+    def draw(self, canvas: np.ndarray, x: int, clip: float | None = None, over: bool = False) -> None:
         """Draw at pen position x, its top where PIXEL puts a layout (p/2 - height/2 - 2);
-        nothing at or right of column `clip`."""
+        nothing at or right of column `clip`. `over`: the canvas may hold ink where this line
+        goes (lines side by side), so its ink must be composited, not placed."""
 
     @abstractmethod
     def char_extents(self) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +65,9 @@ class Line(ABC):
             clusters.append((float(x0[k]), float(x1[k]), j - k))
             k = j
         clusters.sort(key=lambda c: c[0])  # left to right; a no-op for left-to-right text
-        chars = [a + (b - a) * i / count for a, b, count in clusters for i in range(count)]
+        # Pango gives the characters of a cluster equal shares of it, in its units (1/1024 px),
+        # dividing as C does.
+        chars = [a + int((b - a) * 1024 * i / count) / 1024 for a, b, count in clusters for i in range(count)]
         return chars, [a for a, _, _ in clusters]
 
     def start_positions(self, indices: list[int]) -> np.ndarray:
@@ -89,6 +97,19 @@ class Line(ABC):
         return fit
 
 
+class Run:
+    """A drawn piece of text: coverage `ink` (height, width) in grayscale or premultiplied RGBA
+    (height, width, 4) in RGB mode, with the pen starting at column `origin` (the columns before
+    it hold overhangs) and moving `advance` whole pixels; `char_x0`/`char_x1` are each
+    character's extent along the pen."""
+
+    __slots__ = ("ink", "origin", "advance", "char_x0", "char_x1", "missing")
+
+    def __init__(self, ink, origin, advance, char_x0, char_x1, missing=0):
+        self.ink, self.origin, self.advance = ink, origin, advance
+        self.char_x0, self.char_x1, self.missing = char_x0, char_x1, missing
+
+
 class Backend(ABC):
     """Lays out and draws lines of text; layouts, pairs, padding and patches are the layouts'."""
 
@@ -98,6 +119,9 @@ class Backend(ABC):
         self.config = config
         self.fonts = fonts
         self.height = config.patch_size
+        self.pieces = None  # a PieceCache, in backends that draw left-to-right text word by word
+        self.composite_over = False  # how ink meets ink: see `composite`
+        self._one_piece_lines: dict[str, Line] = {}
 
     @abstractmethod
     def line(self, text: str, direction: str = "auto", limit: float | None = None) -> Line:
@@ -108,13 +132,32 @@ class Backend(ABC):
         without setting its direction). With `limit`, a backend may lay out only a start wider
         than `limit` pixels."""
 
-    @abstractmethod
-    def canvas(self):
-        """A blank strip to draw lines on."""
+    def canvas(self) -> np.ndarray:
+        """A blank strip to draw lines on: white paper, (p, W) or (p, W, 3) uint8."""
+        cfg = self.config
+        strip = np.empty((cfg.patch_size, cfg.width) + ((3,) if cfg.rgb else ()), np.uint8)
+        strip.fill(255)  # np.full does the same in Python around it
+        return strip
 
-    @abstractmethod
-    def pixels(self, canvas) -> np.ndarray:
+    def pixels(self, canvas: np.ndarray) -> np.ndarray:
         """The canvas as the strip's pixels: uint8 (p, W) or (p, W, 3), white paper, black ink."""
+        return canvas
+
+    def piece_line(self, text: str, limit: float | None = None) -> Line | None:
+        """`text` drawn from the backend's cache of drawn words (`pieces.PieceCache`), or None
+        where it must be laid out whole: right-to-left or mixed-direction text, tabs, line
+        breaks, NULs."""
+        line = self._one_piece_lines.get(text)  # a word of a word list, or a bigram's character, seen before
+        if line is not None:
+            return line
+        if not (text.isascii() and text.isprintable()) and (needs_bidi(text) or WHOLE_LINE.search(text)):
+            return None
+        line = self.pieces.line(text, limit)
+        if len(line.pieces) == 1 and self.config.cache_size:
+            if len(self._one_piece_lines) >= self.config.cache_size:
+                self._one_piece_lines.clear()
+            self._one_piece_lines[text] = line
+        return line
 
     def line_metrics(self) -> tuple[int, int]:
         """Ascent and descent in whole pixels of the first font of the chain, rounded up as
@@ -122,6 +165,19 @@ class Backend(ABC):
         info = self.fonts.info(0)
         scale = pango_size(self.config.font_px) / 1024 / info.units_per_em
         return math.ceil(info.ascender * scale - 1e-9), math.ceil(-info.descender * scale - 1e-9)
+
+
+def composite(target: np.ndarray, paper: np.ndarray, over: bool) -> None:
+    """Put `paper` (ink on white) onto `target` (the same, a view of a strip) in place: as Cairo
+    draws black text OVER what is there, to the rounding (`over`), or keeping the darker of the
+    two at each pixel."""
+    if not over:
+        np.minimum(target, paper, out=target)
+        return
+    # Coverage m = 255 - paper joins coverage d = 255 - target as m + d (255 - m) / 255, the
+    # product rounded as pixman rounds it; on paper: paper - round(d * paper / 255).
+    t = (255 - target.astype(np.int32)) * paper + 128
+    target[...] = paper - ((t + (t >> 8)) >> 8)
 
 
 def pango_size(font_px: float) -> int:

@@ -8,17 +8,27 @@ font options are Cairo's image-surface defaults with fontconfig's usual slight h
 (given explicitly, so that another system's fontconfig rules do not change the pixels), and
 PIXEL's right-to-left pairs lay their texts out in a right-to-left paragraph.
 
+Left-to-right text whose characters are all in the first font is drawn word by word from a
+cache of pieces, each piece one Pango layout drawn on its own (`pieces.PieceCache`, as in the
+skia backend): Pango rounds every glyph's advance to a whole pixel, so a word drawn alone and
+pasted at its pen has the pixels it has in a layout of the whole line, and a repeated word
+costs a copy. Everything else (right-to-left and mixed text, fallback fonts, tabs and line
+breaks, RGB strips) is one layout of the whole line. `cache_size=0` lays out every line whole.
+
 The calls go through cffi straight to the C libraries (pangocffi, pangocairocffi, cairocffi),
 which costs less per call than PyGObject.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
-from ..fonts import FontChain
-from ..text import needs_bidi
-from .base import Backend, Line, line_top
+from ..fonts import FontChain, joins_emoji, wants_emoji
+from ..text import end_of_word, needs_bidi, piece_keys
+from .base import Backend, Line, Run, composite, line_top
+from .pieces import PieceCache, WholeLineOnly, is_one_piece
 
 _PANGO_SCALE = 1024
 _REGISTERED: set[str] = set()
@@ -55,6 +65,14 @@ def _fontconfig():
     return _FONTCONFIG
 
 
+def cairo_draws_colrv1() -> bool:
+    """Whether the system's Cairo draws COLRv1 colour fonts (such as Noto Color Emoji): 1.18 on."""
+    import cairocffi
+
+    major, minor = (int(x) for x in cairocffi.cairo_version_string().split(".")[:2])
+    return (major, minor) >= (1, 18)
+
+
 def register_font_files(paths: list[str]) -> None:
     """Make font files known to fontconfig in this process (as ManimPango's register_font
     does), and make Pango's font map read fontconfig's fonts again if any was new."""
@@ -86,31 +104,43 @@ def _pango_fontmap_changed() -> None:
     ft2.pango_fc_font_map_config_changed(cairo.pango_cairo_font_map_get_default())
 
 
-class _Canvas:
-    """A Cairo surface the size of the strip, and a context drawing on it. Canvases are reused
-    (`clear` makes one blank again): making a surface costs more than clearing one."""
+class _Scratch:
+    """A Cairo surface the size of the strip that whole-line layouts are drawn on before their
+    ink joins the strip's array; kept blank between uses (clearing costs less than a new surface)."""
 
-    __slots__ = ("surface", "context", "data", "rgb")
+    __slots__ = ("surface", "context", "data", "rgb", "stride")
 
     def __init__(self, cairo, width: int, height: int, rgb: bool):
         self.surface = cairo.ImageSurface(cairo.FORMAT_RGB24 if rgb else cairo.FORMAT_A8, width, height)
         self.context = cairo.Context(self.surface)
-        self.data = np.frombuffer(self.surface.get_data(), np.uint8)
+        self.stride = self.surface.get_stride()
+        self.data = np.frombuffer(self.surface.get_data(), np.uint8).reshape(height, self.stride)
         self.rgb = rgb
         if rgb:
             self.context.set_source_rgb(0.0, 0.0, 0.0)  # black text
-        self.clear()
+            self.data.fill(255)  # as PIXEL: a white page
+        self.surface.mark_dirty()
 
-    def clear(self) -> None:
+    def move_to(self, canvas: np.ndarray, a: int, b: int, over: bool) -> None:
+        """Composite what was drawn in columns [a, b) onto `canvas` (ink on white; with `over`,
+        as Cairo draws over ink that is there, else where there is none) and blank those
+        columns again."""
         self.surface.flush()
-        self.data.fill(255 if self.rgb else 0)  # as PIXEL: a white page, or no ink
+        if self.rgb:
+            bgrx = self.data.reshape(self.data.shape[0], self.stride // 4, 4)[:, a:b]
+            composite(canvas[:, a:b], bgrx[..., 2::-1], over=False)
+            bgrx.fill(255)
+        else:
+            ink = self.data[:, a:b]
+            composite(canvas[:, a:b], np.invert(ink), over=over)
+            ink.fill(0)
         self.surface.mark_dirty()
 
 
 class PangoLine(Line):
     """One Pango layout."""
 
-    def __init__(self, backend: "PangoBackend", text: str, direction: str, complete: bool = True):
+    def __init__(self, backend: "PangoBackend", text: str, direction: str = "auto", complete: bool = True):
         self.backend = backend
         self.text = text
         self.direction = direction
@@ -131,8 +161,9 @@ class PangoLine(Line):
         self.missing = backend.fonts.count_missing(text) if not text.isascii() or not text.isprintable() else 0
         self._extents = None
 
-    def draw(self, canvas: _Canvas, x: int, clip: float | None = None) -> None:
-        cr = canvas.context
+    def draw(self, canvas: np.ndarray, x: int, clip: float | None = None, over: bool = False) -> None:
+        scratch = self.backend.scratch()
+        cr = scratch.context
         if clip is not None:
             cr.save()
             cr.rectangle(0, 0, clip, self.backend.height)
@@ -141,6 +172,22 @@ class PangoLine(Line):
         self.backend.pangocairo.pango_cairo_show_layout(cr._pointer, self.layout)
         if clip is not None:
             cr.restore()
+        # Ink reaches past a layout's logical extent only by a glyph's overhang.
+        reach = 4 * self.backend.config.patch_size
+        scratch.move_to(canvas, max(x - reach, 0), min(x + self.width + reach, canvas.shape[1]), over)
+
+    def ink(self, margin: int) -> np.ndarray:
+        """Coverage of the layout drawn alone, its pen `margin` pixels into a surface as high
+        as the strip and as wide as the layout plus a margin each side."""
+        backend = self.backend
+        width = self.width + 2 * margin
+        surface = backend.cairo.ImageSurface(backend.cairo.FORMAT_A8, width, backend.height)
+        cr = backend.cairo.Context(surface)
+        cr.move_to(margin, line_top(backend.height, self.height))
+        backend.pangocairo.pango_cairo_show_layout(cr._pointer, self.layout)
+        surface.flush()
+        stride = surface.get_stride()
+        return np.frombuffer(surface.get_data(), np.uint8).reshape(backend.height, stride)[:, :width].copy()
 
     def _walk(self, step, extents) -> list[tuple[int, float, float]]:
         """(byte index, logical x, logical width) at each stop of a layout iterator."""
@@ -203,18 +250,28 @@ class PangoLine(Line):
 
     def char_extents(self) -> tuple[np.ndarray, np.ndarray]:
         if self._extents is None:
-            pango = self.backend.pango
-            walked = self._walk(pango.pango_layout_iter_next_char, pango.pango_layout_iter_get_char_extents)
-            # The iterator visits characters by byte index; map them to str indices.
+            pango, ffi = self.backend.pango, self.backend.ffi
+            walked = self._walk(pango.pango_layout_iter_next_cluster,
+                                lambda it, rect: pango.pango_layout_iter_get_cluster_extents(it, ffi.NULL, rect))
+            # The iterator visits clusters by byte index; each character takes its cluster's extent.
             starts = _byte_starts(self.text)
             x0 = np.full(len(self.text), np.nan, np.float32)
             x1 = np.full(len(self.text), np.nan, np.float32)
-            for index, x, w in walked:
-                k = starts.get(index)
-                if k is not None:
-                    x0[k], x1[k] = min(x, x + w), max(x, x + w)
+            firsts = sorted((starts[index], x, w) for index, x, w in walked if index in starts)
+            for k, (first, x, w) in enumerate(firsts):
+                end = firsts[k + 1][0] if k + 1 < len(firsts) else len(self.text.split("\x00", 1)[0])
+                x0[first:end], x1[first:end] = min(x, x + w), max(x, x + w)
             self._extents = (x0, x1)
         return self._extents
+
+
+def _script_of(ch: str) -> str | None:
+    """The script of a letter, by the first word of its Unicode name (LATIN, CYRILLIC, ...);
+    None for what belongs to no script of its own (spaces, punctuation, digits, marks)."""
+    if unicodedata.category(ch)[0] != "L":
+        return None
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "?"
 
 
 def _char_at(offsets, byte_index: int) -> int:
@@ -270,8 +327,18 @@ class PangoBackend(Backend):
         self._contexts: dict[bool, object] = {}
         self.int_pair = self.ffi.new("int[2]")
         self.rect = self.ffi.new("PangoRectangle *")
-        self._page = _Canvas(cairocffi, 1, 1, False)  # a surface for contexts that only lay out
-        self._free: list[_Canvas] = []
+        # A surface for contexts that only lay out.
+        self._page = cairocffi.Context(cairocffi.ImageSurface(cairocffi.FORMAT_A8, 1, 1))
+        self._scratch: _Scratch | None = None
+        self.margin = config.patch_size // 2
+        self.line_height = PangoLine(self, "x").height
+        self.composite_over = not config.rgb
+        if config.cache_size and not config.rgb:
+            self.pieces = PieceCache(self, config)
+        self._first_font: dict[str, bool] = {}
+        self._scripts: dict[str, str | None] = {}
+        self._sighted: set[str] = set()  # pieces seen once in lines drawn whole
+        self._drawn_by_pieces: set[str] = set()  # texts seen with (nearly) all their pieces cached
 
     def _description_string(self) -> str:
         """"<family> <size>px" as PIXEL writes it for its font; with pixlm's own chain, the
@@ -279,9 +346,14 @@ class PangoBackend(Backend):
         size = (self.config.dpi / 72) * self.config.font_size  # PIXEL's expression, to the last bit
         if len(self.fonts.files) == 1 or not self.config.fallback_fonts:
             return f"{self.fonts.info(0).family} {size}px"
+        # A colour font Cairo cannot draw (COLRv1 before Cairo 1.18) would still be chosen for
+        # what it maps, digits and # and * included, and leave them blank.
+        color = cairo_draws_colrv1()
         families: list[str] = []
         for i in range(len(self.fonts)):
             fam = self.fonts.family(i)
+            if self.fonts.is_color(i) and not color:
+                continue
             if fam not in families and (i < 24 or self.fonts.is_color(i) or "CJK" in fam):
                 families.append(fam)
         return f"{','.join(families)} {size}px"
@@ -291,7 +363,7 @@ class PangoBackend(Backend):
         ctx = self._contexts.get(rtl)
         if ctx is None:
             pango = self.pango
-            ctx = self.ffi.gc(self.pangocairo.pango_cairo_create_context(self._page.context._pointer),
+            ctx = self.ffi.gc(self.pangocairo.pango_cairo_create_context(self._page._pointer),
                               self.gobject.g_object_unref)
             self.pangocairo.pango_cairo_context_set_font_options(ctx, self.ffi.cast("void *", self._options._pointer))
             pango.pango_context_set_font_description(ctx, self.description)
@@ -300,7 +372,14 @@ class PangoBackend(Backend):
             self._contexts[rtl] = ctx
         return ctx
 
-    def line(self, text: str, direction: str = "auto", limit: float | None = None) -> PangoLine:
+    def line(self, text: str, direction: str = "auto", limit: float | None = None) -> Line:
+        if direction == "auto" and self.pieces is not None and (text.isascii() or self._one_script(text)):
+            try:
+                line = self.piece_line(text, limit) if self._pieces_pay(text, limit) else None
+            except WholeLineOnly:
+                line = None
+            if line is not None:
+                return line
         if limit is not None and len(text) > _LONG and direction == "auto" and not needs_bidi(text) \
                 and not any(b in text for b in _PARAGRAPH_BREAKS):
             # Left to right, and nothing past `limit` shows: a start that ends at a space draws
@@ -317,22 +396,83 @@ class PangoBackend(Backend):
                 end = 2 * cut
         return PangoLine(self, text, direction)
 
-    def canvas(self) -> _Canvas:
-        if self._free:
-            canvas = self._free.pop()
-            canvas.clear()
-            return canvas
-        return _Canvas(self.cairo, self.config.width, self.height, self.config.rgb)
+    def run(self, text: str, direction: str = "auto"):
+        """One piece of a left-to-right line drawn alone (see `pieces.PieceCache`). Raises
+        `WholeLineOnly` when the piece holds a character that is not the first font's (Pango
+        may draw it from another font, whose height or script moves the whole line)."""
+        if not self._in_first_font(text):
+            raise WholeLineOnly(text)
+        line = PangoLine(self, text, direction)
+        if line.height != self.line_height:
+            raise WholeLineOnly(text)
+        x0, x1 = line.char_extents()
+        return Run(line.ink(self.margin), self.margin, line.width, x0, x1, line.missing)
 
-    def pixels(self, canvas: _Canvas) -> np.ndarray:
-        """The strip's pixels; the canvas goes back to be reused."""
-        surface = canvas.surface
-        surface.flush()
-        stride, width = surface.get_stride(), self.config.width
-        if self.config.rgb:
-            bgrx = canvas.data.reshape(self.height, stride // 4, 4)[:, :width]
-            out = bgrx[..., 2::-1].copy()
+    def _pieces_pay(self, text: str, limit: float | None) -> bool:
+        """Whether to draw `text` from pieces: when nearly all the pieces that would show are
+        cached. Otherwise the line is one layout (drawing each new word alone costs more), and
+        its new pieces are counted: a piece seen a second time is drawn into the cache. So a
+        corpus's frequent words are cached during its first pass, and a rare word never costs
+        a layout of its own."""
+        if text in self._drawn_by_pieces:
+            return True
+        pieces = self.pieces
+        if is_one_piece(text):
+            keys = [text]
         else:
-            out = np.invert(canvas.data.reshape(self.height, stride)[:, :width])
-        self._free.append(canvas)
-        return out
+            head = text if limit is None else text[: end_of_word(text, int(1.25 * limit / pieces.px_per_char) + 16)]
+            if pieces.atlas_slots(head) is not None:
+                return self._remember_drawn_by_pieces(text)
+            keys = piece_keys(head)
+        cache = pieces.cache
+        new = [k for k in keys if k not in cache]
+        if 4 * len(new) <= len(keys):
+            return self._remember_drawn_by_pieces(text)
+        sighted = self._sighted
+        if len(sighted) > 4 * self.config.cache_size:
+            sighted.clear()
+        for k in new:
+            if k in sighted:
+                pieces.piece(k)
+            else:
+                sighted.add(k)
+        return False
+
+    def _remember_drawn_by_pieces(self, text: str) -> bool:
+        if len(self._drawn_by_pieces) >= self.config.cache_size:
+            self._drawn_by_pieces.clear()
+        self._drawn_by_pieces.add(text)
+        return True
+
+    def _one_script(self, text: str) -> bool:
+        """Whether the letters of `text` are all of one script. Pango shapes a line in runs of
+        one script, and the spaces and punctuation between two scripts join the run before
+        them; a piece starting at such a boundary would be shaped (kerned) across it."""
+        seen = None
+        scripts = self._scripts
+        for ch in set(text):
+            script = scripts.get(ch, "?")
+            if script == "?":
+                script = scripts[ch] = _script_of(ch)
+            if script is not None:
+                if seen is not None and script != seen:
+                    return False
+                seen = script
+        return True
+
+    def _in_first_font(self, text: str) -> bool:
+        known = self._first_font
+        for ch in text:
+            ok = known.get(ch)
+            if ok is None:
+                cp = ord(ch)
+                ok = known[ch] = self.fonts.covers(0, cp) and not wants_emoji(cp) and not joins_emoji(ch) \
+                    and ch.isprintable()
+            if not ok:
+                return False
+        return True
+
+    def scratch(self) -> _Scratch:
+        if self._scratch is None:
+            self._scratch = _Scratch(self.cairo, self.config.width, self.height, self.config.rgb)
+        return self._scratch

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..atlas import ADVANCE, AT, CHARS, FIRST, LEAD, LEFT, MISSING, WIDTH, PieceAtlas
 from ..text import end_of_word, piece_keys, spaced_words
-from .base import Line
+from .base import Line, composite
 
 # First guess of the mean advance of a character, in em, when laying out only the part of a
 # long text that can be seen: about right for Latin, half of CJK's (which then shrinks once).
@@ -37,6 +37,17 @@ _HUGE_PIECE = 400
 # Texts shorter than this holding at most one word are one piece (a word of a word list).
 _ONE_PIECE = 64
 _SLOT = attrgetter("slot")
+
+
+def is_one_piece(text: str) -> bool:
+    """Whether a text is drawn as one piece, keyed by itself: a short text of at most one word
+    (a word list's "word ")."""
+    return len(text) < _ONE_PIECE and len(text.split(None, 1)) < 2
+
+
+class WholeLineOnly(Exception):
+    """Raised by a backend's `run` for a piece that cannot be drawn on its own: the line it
+    belongs to must be laid out whole."""
 
 
 class Piece:
@@ -61,9 +72,9 @@ class Piece:
         self.lead = max(int(char_x0[first]), 0) if first < n else 0
         self.numbers = (advance, missing, self.lead, self.width, left, n, first)
 
-    def paste(self, canvas: np.ndarray, x: int, clip: float | None = None, rows: int = 0) -> None:
-        """Darken the canvas with this piece, its pen at column x; nothing at or past `clip`;
-        moved down `rows` rows (up if negative)."""
+    def paste(self, canvas: np.ndarray, x: int, clip: float | None = None, rows: int = 0, over: bool = False) -> None:
+        """Composite this piece onto the canvas (see `base.composite`), its pen at column x;
+        nothing at or past `clip`; moved down `rows` rows (up if negative)."""
         width = self.width
         if not width:
             return
@@ -83,7 +94,7 @@ class Piece:
                 target, paper = canvas[: h + rows, a:b], paper[-rows:]
         else:
             target = canvas[:, a:b]
-        np.minimum(target, paper, out=target)
+        composite(target, paper, over)
 
 
 def piece_from_run(run, rgb: bool, text: str = "") -> Piece:
@@ -149,11 +160,16 @@ class PieceLine(Line):
             self._numbers = self._cache.numbers_of(self.pieces)
         return self._numbers
 
-    def draw(self, canvas: np.ndarray, x: int, clip: float | None = None) -> None:
+    def draw(self, canvas: np.ndarray, x: int, clip: float | None = None, over: bool = False) -> None:
         n = len(self.pieces)
         if not n:
             return
         end = canvas.shape[1] if clip is None else min(canvas.shape[1], int(math.ceil(clip)))
+        composited = self._cache.over
+        if over:  # ink may be there already: every piece is composited
+            for piece, pen in zip(self.pieces, self.xs):
+                piece.paste(canvas, x + pen, clip, over=composited)
+            return
         if n < _BULK_MIN:
             inked_to = 0  # columns before this may hold ink already
             for piece, pen in zip(self.pieces, self.xs):
@@ -165,7 +181,7 @@ class PieceLine(Line):
                     canvas[:, a : a + width] = piece.paper  # white there, so placing is darkening
                     inked_to = a + width
                 else:
-                    piece.paste(canvas, x + pen, clip)
+                    piece.paste(canvas, x + pen, clip, over=composited)
                     inked_to = max(inked_to, a + width)
             return
         self._draw_many(canvas, x, end, clip)
@@ -188,7 +204,7 @@ class PieceLine(Line):
                 if atlas.paste(canvas, lo, at.astype(np.int64), widths):
                     return
         for k, piece in enumerate(self.pieces[:keep] if keep else []):
-            piece.paste(canvas, int(xs[k]), clip if clip is not None else end)
+            piece.paste(canvas, int(xs[k]), clip if clip is not None else end, over=self._cache.over)
 
     def char_extents(self) -> tuple[np.ndarray, np.ndarray]:
         if self._extents is None:
@@ -252,6 +268,7 @@ class PieceCache:
 
     def __init__(self, backend, config):
         self.backend = backend
+        self.over = backend.composite_over
         self.size = config.cache_size
         self.rgb = config.rgb
         self.height = config.patch_size
@@ -312,7 +329,7 @@ class PieceCache:
     def line(self, text: str, limit: float | None = None) -> PieceLine:
         """`text` as pieces side by side; with `limit`, only as many as reach past it."""
         height = self.backend.line_height
-        if len(text) < _ONE_PIECE and len(text.split(None, 1)) < 2:
+        if is_one_piece(text):
             # At most one word (a word list's "word "): one piece, shaped whole.
             piece = self.cache.get(text) or self.piece(text)
             return PieceLine(text, [piece], [0], height, True, self, None, piece.advance, piece.missing)
@@ -350,7 +367,7 @@ class PieceCache:
         while pos < len(text) and used <= room:
             window = int((room - used) / self.px_per_char) + 16 if room < math.inf else len(text)
             chunk = text[pos : end_of_word(text, pos + window)]
-            slots = None if pieces is not None else self._atlas_slots(chunk)
+            slots = None if pieces is not None else self.atlas_slots(chunk)
             if slots is not None:
                 if not len(slots):
                     break
@@ -394,7 +411,7 @@ class PieceCache:
                 return piece
             k *= 2
 
-    def _atlas_slots(self, chunk: str) -> np.ndarray | None:
+    def atlas_slots(self, chunk: str) -> np.ndarray | None:
         """The atlas slots of the pieces of `chunk` (as `piece_keys` cuts it), or None if some
         piece is not in the atlas."""
         if self.atlas is None:

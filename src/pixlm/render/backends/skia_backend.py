@@ -25,27 +25,11 @@ import re
 
 import numpy as np
 
-from ..text import bidi_levels, needs_bidi, visual_order
-from .base import Backend, Line, alpha_to_ink, line_top, pango_size, rgba_to_ink
+from ..text import bidi_levels, visual_order
+from .base import Backend, Line, Run, alpha_to_ink, line_top, pango_size, rgba_to_ink
 from .pieces import Piece, PieceCache, piece_from_run
 
-# Characters that a piece cache cannot handle: a tab's width depends on where it falls, a line
-# break starts a new line, and a NUL ends the text as Pango sees it.
-_WHOLE_LINE = re.compile("[\t\r\n\x00\u2028\u2029]")
 _PARAGRAPH = re.compile("\r\n|[\r\n\u2029\u2028]")
-
-
-class Run:
-    """A drawn piece of text: coverage `ink` (height, width) in grayscale or premultiplied RGBA
-    (height, width, 4) in RGB mode, with the pen starting at column `origin` (the columns before
-    it hold overhangs) and moving `advance` whole pixels; `char_x0`/`char_x1` are each
-    character's extent along the pen."""
-
-    __slots__ = ("ink", "origin", "advance", "char_x0", "char_x1", "missing")
-
-    def __init__(self, ink, origin, advance, char_x0, char_x1, missing=0):
-        self.ink, self.origin, self.advance = ink, origin, advance
-        self.char_x0, self.char_x1, self.missing = char_x0, char_x1, missing
 
 
 class _Shaped:
@@ -82,7 +66,7 @@ class ShapedLine(Line):
         self._rows = backend.rows
         self._patch = backend.height
 
-    def draw(self, canvas: np.ndarray, x: int, clip: float | None = None) -> None:
+    def draw(self, canvas: np.ndarray, x: int, clip: float | None = None, over: bool = False) -> None:
         # The pieces were drawn for a one-line layout; further lines sit a line lower each, and
         # the whole block is centred as PIXEL centres a layout.
         shift = math.floor(line_top(self._patch, self.height) - line_top(self._patch, self.line_height) + 0.5)
@@ -125,7 +109,6 @@ class SkiaBackend(Backend):
         self._paint = skia.Paint(AntiAlias=True, Color=skia.ColorBLACK)
         self._tab_width: int | None = None
         self.pieces = PieceCache(self, config)
-        self._words: dict[str, Line] = {}  # one-piece lines, drawn and measured once
 
     # -- fonts ------------------------------------------------------------------------------
     def _sk_font(self, i: int):
@@ -250,27 +233,10 @@ class SkiaBackend(Backend):
     # -- lines ------------------------------------------------------------------------------
     def line(self, text: str, direction: str = "auto", limit: float | None = None) -> Line:
         if direction == "auto":
-            line = self._words.get(text)  # a word of a word list, or a character of a bigram, seen before
+            line = self.piece_line(text, limit)
             if line is not None:
                 return line
-            if not (text.isascii() and text.isprintable()) and (needs_bidi(text) or _WHOLE_LINE.search(text)):
-                return ShapedLine(self, text, direction)
-            line = self.pieces.line(text, limit)
-            if len(line.pieces) == 1 and self.config.cache_size:
-                if len(self._words) >= self.config.cache_size:
-                    self._words.clear()
-                self._words[text] = line
-            return line
         return ShapedLine(self, text, direction)
-
-    def canvas(self) -> np.ndarray:
-        cfg = self.config
-        strip = np.empty((cfg.patch_size, cfg.width) + ((3,) if cfg.rgb else ()), np.uint8)
-        strip.fill(255)  # np.full does the same in Python around it
-        return strip
-
-    def pixels(self, canvas: np.ndarray) -> np.ndarray:
-        return canvas
 
 
 def _char_extents(advances, clusters, s, e, pen, x0, x1) -> None:

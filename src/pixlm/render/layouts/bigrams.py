@@ -98,7 +98,7 @@ class Bigrams(Layout):
                 pen = offset
                 for j, ch in enumerate(bg):
                     line = self._char(ch)
-                    line.draw(canvas, pen)
+                    line.draw(canvas, pen, over=True)
                     seg.missing += line.missing
                     source = chars[bg_start[j]] if chars is not None else None
                     if source is not None:

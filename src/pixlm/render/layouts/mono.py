@@ -20,7 +20,7 @@ class Mono(Layout):
 
     def render(self, a: Text, b: Text | None, *, char_spans: bool = False, max_patches_a: int | None = None,
                overflow: bool = False, stride: int = 0, offset_mapping: bool = False) -> RenderedText:
-        canvas = self.renderer.blank_paper()  # cells are pasted as arrays, whatever the backend
+        canvas = self.backend.canvas()
         budget_a = self.config.max_patches - (1 if b is None else 2)
         if max_patches_a is not None and b is not None:
             budget_a = min(budget_a, max_patches_a)

@@ -47,10 +47,10 @@ class Words(Layout):
             start, n = spans[k][0], len(word)
             if offset + line.width > right and cut_characters:
                 n = min(line.fit(right - offset), n)
-                line.draw(canvas, offset, clip=offset + line.end_of(n))
+                line.draw(canvas, offset, clip=offset + line.end_of(n), over=True)
                 seg.truncated = True
             else:
-                line.draw(canvas, offset)
+                line.draw(canvas, offset, over=True)
             placements.append((start, n, line, offset))
             seg.drawn = start + n
             # The next word starts at the patch after this one (and its space); the end patch
