@@ -196,3 +196,58 @@ def test_the_350m_preset_is_the_released_configuration():
         assert getattr(big, key) == getattr(released, key), key
     assert (big.hidden_size, big.num_hidden_layers, big.num_attention_heads, big.num_key_value_heads,
             big.intermediate_size) == (1024, 24, 16, 8, 2816)
+
+
+def test_pixlm_generate_continues_a_released_checkpoint_token_for_token(gpt_io, capsys):
+    from pixlm.cli import main
+
+    prompt = ",".join(map(str, gpt_io["generate.prompt_ids"][0].tolist()))
+    folder = ROOT / "pixelgpt-model" / "causal_lm"
+    assert main(["generate", "--model", str(folder), "--token-ids", prompt, "--max-new-tokens", "10"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    assert printed == ",".join(map(str, gpt_io["generate.output_ids"][0].tolist()))
+
+
+def _char_tokenizer(folder) -> str:
+    """A character-level tokenizer within the tiny golden model's 100 ids (pad 0, bos 1, eos 2)."""
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    chars = sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,!?'"))
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, **{c: i + 4 for i, c in enumerate(chars)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
+                            unk_token="<unk>").save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.mark.parametrize("modality", ["pixels", "text", "pair"])
+def test_pixlm_finetune_trains_a_released_pixelgpt_in_each_modality(modality, tmp_path):
+    import json
+
+    from transformers import AutoConfig
+
+    from pixlm.cli import main
+    from pixlm.training.finetuning import evaluate
+
+    data = tmp_path / "train.jsonl"
+    texts = ["A fine film.", "Dull and slow.", "Great fun!", "Not good.", "I loved it.", "Awful, really."] * 2
+    data.write_text("".join(json.dumps({"text": t, "label": "pos" if k % 2 == 0 else "neg"}) + "\n"
+                            for k, t in enumerate(texts)))
+    out = tmp_path / "run"
+    args = ["finetune", "--task", "classify", "--model", str(ROOT / "pixelgpt-model" / "causal_lm"), "--train", str(data),
+            "--validation", str(data), "--output-dir", str(out), "--modality", modality, "--steps", "2",
+            "--eval-steps", "1", "--batch-size", "4", "--max-patches", "48",
+            "--renderer", str(ROOT / "pixel-render" / "renderer")]
+    if modality != "pixels":
+        args += ["--tokenizer", _char_tokenizer(tmp_path / "tokenizer")]
+    assert main(args) == 0
+    saved = AutoConfig.from_pretrained(out)
+    assert saved.model_type == "ernie-pixel" and saved.modality == modality and saved.num_labels == 2
+    assert json.loads((out / "metrics.json").read_text())["validation"]["accuracy"] >= 0.0
+    # Evaluated later from the folder alone, fed the same way.
+    if modality != "pixels":
+        assert (out / "tokenizer.json").is_file()
+    scores = evaluate(str(out), "classify", str(data))
+    assert scores["examples"] == len(texts) and 0.0 <= scores["accuracy"] <= 1.0

@@ -524,3 +524,33 @@ def test_pango_word_pieces_draw_what_whole_layouts_draw():
                 compared += 1
         assert cached.backend.pieces is not None and len(cached.backend.pieces.cache) > 0  # pieces were used
     assert compared >= len(_PANGO_PIECE_TEXTS) * 3
+
+
+def test_fit_end_is_fit_and_end_of(make_renderer):
+    r = make_renderer()
+    backend = r.backend
+    texts = ["The officer's office affine ffi   spaced  words", "x", "", "   ", "ab " * 400, "Zürich naïve café " * 30]
+    for text in texts:
+        line = backend.line(text)
+        for room in [0, 0.5, 3, 17.2, 40, 100.0, 333.3, 5000, 1e9]:
+            k = line.fit(room)
+            assert line.fit_end(room) == (k, line.end_of(k)), (text[:20], room)
+
+
+def test_rendering_leaves_no_reference_cycles(make_renderer):
+    # Cycles are freed only by the garbage collector, whose passes then cost every render.
+    import gc
+
+    r = make_renderer()
+    calls = [(("Some words to render here.",), {}), ((["Some", "words"],), {"layout": "words"}),
+             (("bigrams here",), {"layout": "bigrams"}), (("Question?", "Context text."), {"char_spans": True})]
+    for args, kwargs in calls:
+        r(*args, **kwargs).word_starts  # noqa: B018
+    gc.collect()
+    gc.disable()
+    try:
+        for args, kwargs in calls:
+            r(*args, **kwargs).word_starts  # noqa: B018
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

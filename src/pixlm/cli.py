@@ -258,7 +258,10 @@ def _cmd_reconstruct(args) -> int:
     from .models.pixel import PixelForPreTraining
     from .viz import reconstruct, save_png
 
-    model, renderer = _load_with_renderer(PixelForPreTraining, args.model)
+    from .render import RendererConfig, TextRenderer
+
+    model = _load_folder(PixelForPreTraining, args.model)
+    renderer = TextRenderer(RendererConfig.for_model(args.model, max_patches=model.config.max_patches))
     image, loss = reconstruct(model, renderer, args.text, spans=_parse_spans(args.spans), seed=args.seed, wrap=args.wrap)
     print(f"{save_png(image, args.output)}: masked-patch loss {loss:.4f}")
     return 0
@@ -308,7 +311,9 @@ def _add_finetune(sub) -> None:
     p.add_argument("--task", required=True, choices=["classify", "pos", "ner", "parse", "qa"],
                    help="classify: texts or pairs (GLUE TSV, CSV, JSONL); pos: CoNLL-U UPOS; ner: CoNLL IOB tags; "
                         "parse: CoNLL-U dependencies (UAS/LAS); qa: SQuAD v1/v2 JSON (exact match, F1)")
-    p.add_argument("--model", required=True, metavar="DIR|PRESET", help="a PIXEL checkpoint folder, or tiny/small/base from scratch")
+    p.add_argument("--model", required=True, metavar="DIR|PRESET",
+                   help="a PIXEL checkpoint folder, or tiny/small/base from scratch; or a PixelGPT checkpoint folder "
+                        "(pixlm's, or a released one such as baidu/PixelGPT downloaded) for classify")
     p.add_argument("--train", required=True, metavar="FILE", help="training data (a file, or a Hub dataset hf:NAME[/CONFIG]:SPLIT, online)")
     p.add_argument("--validation", required=True, metavar="FILE", help="validation data (early stopping, best checkpoint)")
     p.add_argument("--test", metavar="FILE", help="test data, scored and predicted with the best checkpoint")
@@ -327,6 +332,14 @@ def _add_finetune(sub) -> None:
     p.add_argument("--eval-steps", type=int, default=200, metavar="N", help="evaluate and checkpoint every N steps (default 200)")
     p.add_argument("--patience", type=int, default=5, metavar="N", help="evaluations without improvement before stopping (default 5)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--modality", choices=["pixels", "text", "pair"], default="pixels",
+                   help="PixelGPT models: what the decoder reads, as in PixelGPT's finetuning scripts: pixels (the "
+                        "rendered text, default), text (its tokens) or pair (the rendered text, then its tokens)")
+    p.add_argument("--tokenizer", metavar="DIR", help="text and pair modalities: a tokenizer folder (default: the model folder's)")
+    p.add_argument("--max-tokens", type=int, default=256, metavar="N", help="text and pair modalities: tokens per example (default 256)")
+    p.add_argument("--renderer", metavar="PATH",
+                   help="a renderer folder or text_renderer_config.json, for a checkpoint released without one "
+                        "(PixelGPT's renderers/noto_renderer); default: the model folder's")
     p.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="override a PixelConfig field (repeatable)")
     p.set_defaults(func=_cmd_finetune)
 
@@ -340,6 +353,7 @@ def _cmd_finetune(args) -> int:
         label_column=args.label_column, ner_scheme=args.ner_scheme, layout=args.layout, max_patches=args.max_patches,
         pooling=args.pooling, epochs=args.epochs, max_steps=args.steps, batch_size=args.batch_size,
         learning_rate=args.lr, eval_steps=args.eval_steps, patience=args.patience, seed=args.seed,
+        modality=args.modality, tokenizer=args.tokenizer, max_tokens=args.max_tokens, renderer=args.renderer,
         model_overrides=_parse_assignments(args.model_arg, "--model-arg"),
     )
     results = finetune(cfg)
@@ -484,51 +498,106 @@ def _cmd_tokenizer(args) -> int:
     return 0
 
 
-def _load_with_renderer(model_cls, folder: str):
-    import os
-    import warnings
-
-    from .render import CONFIG_NAME, TextRenderer
-
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"model folder {folder!r} does not exist")
-    model = model_cls.from_pretrained(folder)
-    if os.path.isfile(os.path.join(folder, CONFIG_NAME)):
-        return model, TextRenderer.from_pretrained(folder)
-    warnings.warn(f"{folder} has no {CONFIG_NAME}; rendering with the defaults", stacklevel=1)
-    return model, TextRenderer(max_patches=model.config.max_patches)
-
-
 def _add_generate(sub) -> None:
     p = sub.add_parser(
         "generate",
-        help="continue a rendered prompt with a PixelGPT model (PNG)",
+        help="continue a prompt with a PixelGPT model: rendered patches (PNG) or tokens",
         description="Render PROMPT, generate patches autoregressively with a key-value cache, and write a PNG of "
-                    "the prompt and its continuation. With a mono or bigrams renderer the continuation is also "
-                    "read back as text.",
+                    "the prompt and its continuation; with a mono or bigrams renderer the continuation is also "
+                    "read back as text. With --tokens (or --token-ids), continue the prompt as text instead: "
+                    "greedy generate() on tokens, as transformers does it.",
+        epilog="Examples:\n  pixlm generate \"The cat sat\" --model runs/pixelgpt --patches 64\n"
+               "  pixlm generate \"The cat sat\" --model PixelGPT --renderer pixelgpt/renderers/noto_renderer\n"
+               "  pixlm generate \"The cat sat\" --model DualGPT --tokens --max-new-tokens 20\n"
+               "  pixlm generate --model DualGPT --token-ids 1,450,6635 --max-new-tokens 20",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("prompt", help="the text to continue")
-    p.add_argument("--model", required=True, metavar="DIR", help="a PixelGPT checkpoint folder (pixlm pretrain --model-type pixelgpt)")
+    p.add_argument("prompt", nargs="?", help="the text to continue")
+    p.add_argument("--model", required=True, metavar="DIR",
+                   help="a PixelGPT checkpoint folder (pixlm pretrain --model-type pixelgpt, or a released one)")
     p.add_argument("--patches", type=int, default=64, metavar="N", help="patches to generate (default 64)")
     p.add_argument("--no-cache", action="store_true", help="recompute every step instead of reusing keys and values (slow)")
     p.add_argument("--wrap", type=int, default=32, metavar="N", help="patches per row in the picture (default 32)")
+    p.add_argument("--renderer", metavar="PATH",
+                   help="a renderer folder or text_renderer_config.json (default: the model folder's; for a "
+                        "checkpoint released without one, PIXEL's published renderer)")
     p.add_argument("-o", "--output", default="generation.png", metavar="PNG", help="where to write (default generation.png)")
+    t = p.add_argument_group("text (tokens)")
+    t.add_argument("--tokens", action="store_true", help="continue PROMPT as tokens and print the text")
+    t.add_argument("--token-ids", metavar="IDS", help="a prompt given as comma-separated token ids; prints the ids")
+    t.add_argument("--tokenizer", metavar="DIR", help="tokenizer folder for --tokens (default: the model folder's)")
+    t.add_argument("--max-new-tokens", type=int, default=32, metavar="N", help="tokens to generate (default 32)")
     p.set_defaults(func=_cmd_generate)
 
 
 def _cmd_generate(args) -> int:
     from .models.pixelgpt import PixelGPTForCausalLM
-    from .render.reading import READABLE_LAYOUTS, PatchReader
+
+    if args.tokens or args.token_ids:
+        return _generate_tokens(args)
+    from .render import RendererConfig, TextRenderer
+    from .render.layouts import layout_class
+    from .render.reading import PatchReader
     from .viz import generate, save_png
 
+    if args.prompt is None:
+        raise ValueError("give a PROMPT to continue (or --token-ids)")
     if args.patches < 1:
         raise ValueError(f"--patches must be at least 1, got {args.patches}")
-    model, renderer = _load_with_renderer(PixelGPTForCausalLM, args.model)
+    model = _load_folder(PixelGPTForCausalLM, args.model)
+    renderer = TextRenderer(RendererConfig.for_model(args.renderer or args.model, max_patches=model.config.max_patches))
     image, continuation = generate(model, renderer, args.prompt, args.patches, use_cache=not args.no_cache, wrap=args.wrap)
     print(f"{save_png(image, args.output)}: {continuation.shape[1] // renderer.config.patch_size} patches generated")
-    if renderer.config.layout in READABLE_LAYOUTS:
+    if layout_class(renderer.config.layout).readable:
         print(f"read back: {PatchReader(renderer).read(continuation, num_patches=None)!r}")
     return 0
+
+
+def _generate_tokens(args) -> int:
+    """Greedy token generation with transformers' generate(); prints the text or the ids."""
+    import torch
+
+    from .models.pixelgpt import PixelGPTForCausalLM
+
+    if args.max_new_tokens < 1:
+        raise ValueError(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
+    model = _load_folder(PixelGPTForCausalLM, args.model)
+    tokenizer = None
+    if args.token_ids:
+        try:
+            ids = [int(x) for x in args.token_ids.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(f"--token-ids must be comma-separated integers, got {args.token_ids!r}") from None
+        if not ids or min(ids) < 0 or max(ids) >= model.config.vocab_size:
+            raise ValueError(f"--token-ids must be ids in [0, {model.config.vocab_size}), got {args.token_ids!r}")
+        prompt = torch.tensor([ids])
+    else:
+        if args.prompt is None:
+            raise ValueError("give a PROMPT to continue with --tokens")
+        from transformers import AutoTokenizer
+
+        source = args.tokenizer or args.model
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source)
+        except (OSError, ValueError):
+            raise ValueError(f"--tokens needs a tokenizer: {source} has none; give one with --tokenizer") from None
+        prompt = tokenizer(args.prompt, return_tensors="pt")["input_ids"]
+    pad = model.config.pad_token_id if model.config.pad_token_id is not None else model.config.eos_token_id
+    with torch.no_grad():
+        out = model.generate(prompt, max_new_tokens=args.max_new_tokens, do_sample=False, pad_token_id=pad)
+    if tokenizer is None:
+        print(",".join(map(str, out[0].tolist())))
+    else:
+        print(args.prompt + tokenizer.decode(out[0, prompt.shape[1]:].tolist(), skip_special_tokens=True))
+    return 0
+
+
+def _load_folder(model_cls, folder: str):
+    import os
+
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"model folder {folder!r} does not exist")
+    return model_cls.from_pretrained(folder)
 
 
 def _add_read(sub) -> None:
@@ -723,6 +792,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import warnings
+
+    # One line per warning, as the errors are: the source line of the call means nothing to a user.
+    warnings.formatwarning = lambda message, *_, **__: f"pixlm {args.command}: warning: {message}\n"
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError) as e:

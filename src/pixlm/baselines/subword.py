@@ -100,16 +100,9 @@ class SubwordCollator:
         import torch
 
         if self.task == "classify":
-            pairs = [e.get("text_b") for e in examples]
-            enc = self.tokenizer([e["text_a"] for e in examples], pairs if any(pairs) else None, truncation=True,
-                                 max_length=self.max_length, padding=True, return_tensors="pt")
-            batch = dict(enc)
-            if all(e.get("label") is not None for e in examples):
-                if self.label2id is None:
-                    batch["labels"] = torch.tensor([float(e["label"]) for e in examples])
-                else:
-                    batch["labels"] = torch.tensor([self.label2id[str(e["label"])] for e in examples])
-            return batch
+            from ..data import TextClassificationCollator
+
+            return TextClassificationCollator(self.tokenizer, self.label2id, self.max_length)(examples)
         enc = self.tokenizer([list(e["words"]) for e in examples], is_split_into_words=True, truncation=True,
                              max_length=self.max_length, padding=True, return_tensors="pt")
         labels = torch.full(enc["input_ids"].shape, -100, dtype=torch.long)

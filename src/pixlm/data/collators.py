@@ -140,9 +140,54 @@ class PixelClassificationCollator:
             [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
         )
         batch = {"pixel_values": pixel_values, "attention_mask": attention_mask}
-        if all(e.get("label") is not None for e in examples):
-            labels = [self.label(e["label"]) for e in examples]
-            batch["labels"] = torch.tensor(labels, dtype=torch.float32 if self.label2id is None else torch.long)
+        batch.update(self.label_batch(examples))
+        return batch
+
+    def label_batch(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """{"labels": ...} when every example has a label, else {}."""
+        if not all(e.get("label") is not None for e in examples):
+            return {}
+        labels = [self.label(e["label"]) for e in examples]
+        return {"labels": torch.tensor(labels, dtype=torch.float32 if self.label2id is None else torch.long)}
+
+
+class TextClassificationCollator:
+    """{text_a, text_b?, label} examples -> input_ids, attention_mask, labels: the texts as
+    tokens (a pair as the tokenizer joins two texts), padded on the right, for a model that
+    reads text (PixelGPT's text modality, the subword baseline)."""
+
+    def __init__(self, tokenizer, label2id: dict | None, max_length: int = 256):
+        self.tokenizer = tokenizer
+        self.labels = PixelClassificationCollator(None, 1, label2id)
+        self.max_length = max_length
+
+    def tokens(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        pairs = [e.get("text_b") for e in examples]
+        enc = self.tokenizer([e["text_a"] for e in examples], pairs if any(pairs) else None, truncation=True,
+                             max_length=self.max_length, padding=True, return_tensors="pt")
+        return dict(enc)  # input_ids, attention_mask, and token_type_ids from tokenizers that make them
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.tokens(examples)
+        batch.update(self.labels.label_batch(examples))
+        return batch
+
+
+class PairedClassificationCollator:
+    """{text_a, text_b?, label} examples -> the rendered texts (pixel_values, attention_mask
+    over the patches) and the same texts as tokens (input_ids, token_attention_mask), for
+    PixelGPT's paired modality: the decoder reads the patches, then the tokens."""
+
+    def __init__(self, renderer: TextRenderer, num_channels: int, tokenizer, label2id: dict | None,
+                 max_length: int = 256):
+        self.pixels = PixelClassificationCollator(renderer, num_channels, label2id)
+        self.text = TextClassificationCollator(tokenizer, label2id, max_length)
+        self.tokenizer = tokenizer
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.pixels(examples)
+        tokens = self.text.tokens(examples)
+        batch["input_ids"], batch["token_attention_mask"] = tokens["input_ids"], tokens["attention_mask"]  # no token types
         return batch
 
 

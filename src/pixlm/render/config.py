@@ -193,6 +193,38 @@ class RendererConfig:
         return cls(**kwargs)
 
     @classmethod
+    def published(cls, **overrides) -> "RendererConfig":
+        """PIXEL's published renderer (its `noto_renderer`: 8 pt at 120 dpi, 16-pixel patches,
+        529 of them, PIXEL's behaviour, the pango backend where installed) in pixlm's first
+        bundled font: the published checkpoints' GoNotoCurrent.ttf is not bundled (give it with
+        `fonts=[...]`, or load the checkpoint's renderer folder)."""
+        from .fonts import bundled_fonts
+
+        fonts = [f.path for f in bundled_fonts()[:1]]
+        kwargs = {"fonts": fonts, "backend": _published_backend(), **PUBLISHED_BEHAVIOUR, **overrides}
+        return cls(**kwargs)
+
+    @classmethod
+    def for_model(cls, source: str | os.PathLike | None, **overrides) -> "RendererConfig":
+        """The renderer a model folder was trained with, with `overrides`: `source` is a folder
+        or file holding `text_renderer_config.json`, or a model folder without one (a released
+        checkpoint such as PixelGPT's, which renders with PIXEL's published renderer: that one
+        is used, with a warning saying how to give the checkpoint's own), or None for pixlm's
+        defaults."""
+        if source is None:
+            return cls(**overrides)
+        source = os.fspath(source)
+        has_config = os.path.isfile(source) or os.path.isfile(os.path.join(source, CONFIG_NAME)) or \
+            (not os.path.exists(source) and _HUB_ID.fullmatch(source) is not None)
+        if has_config:
+            base = cls.from_pretrained(source).to_dict()
+            return cls(**{**base, **overrides})
+        warnings.warn(f"{source} has no {CONFIG_NAME}: rendering as PIXEL's published renderer does, in pixlm's first "
+                      "bundled font; give the checkpoint's renderer folder (e.g. PixelGPT's renderers/noto_renderer, "
+                      "with GoNotoCurrent.ttf) for the exact pixels it was trained on", stacklevel=2)
+        return cls.published(**overrides)
+
+    @classmethod
     def from_json_file(cls, path: str | os.PathLike) -> "RendererConfig":
         path = os.fspath(path)
         with open(path, encoding="utf-8") as f:

@@ -26,6 +26,8 @@ from .trainer import PixlmTrainer
 logger = logging.getLogger(__name__)
 
 TASKS = ("classify", "pos", "ner", "parse", "qa")
+MODALITIES = ("pixels", "text", "pair")
+PIXELGPT_TYPES = ("pixelgpt", "ernie-pixel")  # pixlm's and the released checkpoints' model_type
 _HEADS = {"classify": "PixelForSequenceClassification", "pos": "PixelForTokenClassification",
           "ner": "PixelForTokenClassification", "parse": "PixelForBiaffineParsing", "qa": "PixelForQuestionAnswering"}
 _PRIMARY = {"pos": "accuracy", "ner": "f1", "parse": "las", "qa": "f1"}
@@ -47,6 +49,7 @@ class FinetuneConfig:
     label_column: str = "label"
     ner_scheme: str = "IOB2"
     max_patches: int = 256
+    max_tokens: int = 256  # PixelGPT's text and pair modalities: tokens per example
     layout: str = "words"  # pos and ner: words or bigrams
     epochs: float = 10.0
     max_steps: int = -1
@@ -57,6 +60,9 @@ class FinetuneConfig:
     eval_steps: int = 200
     patience: int = 5  # evaluations without improvement before stopping
     pooling: str = "mean"
+    modality: str = "pixels"  # PixelGPT: pixels, text (tokens), or pair (the rendered text, then its tokens)
+    tokenizer: str | None = None  # text and pair modalities: a tokenizer folder (default: the model folder's)
+    renderer: str | None = None  # a renderer folder, for a checkpoint released without one (PixelGPT)
     model_overrides: dict = field(default_factory=dict)
     seed: int = 42
     num_workers: int = 0
@@ -66,6 +72,8 @@ class FinetuneConfig:
     def validate(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
+        if self.modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {', '.join(MODALITIES)}; got {self.modality!r}")
         from ..data.hub import is_hub_name
 
         for name in ("train", "validation") + (("test",) if self.test else ()):
@@ -185,8 +193,11 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
         raise FileNotFoundError(f"model {cfg.model!r} is neither a preset ({', '.join(pixel.PRESETS)}) nor a checkpoint folder")
     with open(config_path, encoding="utf-8") as f:
         saved = json.load(f)
-    if saved.get("model_type") == "pixelgpt":
+    if saved.get("model_type") in PIXELGPT_TYPES:
         return _load_pixelgpt_classifier(cfg, label_kwargs)
+    if cfg.modality != "pixels":
+        raise ValueError(f"modality {cfg.modality!r} is PixelGPT's (text or pair); {cfg.model} is a "
+                         f"{saved.get('model_type')!r} model, which reads pixels")
     architectures = saved.get("architectures") or []
     other_heads = {h for h in _HEADS.values() if h != _HEADS[cfg.task]}
     if architectures and architectures[0] in other_heads:
@@ -200,23 +211,25 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
 def _load_pixelgpt_classifier(cfg: FinetuneConfig, label_kwargs: dict):
     """A PixelGPT-family checkpoint (pretrained or finetuned) with the classifier on its last
     attended position; PixelGPT finetunes for classification (and regression) only."""
-    from ..models.pixelgpt import PixelGPTForSequenceClassification
+    from transformers import AutoModelForSequenceClassification
 
     if cfg.task != "classify":
         raise ValueError(f"checkpoint {cfg.model} is a PixelGPT model, which finetunes for classify; not {cfg.task!r}")
-    return PixelGPTForSequenceClassification.from_pretrained(cfg.model, **cfg.model_overrides, **label_kwargs)
+    model = AutoModelForSequenceClassification.from_pretrained(cfg.model, **cfg.model_overrides, **label_kwargs)
+    model.config.modality = cfg.modality  # saved with the model, so that evaluation feeds it the same way
+    return model
 
 
 def _renderer(cfg: FinetuneConfig, model_config):
     from ..data import check_renderer_fits
-    from ..render import CONFIG_NAME, RendererConfig, TextRenderer
+    from ..models import pixel
+    from ..render import RendererConfig, TextRenderer
 
-    source = cfg.model if os.path.isfile(os.path.join(cfg.model, CONFIG_NAME)) else None
-    base = RendererConfig.from_pretrained(source).to_dict() if source else {}
-    base["max_patches"] = min(cfg.max_patches, model_config.max_patches)
+    overrides = {"max_patches": min(cfg.max_patches, model_config.max_patches)}
     if cfg.task in ("pos", "ner", "parse"):
-        base["layout"] = cfg.layout
-    renderer = TextRenderer(RendererConfig(**base))
+        overrides["layout"] = cfg.layout
+    source = cfg.renderer or (None if cfg.model in pixel.PRESETS else cfg.model)
+    renderer = TextRenderer(RendererConfig.for_model(source, **overrides))
     check_renderer_fits(renderer.config, model_config.patch_size, model_config.num_channels, model_config.max_patches)
     return renderer
 
@@ -399,7 +412,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         compute_metrics=_metrics(cfg, labels),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
         renderer_config=renderer.config if renderer else None,
-        processing_class=None if renderer else collator.tokenizer,
+        processing_class=getattr(collator, "tokenizer", None),  # text and pair modalities save their tokenizer
         preprocess_logits_for_metrics=_parse_predictions(model.config.max_patches) if cfg.task == "parse" else None,
     )
     started = time.perf_counter()
@@ -523,13 +536,39 @@ def _data_pipeline(cfg: FinetuneConfig, model, labels: list | None):
     """(renderer, collator) for a pixel model; (None, a tokenizing collator) for the subword baseline."""
     from ..baselines.subword import SubwordCollator, is_subword_model
 
+    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
     if is_subword_model(cfg.model):
         from transformers import AutoTokenizer
 
-        label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
         return None, SubwordCollator(AutoTokenizer.from_pretrained(cfg.model), cfg.task, label2id)
+    modality = getattr(model.config, "modality", cfg.modality)
+    if modality == "text":
+        from ..data import TextClassificationCollator
+
+        return None, TextClassificationCollator(_tokenizer(cfg), label2id, cfg.max_tokens)
     renderer = _renderer(cfg, model.config)
+    if modality == "pair":
+        from ..data import PairedClassificationCollator
+
+        return renderer, PairedClassificationCollator(renderer, model.config.num_channels, _tokenizer(cfg), label2id,
+                                                      cfg.max_tokens)
     return renderer, _collator(cfg.task, renderer, model.config.num_channels, labels, cfg.layout)
+
+
+def _tokenizer(cfg: FinetuneConfig):
+    """The tokenizer of PixelGPT's text and pair modalities: --tokenizer, else the model
+    folder's; without a padding token, the end-of-text token pads (as PixelGPT's scripts do)."""
+    from transformers import AutoTokenizer
+
+    source = cfg.tokenizer or cfg.model
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"modality {cfg.modality!r} needs a tokenizer: {source} has none that transformers can load "
+                         f"({e}); give one with --tokenizer") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
 
 def _collator(task: str, renderer, num_channels: int, labels: list | None, layout: str):
@@ -613,11 +652,13 @@ def evaluate(
     subword = is_subword_model(model_dir)
     heads = _SUBWORD_HEADS if subword else _HEADS
     with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
-        architectures = json.load(f).get("architectures") or []
+        saved = json.load(f)
+    architectures = saved.get("architectures") or []
     if task not in heads:
         raise ValueError(f"task {task!r} is not one this model kind covers ({', '.join(heads)})")
-    gpt = architectures[:1] == ["PixelGPTForSequenceClassification"]
-    if architectures and architectures[0] != heads[task] and not (gpt and task == "classify"):
+    gpt = saved.get("model_type") in PIXELGPT_TYPES
+    if architectures and architectures[0] != heads[task] and not (gpt and task == "classify"
+                                                                   and architectures[0].endswith("ForSequenceClassification")):
         needs = "PixelGPTForSequenceClassification's task, classify" if gpt else heads[task]
         raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {needs}")
     if subword:
@@ -625,9 +666,9 @@ def evaluate(
 
         model = getattr(transformers, heads[task]).from_pretrained(model_dir)
     elif gpt:
-        from ..models.pixelgpt import PixelGPTForSequenceClassification
+        from transformers import AutoModelForSequenceClassification
 
-        model = PixelGPTForSequenceClassification.from_pretrained(model_dir)
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     else:
         model = getattr(pixel, heads[task]).from_pretrained(model_dir)
     regression = task == "classify" and model.config.num_labels == 1

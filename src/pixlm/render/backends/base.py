@@ -48,6 +48,12 @@ class Line(ABC):
         """Each laid-out character's logical [x0, x1), float32 arrays; the characters of one
         cluster (a ligature, a base and its marks) share its extent."""
 
+    def char_centres(self) -> np.ndarray:
+        """The centre of each laid-out character (of its cluster), in text order; NaN for
+        characters not laid out. May stop before the text's end where the line does."""
+        x0, x1 = self.char_extents()
+        return (x0 + x1) / 2
+
     def offset_positions(self) -> tuple[list[float], list[float]]:
         """The x where each character and each cluster starts, in the order Pango's layout
         iterator visits them: clusters from left to right (visual order), a cluster's
@@ -86,6 +92,11 @@ class Line(ABC):
     def end_of(self, k: int) -> float:
         """Where the first k characters end (the trailing edge of character k - 1)."""
         return float(self.char_extents()[1][k - 1]) if k else 0.0
+
+    def fit_end(self, room: float) -> tuple[int, float]:
+        """`fit(room)`, and where those characters end (`end_of`)."""
+        k = self.fit(room)
+        return k, self.end_of(k)
 
     def fit(self, room: float) -> int:
         """How many leading characters end within `room` pixels, whole clusters only."""

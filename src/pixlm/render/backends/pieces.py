@@ -53,8 +53,8 @@ class WholeLineOnly(Exception):
 class Piece:
     """A drawn piece of text as it is pasted: over white, cut to its inked columns."""
 
-    __slots__ = ("paper", "left", "advance", "char_x0", "char_x1", "missing", "first", "slot", "width", "chars",
-                 "lead", "numbers")
+    __slots__ = ("paper", "left", "advance", "char_x0", "char_x1", "centre", "missing", "first", "slot", "width",
+                 "chars", "lead", "numbers")
 
     def __init__(self, paper: np.ndarray, left: int, advance: int, char_x0: np.ndarray, char_x1: np.ndarray,
                  missing: int = 0, first: int = 0):
@@ -71,6 +71,7 @@ class Piece:
         n = self.chars = len(char_x0)
         self.lead = max(int(char_x0[first]), 0) if first < n else 0
         self.numbers = (advance, missing, self.lead, self.width, left, n, first)
+        self.centre = (char_x0 + char_x1) / 2
 
     def paste(self, canvas: np.ndarray, x: int, clip: float | None = None, rows: int = 0, over: bool = False) -> None:
         """Composite this piece onto the canvas (see `base.composite`), its pen at column x;
@@ -94,7 +95,10 @@ class Piece:
                 target, paper = canvas[: h + rows, a:b], paper[-rows:]
         else:
             target = canvas[:, a:b]
-        composite(target, paper, over)
+        if over:
+            composite(target, paper, over)
+        else:
+            np.minimum(target, paper, out=target)  # `composite` without over, without its call
 
 
 def piece_from_run(run, rgb: bool, text: str = "") -> Piece:
@@ -167,6 +171,9 @@ class PieceLine(Line):
         end = canvas.shape[1] if clip is None else min(canvas.shape[1], int(math.ceil(clip)))
         composited = self._cache.over
         if over:  # ink may be there already: every piece is composited
+            if n == 1:
+                self.pieces[0].paste(canvas, x + self.xs[0], clip, over=composited)
+                return
             for piece, pen in zip(self.pieces, self.xs):
                 piece.paste(canvas, x + pen, clip, over=composited)
             return
@@ -221,6 +228,12 @@ class PieceLine(Line):
             self._extents = (x0, x1)
         return self._extents
 
+    def char_centres(self) -> np.ndarray:
+        if self._extents is not None or not len(self.pieces):
+            return super().char_centres()
+        counts = self.numbers[:, CHARS].astype(np.int64)
+        return np.concatenate([p.centre for p in self.pieces]) + np.repeat(np.asarray(self.xs, np.float32), counts)
+
     def fit(self, room: float) -> int:
         # The pieces that end within room count whole; the next one is cut by its characters.
         numbers = self.numbers
@@ -238,6 +251,29 @@ class PieceLine(Line):
         while 0 < fit < cut.chars and cut.char_x0[fit] < cut.char_x1[fit - 1] - 1e-3:
             fit -= 1  # the next character shares a cluster (a ligature, a mark) with the last
         return before + fit
+
+    def fit_end(self, room: float) -> tuple[int, float]:
+        numbers = self.numbers
+        if not len(numbers):
+            return 0, 0.0
+        xs = self.xs
+        ends = xs + numbers[:, ADVANCE]
+        whole = int(ends.searchsorted(room + 1e-6, side="right"))
+        before = int(numbers[:whole, CHARS].sum())
+        if whole < len(numbers):
+            cut = self.pieces[whole]
+            fit = bisect_right(cut.char_x1, room - float(xs[whole]) + 1e-6)
+            while 0 < fit < cut.chars and cut.char_x0[fit] < cut.char_x1[fit - 1] - 1e-3:
+                fit -= 1
+            if fit:
+                return before + fit, float(xs[whole]) + float(cut.char_x1[fit - 1])
+        if not before:
+            return 0, 0.0
+        j = whole - 1
+        while not numbers[j, CHARS]:  # the last piece holding a character
+            j -= 1
+        last = self.pieces[j]
+        return before, float(xs[j]) + float(last.char_x1[last.chars - 1])
 
     def end_of(self, k: int) -> float:
         if not k:

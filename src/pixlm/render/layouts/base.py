@@ -68,11 +68,23 @@ class Segment:
     drawn: int = 0  # characters drawn, from the text's start
     truncated: bool = False
     missing: int = 0
-    # The patch of each drawn word, or a function that works them out when someone asks.
-    word_starts: list[int] | Callable[[], list[int]] = field(default_factory=list)
+    # The patch of each drawn word, or a function of the segment that works them out when asked.
+    word_starts: list[int] | Callable[["Segment"], list[int]] = field(default_factory=list)
     # (first character, count, line, pen x): which characters a line drew where.
     placements: list[tuple[int, int, object, float]] = field(default_factory=list)
     base: int = 0  # index in the caller's text of this segment's first character (windows)
+
+    def char_centres(self, n: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """The drawn characters (None: characters 0..k-1, in order) and their centres on the
+        strip in pixels."""
+        if len(self.placements) == 1 and self.placements[0][0] == 0:
+            _, count, line, x = self.placements[0]
+            centre = line.char_centres()[:count]
+            if len(centre) == count and not np.isnan(centre).any():
+                return None, centre + x
+        x0, x1 = self.char_extents(n)
+        drawn = np.flatnonzero(~np.isnan(x0[: self.drawn]))
+        return drawn, (x0[drawn] + x1[drawn]) / 2
 
     def char_extents(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Each of the text's n characters' [x0, x1) on the strip in pixels; NaN where not drawn."""
@@ -93,6 +105,9 @@ class FixedExtents:
 
     def char_extents(self) -> tuple[np.ndarray, np.ndarray]:
         return self._extents
+
+    def char_centres(self) -> np.ndarray:
+        return (self._extents[0] + self._extents[1]) / 2
 
 
 class Layout(ABC):
@@ -163,11 +178,22 @@ class Layout(ABC):
         owner = np.full(n, -1, np.int8)
         for k, (seg, t) in enumerate(zip(segments, texts)):
             owner[seg.start : seg.start + seg.num_patches] = k
-            x0, x1 = seg.char_extents(len(t.text))
-            drawn = np.flatnonzero(~np.isnan(x0[: seg.drawn]))
-            if not len(drawn):
+            drawn, centre = seg.char_centres(len(t.text))
+            if not len(centre):
                 continue
-            centre = (x0[drawn] + x1[drawn]) / 2
+            count = max(seg.num_patches, 1)
+            if drawn is None and (centre[1:] >= centre[:-1]).all():
+                # Characters 0..k-1 left to right: patch q holds those from the first whose centre
+                # reaches its left edge to the first that reaches the next (the last takes the rest).
+                bounds = np.empty(count + 1, np.int64)
+                bounds[0], bounds[-1] = 0, len(centre)
+                bounds[1:-1] = np.searchsorted(centre, (np.arange(1, count) + seg.start) * p)
+                rows = spans[seg.start : seg.start + count]
+                rows[:, 0], rows[:, 1] = bounds[:-1] + seg.base, bounds[1:] + seg.base
+                rows[bounds[:-1] == bounds[1:]] = -1
+                continue
+            if drawn is None:
+                drawn = np.arange(len(centre))
             patch = (centre // p).astype(np.int64).clip(seg.start, max(seg.start + seg.num_patches - 1, seg.start))
             order = np.argsort(patch, kind="stable")
             patch, chars = patch[order], drawn[order] + seg.base
@@ -181,7 +207,7 @@ class Layout(ABC):
 
 
 def _all_word_starts(segments: list[Segment]) -> np.ndarray:
-    parts = [s.word_starts() if callable(s.word_starts) else s.word_starts for s in segments]
+    parts = [s.word_starts(s) if callable(s.word_starts) else s.word_starts for s in segments]
     return np.asarray([w for part in parts for w in part], np.int32)
 
 

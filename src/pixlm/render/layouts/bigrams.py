@@ -15,15 +15,9 @@ import math
 
 import numpy as np
 
+from ..backends.base import composite
 from ..output import RenderedText
 from .base import FixedExtents, Layout, Segment, Text, is_rtl, register_layout
-
-
-def bigrams(word: str, rtl: bool) -> list[str]:
-    """A word's character bigrams in drawing order (the last may be one character)."""
-    if rtl:
-        return [word[i : i + 2][::-1] for i in range(0, len(word), 2)][::-1]
-    return [word[i : i + 2] for i in range(0, len(word), 2)]
 
 
 @register_layout
@@ -55,14 +49,58 @@ class Bigrams(Layout):
     def _words(t: Text) -> list[str]:
         return list(t.words) if t.words is not None else t.text.split()
 
-    def _char(self, ch: str):
-        """A character's own line (cached by the backend where it caches)."""
-        return self.backend.line(ch)
+    def __init__(self, renderer):
+        super().__init__(renderer)
+        self._cells: dict[str, _Cell] = {}  # by bigram
+        self._words_drawn: dict[tuple[str, bool], _Cell] = {}  # by word and direction
 
-    def _advance(self, bigram: str, offset: int) -> int:
-        """Where the next bigram starts: the patch boundary after this one's two characters."""
-        width = sum(self._char(c).width for c in bigram[:2])
-        return math.ceil((offset + width) / self.p) * self.p
+    def _cell(self, bigram: str) -> "_Cell":
+        """A bigram drawn once, its first character's pen at a patch's left edge (where every
+        bigram starts): its glyphs composited in drawing order, cut to their ink."""
+        cell = self._cells.get(bigram)
+        if cell is None:
+            lines = [self.backend.line(c) for c in bigram]
+            margin = 2 * self.p  # room for overhangs on either side
+            cfg = self.config
+            paper = np.full((cfg.patch_size, sum(l.width for l in lines) + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
+            pen = margin
+            for line in lines:
+                line.draw(paper, pen, over=True)
+                pen += line.width
+            cell = _Cell.cut(paper, margin, [l.width for l in lines], sum(l.missing for l in lines))
+            if len(self._cells) >= max(cfg.cache_size, 1):
+                self._cells.clear()
+            self._cells[bigram] = cell
+        return cell
+
+    def _word(self, word: str, rtl: bool) -> "_Cell":
+        """A word drawn once from a patch's left edge, bigram by bigram, each starting at the
+        patch boundary after the last: its advance (whole patches), missing characters, glyphs,
+        and each of its characters' extent from the word's start (in the word's order)."""
+        key = (word, rtl)
+        cell = self._words_drawn.get(key)
+        if cell is None:
+            p, margin = self.p, 2 * self.p
+            parts, pen = [], 0
+            x0 = np.zeros(len(word), np.float32)
+            x1 = np.zeros(len(word), np.float32)
+            for indices, bg in _bigram_starts(word, rtl):
+                bigram = self._cell(bg)
+                parts.append((bigram, pen))
+                for j, width in zip(indices, bigram.widths):
+                    x0[j], x1[j] = pen, pen + width
+                    pen += width
+                pen = math.ceil(pen / p) * p
+            cfg = self.config
+            paper = np.full((cfg.patch_size, pen + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
+            for bigram, at in parts:
+                bigram.paste(paper, margin + at, self.backend.composite_over)
+            cell = _Cell.cut(paper, margin, [pen], sum(b.missing for b, _ in parts))
+            cell.x0, cell.x1 = x0, x1
+            if len(self._words_drawn) >= max(cfg.cache_size, 1):
+                self._words_drawn.clear()
+            self._words_drawn[key] = cell
+        return cell
 
     def draw_words(self, canvas, t: Text, words: list[str], x: int, rtl: bool, reverse: bool,
                    max_patches: int | None = None) -> tuple[Segment, int]:
@@ -74,9 +112,8 @@ class Bigrams(Layout):
         limit = self.config.max_patches if max_patches is None else max_patches
         starts, offset = [], x
         for word in words:
-            starts.append(math.ceil(offset / p))
-            for bg in bigrams(word, rtl):
-                offset = self._advance(bg, offset)
+            starts.append(offset // p)  # words start on patch boundaries
+            offset += self._word(word, rtl).width
         seg = Segment(start=x // p)
         if not words:
             return seg, x
@@ -92,19 +129,14 @@ class Bigrams(Layout):
         x0 = np.full(len(t.text), np.nan, np.float32)
         x1 = np.full(len(t.text), np.nan, np.float32)
         offset = x
+        over = self.backend.composite_over
         for k, word in enumerate(words[: index + 1]):
-            chars = positions[k]
-            for bg_start, bg in _bigram_starts(word, rtl):
-                pen = offset
-                for j, ch in enumerate(bg):
-                    line = self._char(ch)
-                    line.draw(canvas, pen, over=True)
-                    seg.missing += line.missing
-                    source = chars[bg_start[j]] if chars is not None else None
-                    if source is not None:
-                        x0[source], x1[source] = pen, pen + line.width
-                    pen += line.width
-                offset = math.ceil(pen / p) * p
+            cell = self._word(word, rtl)
+            cell.paste(canvas, offset, over)
+            seg.missing += cell.missing
+            if positions[k] is not None:
+                x0[positions[k]], x1[positions[k]] = cell.x0 + offset, cell.x1 + offset
+            offset += cell.width
             if offset == self.cap and k < index:  # as PIXEL-M4: a word that ends on the last patch ends the text
                 seg.truncated = True
                 break
@@ -122,6 +154,33 @@ class Bigrams(Layout):
             return [None] * len(words)
         ordered = spans[::-1] if reversed_order else spans
         return [list(range(s, e)) for s, e in ordered]
+
+
+class _Cell:
+    """A drawn bigram or word: its advances (each character's, or the word's in whole patches),
+    the characters no font holds, and its glyphs on white, starting `left` pixels from its pen."""
+
+    __slots__ = ("widths", "width", "missing", "paper", "left", "x0", "x1")
+
+    def __init__(self, widths: list[int], missing: int, paper: np.ndarray, left: int):
+        self.widths, self.width, self.missing = widths, sum(widths), missing
+        self.paper, self.left = paper, left
+        self.x0 = self.x1 = None
+
+    @classmethod
+    def cut(cls, paper: np.ndarray, pen: int, widths: list[int], missing: int) -> "_Cell":
+        """From a drawing with the pen at column `pen`, cut to its inked columns."""
+        ink = (paper < 255).reshape(paper.shape[0], paper.shape[1], -1).any(axis=(0, 2))
+        cols = np.flatnonzero(ink)
+        if not len(cols):
+            return cls(widths, missing, paper[:, :0], 0)
+        return cls(widths, missing, paper[:, cols[0] : cols[-1] + 1].copy(), int(cols[0]) - pen)
+
+    def paste(self, canvas: np.ndarray, pen: int, over: bool) -> None:
+        a = pen + self.left
+        lo, hi = max(a, 0), min(a + self.paper.shape[1], canvas.shape[1])
+        if hi > lo:
+            composite(canvas[:, lo:hi], self.paper[:, lo - a : hi - a], over)
 
 
 def _bigram_starts(word: str, rtl: bool) -> list[tuple[list[int], str]]:

@@ -11,6 +11,7 @@ pixlm's choices and PIXEL's where the two differ.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -71,11 +72,11 @@ class Continuous(Layout):
             line.draw(canvas, x)
             seg.drawn, seg.truncated = len(line.text), True
         else:
-            k = line.fit(right - x)
-            line.draw(canvas, x, clip=x + line.end_of(k))
+            k, end = line.fit_end(right - x)
+            line.draw(canvas, x, clip=x + end)
             seg.drawn, seg.truncated = k, True
         seg.placements = [(0, seg.drawn, line, x)]
-        seg.word_starts = lambda: self._word_starts(t, line, x, seg)
+        seg.word_starts = partial(self._word_starts, t, line, x)  # called with the segment: no reference cycle
         return line
 
     def longest_start(self, text: str, x: int, right: int, rtl: bool):
