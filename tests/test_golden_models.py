@@ -251,3 +251,27 @@ def test_pixlm_finetune_trains_a_released_pixelgpt_in_each_modality(modality, tm
         assert (out / "tokenizer.json").is_file()
     scores = evaluate(str(out), "classify", str(data))
     assert scores["examples"] == len(texts) and 0.0 <= scores["accuracy"] <= 1.0
+
+
+def test_pixlm_evaluate_scores_a_published_pixel_tagger(tmp_path, capsys):
+    """The sanity check of PIXEL's README, run on the tiny official tagger: `pixlm evaluate`
+    takes a published folder (PIXELForTokenClassification, model_type vit) as it is."""
+    import json
+
+    from pixlm.cli import main
+
+    folder = ROOT / "pixel-model" / "tokcls"
+    labels = json.loads((folder / "config.json").read_text())["id2label"]
+    tags = [labels[k] for k in sorted(labels, key=int)]
+    sentences = [["Words", "to", "tag", "here"], ["A", "second", "sentence"]]
+    rows = []
+    for n, words in enumerate(sentences):
+        rows.append(f"# text = {' '.join(words)}")
+        rows += [f"{i + 1}\t{w}\t_\t{tags[(i + n) % len(tags)]}\t_\t_\t0\troot\t_\t_" for i, w in enumerate(words)]
+        rows.append("")
+    data = tmp_path / "dev.conllu"
+    data.write_text("\n".join(rows) + "\n")
+    assert main(["evaluate", "--model", str(folder), "--task", "pos", "--data", str(data), "--max-patches", "64",
+                 "--output", str(tmp_path / "scores.json")]) == 0
+    scores = json.loads((tmp_path / "scores.json").read_text())[0]
+    assert scores["examples"] == 2 and 0.0 <= scores["accuracy"] <= 1.0

@@ -408,8 +408,16 @@ def _add_evaluate(sub) -> None:
                     "--severity of each example's words first; with --attack all and several severities, one table "
                     "over all word-preserving attacks.",
     )
-    p.add_argument("--model", required=True, metavar="DIR", help="a checkpoint made by pixlm finetune")
+    p.add_argument("--model", required=True, metavar="DIR|HUB-ID",
+                   help="a checkpoint made by pixlm finetune, or a published finetuned PIXEL model (a folder, or "
+                        "its Hub name, e.g. Team-PIXEL/pixel-base-finetuned-pos-ud-vietnamese-vtb, downloaded)")
     p.add_argument("--task", required=True, choices=["classify", "pos", "ner", "parse"], help="the task the model was finetuned for")
+    p.add_argument("--max-patches", type=int, metavar="N",
+                   help="patches per text (default: the model's saved renderer; PIXEL's scripts used 256 for POS, NER "
+                        "and parsing)")
+    p.add_argument("--pooling", choices=["mean", "max", "cls", "pma"],
+                   help="classify: the pooling a published PIXEL classifier was finetuned with (PIXEL did not save "
+                        "it; pixlm's checkpoints carry theirs)")
     p.add_argument("--data", required=True, metavar="FILE", help="the file to score (same format as for finetuning)")
     p.add_argument("--attack", metavar="NAME", help="an attack (see pixlm attack --help), or all")
     p.add_argument("--severity", type=float, nargs="+", default=[0.5], metavar="P", help="share(s) of words attacked (default 0.5)")
@@ -429,7 +437,8 @@ def _cmd_evaluate(args) -> int:
     from .training.finetuning import evaluate, robustness_table
 
     common = dict(seed=args.seed, noise_dir=args.noise_dir, glue_task=args.glue_task,
-                  text_columns=tuple(args.text_columns), label_column=args.label_column)
+                  text_columns=tuple(args.text_columns), label_column=args.label_column, max_patches=args.max_patches,
+                  pooling=args.pooling)
     if args.attack == "all" or (args.attack and len(args.severity) > 1):
         attacks = list(WORD_PRESERVING) if args.attack == "all" else [args.attack]
         rows, table = robustness_table(args.model, args.task, args.data, attacks, args.severity, **common)

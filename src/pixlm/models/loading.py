@@ -9,10 +9,32 @@ would compute something else (shapes that do not fit).
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections import Counter
 from contextlib import contextmanager
 
 logger = logging.getLogger("pixlm")
+
+
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def local_folder(name_or_path: str) -> str:
+    """A model folder on this machine: the path itself, or a model on the Hugging Face Hub
+    (`owner/name`, e.g. Team-PIXEL/pixel-base) downloaded into huggingface_hub's cache."""
+    name_or_path = os.fspath(name_or_path)
+    if os.path.isdir(name_or_path):
+        return name_or_path
+    if _HUB_ID.fullmatch(name_or_path):
+        from huggingface_hub import snapshot_download
+
+        try:
+            return snapshot_download(name_or_path)
+        except Exception as e:  # offline, unknown repository, gated: all say the same to a user
+            raise FileNotFoundError(f"model {name_or_path!r} is not a folder here and could not be downloaded from "
+                                    f"the Hugging Face Hub ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    raise FileNotFoundError(f"model folder {name_or_path!r} does not exist")
 
 
 class _NoLoadReport(logging.Filter):

@@ -188,6 +188,10 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
     if cfg.model in pixel.PRESETS:
         overrides = {"num_channels": 1, "max_patches": cfg.max_patches, "pooling": cfg.pooling, **cfg.model_overrides}
         return head(pixel.PixelConfig.from_preset(cfg.model, **overrides, **label_kwargs))
+    from ..models.loading import local_folder
+
+    if not os.path.isdir(cfg.model):
+        cfg.model = local_folder(cfg.model)  # a model on the Hub, downloaded
     config_path = os.path.join(cfg.model, "config.json")
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"model {cfg.model!r} is neither a preset ({', '.join(pixel.PRESETS)}) nor a checkpoint folder")
@@ -199,8 +203,8 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
         raise ValueError(f"modality {cfg.modality!r} is PixelGPT's (text or pair); {cfg.model} is a "
                          f"{saved.get('model_type')!r} model, which reads pixels")
     architectures = saved.get("architectures") or []
-    other_heads = {h for h in _HEADS.values() if h != _HEADS[cfg.task]}
-    if architectures and architectures[0] in other_heads:
+    other_heads = {h.lower() for h in _HEADS.values() if h != _HEADS[cfg.task]}
+    if architectures and architectures[0].lower() in other_heads:  # PIXEL's own code names them PIXELFor...
         raise ValueError(
             f"checkpoint {cfg.model} holds a {architectures[0]}, but task {cfg.task!r} needs {_HEADS[cfg.task]}; "
             "start from a pretrained PIXEL checkpoint or one finetuned for the same task"
@@ -625,14 +629,24 @@ def evaluate(
     label_column: str = "label",
     ner_scheme: str = "IOB2",
     batch_size: int = 32,
+    max_patches: int | None = None,
+    pooling: str | None = None,
 ) -> dict:
-    """Score a finetuned checkpoint on a file, optionally with `attack` applied to `severity`
-    of the words of each example (word-level tasks keep their alignment)."""
+    """Score a finetuned checkpoint (a folder, or a model on the Hugging Face Hub) on a file,
+    optionally with `attack` applied to `severity` of the words of each example (word-level
+    tasks keep their alignment). `max_patches`: patches per text, by default those of the
+    renderer saved with the model (PIXEL's scripts finetuned with 256 for word-level tasks:
+    give that for its published checkpoints, whose renderer config says 529). `pooling`: how a
+    classifier pools (as saved by pixlm; PIXEL did not save it: give the one it was finetuned
+    with, e.g. "cls")."""
     import tempfile
 
     from ..evaluation.attacks import WORD_PRESERVING, attack_text, attack_words
     from ..models import pixel
 
+    from ..models.loading import local_folder
+
+    model_dir = local_folder(model_dir)
     cfg = FinetuneConfig(task=task, model=model_dir, train=path, validation=path, output_dir="",
                          glue_task=glue_task, text_columns=text_columns, label_column=label_column, ner_scheme=ner_scheme)
     cfg.validate()
@@ -657,8 +671,8 @@ def evaluate(
     if task not in heads:
         raise ValueError(f"task {task!r} is not one this model kind covers ({', '.join(heads)})")
     gpt = saved.get("model_type") in PIXELGPT_TYPES
-    if architectures and architectures[0] != heads[task] and not (gpt and task == "classify"
-                                                                   and architectures[0].endswith("ForSequenceClassification")):
+    if architectures and architectures[0].lower() != heads[task].lower() and not (
+            gpt and task == "classify" and architectures[0].endswith("ForSequenceClassification")):
         needs = "PixelGPTForSequenceClassification's task, classify" if gpt else heads[task]
         raise ValueError(f"checkpoint {model_dir} holds a {architectures[0]}, but task {task!r} needs {needs}")
     if subword:
@@ -670,17 +684,22 @@ def evaluate(
 
         model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     else:
-        model = getattr(pixel, heads[task]).from_pretrained(model_dir)
+        options = {"pooling": pooling} if pooling and task == "classify" else {}
+        model = getattr(pixel, heads[task]).from_pretrained(model_dir, **options)
     regression = task == "classify" and model.config.num_labels == 1
     labels = None if regression else [model.config.id2label[i] for i in range(model.config.num_labels)]
     labels = _add_unseen_labels(cfg, "evaluation", examples, labels)
     layout = cfg.layout
+    patches = getattr(model.config, "max_patches", cfg.max_patches)
     if not subword and os.path.isfile(os.path.join(model_dir, "text_renderer_config.json")):
         from ..render import RendererConfig
 
-        layout = RendererConfig.from_pretrained(model_dir).layout  # as the model was finetuned
+        saved = RendererConfig.from_pretrained(model_dir)  # as the model was finetuned
+        layout, patches = saved.layout, min(saved.max_patches, patches)
+    if max_patches is not None:
+        patches = max_patches
     pipeline_cfg = FinetuneConfig(**{**asdict(cfg), "layout": layout if layout in ("words", "bigrams") else cfg.layout,
-                                     "max_patches": getattr(model.config, "max_patches", cfg.max_patches)})
+                                     "max_patches": patches})
     _, collator = _data_pipeline(pipeline_cfg, model, labels)
     with tempfile.TemporaryDirectory() as tmp:
         args = training_arguments(tmp, per_device_eval_batch_size=batch_size, label_names=_label_names(task),
