@@ -225,8 +225,24 @@ def test_config_reads_pixel_image_size_and_rejects_bad_values():
         PixelConfig(position_embedding="3d")
     with pytest.raises(ValueError, match="unknown PIXEL preset 'huge'; presets: tiny, small, base"):
         PixelConfig.from_preset("huge")
-    with pytest.raises(ValueError, match="3 channels but the model expects 1"):
+    with pytest.raises(ValueError, match=r"must be \(batch, 1 channels, 16, patches x 16\); got shape \(1, 3, 16, 32\)"):
         PixelModel(tiny(num_channels=1))(torch.rand(1, 3, 16, 32))
+
+
+@pytest.mark.parametrize("bad, message", [
+    (torch.full((1, 1, 16, 32), 255.0), r"must be in \[0, 1\].*0-255 pixels are divided by 255.*PixelProcessor"),
+    (torch.zeros(1, 1, 16, 32, dtype=torch.uint8), r"floats in \[0, 1\], got dtype torch.uint8.*PixelProcessor"),
+    (torch.rand(1, 2048, 16, 32), r"got shape \(1, 2048, 16, 32\).*PixelProcessor"),
+])
+def test_pixel_models_refuse_what_is_not_a_strip(bad, message):
+    from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTModel
+
+    with pytest.raises(ValueError, match=message):
+        PixelModel(tiny(num_channels=1))(bad)
+    gpt = PixelGPTModel(PixelGPTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+                                       intermediate_size=64, num_channels=1, max_patches=8))
+    with pytest.raises(ValueError, match=message):
+        gpt(pixel_values=bad)
 
 
 def test_auto_classes_open_every_family_after_import_pixlm(tmp_path):

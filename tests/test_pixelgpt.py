@@ -91,7 +91,7 @@ def test_bad_inputs_are_named():
     model = tiny()
     with pytest.raises(ValueError, match="give pixel_values"):
         model()
-    with pytest.raises(ValueError, match=r"pixel_values must be \(batch, 1, 16, width\); got \(1, 3, 16, 32\)"):
+    with pytest.raises(ValueError, match=r"pixel_values must be \(batch, 1 channels, 16, patches x 16\); got shape \(1, 3, 16, 32\)"):
         model(pixel_values=torch.rand(1, 3, 16, 32))
     with pytest.raises(ValueError, match="must divide by num_attention_heads"):
         PixelGPTConfig(hidden_size=100, num_attention_heads=3)

@@ -46,7 +46,8 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
     assert all(isinstance(res[k], float) and res[k] == res[k] for k in ("initial_eval_loss", "final_eval_loss"))
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-4", "checkpoint-8"]
     for ckpt in ("checkpoint-4", "checkpoint-8"):
-        assert {"model.safetensors", "optimizer.pt", "trainer_state.json", "text_renderer_config.json"} <= set(os.listdir(out / ckpt))
+        assert {"model.safetensors", "optimizer.pt", "trainer_state.json", "text_renderer_config.json",
+                "preprocessor_config.json"} <= set(os.listdir(out / ckpt))
     assert not (out / ".staging").exists()
     assert (out / "loss_curve.png").stat().st_size > 1000
     assert [os.path.basename(p) for p in res["reconstructions"]][:3] == ["step-000000.png", "step-000004.png", "step-000008.png"]
@@ -58,6 +59,10 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
 
     model = PixelForPreTraining.from_pretrained(out)
     assert model.config.num_channels == 1 and TextRenderer.from_pretrained(out).config.max_patches == 48
+    from pixlm.data import PixelProcessor
+
+    processor = PixelProcessor.from_pretrained(out)
+    assert processor.num_channels == 1 and model(**processor(["Text for the saved model."])).loss.isfinite()
     # PIXEL's learning rate rule when none is given: 1.5e-4 x batch / 256.
     assert pretrain(tiny_config(corpus, tmp_path / "lr", learning_rate=None, max_steps=1, eval_steps=1, save_steps=1))["learning_rate"] == pytest.approx(1.5e-4 * 4 / 256)
 
@@ -260,3 +265,33 @@ def test_tensorboard_logs_go_to_the_output_dir_from_the_first_evaluation(corpus,
     assert {"train/loss", "eval/loss"} <= tags, tags
     # The step-0 evaluation and the training steps are in the same log.
     assert [e.step for e in events.Scalars("eval/loss")][0] == 0 and len(events.Scalars("train/loss")) >= 2
+
+
+def test_pixel_processor_turns_text_into_model_inputs_and_travels_with_the_model(tmp_path):
+    from pixlm.data import PixelProcessor
+    from pixlm.models.pixel import PixelConfig, PixelForPreTraining
+    from pixlm.render import TextRenderer
+
+    processor = PixelProcessor(TextRenderer(max_patches=64), num_channels=1)
+    batch = processor(["A short text.", "A somewhat longer text to render here."], span_mask=True, seed=0)
+    longest = processor.renderer("A somewhat longer text to render here.").num_patches
+    assert batch["pixel_values"].shape == (2, 1, 16, 16 * longest) and batch["pixel_values"].dtype == torch.float32
+    assert 0.0 <= float(batch["pixel_values"].min()) and float(batch["pixel_values"].max()) == 1.0
+    assert batch["attention_mask"][1].sum() == longest and batch["patch_mask"].shape == (2, longest)
+    pairs = processor(["Question?"], ["Its context."])
+    words = processor([["Words", "of"], ["two", "texts"]], is_split_into_words=True)
+    assert pairs["pixel_values"].shape[0] == 1 and words["pixel_values"].shape[0] == 2
+    full = processor("x", padding="max_length")
+    assert full["attention_mask"].shape == (1, 64)
+    model = PixelForPreTraining(PixelConfig.from_preset("tiny", num_channels=1, max_patches=64))
+    assert model(**batch).loss.isfinite()
+    # Saved beside the model and loaded back: the same inputs.
+    model.save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    again = PixelProcessor.from_pretrained(tmp_path)
+    assert again.num_channels == 1 and again.renderer.config == processor.renderer.config
+    torch.testing.assert_close(again(["A short text."])["pixel_values"], processor(["A short text."])["pixel_values"])
+    with pytest.raises(TypeError, match="is_split_into_words=True"):
+        processor([["not", "flagged"]])
+    with pytest.raises(ValueError, match="text_pair holds 2 texts but text holds 1"):
+        processor(["one"], ["two", "three"])

@@ -5,7 +5,8 @@ from .collators import (
     PixelTokenClassificationCollator, TextClassificationCollator, check_renderer_fits,
 )
 from .masking import SpanMaskingGenerator, num_masked
+from .processor import PixelProcessor
 
 __all__ = ["PairedClassificationCollator", "PixelClassificationCollator", "PixelParsingCollator", "PixelPretrainingCollator",
-           "PixelTokenClassificationCollator", "SpanMaskingGenerator", "TextClassificationCollator", "check_renderer_fits",
+           "PixelProcessor", "PixelTokenClassificationCollator", "SpanMaskingGenerator", "TextClassificationCollator", "check_renderer_fits",
            "num_masked"]

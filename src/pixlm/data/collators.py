@@ -10,6 +10,7 @@ import torch
 
 from ..render import RenderedText, RendererConfig, TextRenderer
 from .masking import PIXEL_SPAN_WEIGHTS, SpanMaskingGenerator
+from .processor import PixelProcessor
 
 
 def check_renderer_fits(renderer: RendererConfig, patch_size: int, num_channels: int, max_patches: int) -> None:
@@ -22,22 +23,6 @@ def check_renderer_fits(renderer: RendererConfig, patch_size: int, num_channels:
         raise ValueError(
             f"renderer max_patches is {renderer.max_patches} but the model takes at most {max_patches} patches"
         )
-
-
-def strips_to_batch(strips: list[np.ndarray], num_patches: list[int], patch_size: int, num_channels: int, length: int):
-    """uint8 strips (p, W[, 3]) -> float pixel_values (B, C, p, length*p) in [0, 1], and the
-    attention mask (B, length): 1 on each strip's first num_patches patches."""
-    b = len(strips)
-    width = length * patch_size
-    out = torch.ones(b, num_channels, patch_size, width)
-    mask = torch.zeros(b, length)
-    for i, (strip, n) in enumerate(zip(strips, num_patches)):
-        w = min(strip.shape[1], width)
-        x = torch.from_numpy(np.ascontiguousarray(strip[:, :w])).float().div_(255)
-        x = x.permute(2, 0, 1) if x.ndim == 3 else x.unsqueeze(0)
-        out[i, :, :, :w] = x.expand(num_channels, -1, -1) if x.shape[0] == 1 else x
-        mask[i, : min(n, length)] = 1
-    return out, mask
 
 
 class PixelPretrainingCollator:
@@ -65,6 +50,7 @@ class PixelPretrainingCollator:
         deterministic: bool = False,
     ):
         self.renderer = renderer
+        self.processor = PixelProcessor(renderer or TextRenderer(), num_channels, mask_ratio)
         self.patch_size = renderer.config.patch_size if renderer else 16
         self.max_patches = renderer.config.max_patches if renderer else None
         self.num_channels = num_channels
@@ -99,8 +85,7 @@ class PixelPretrainingCollator:
             raise ValueError("cannot collate an empty batch")
         strips, counts = zip(*(self._strip(e) for e in examples))
         length = max(counts) if self.dynamic_length else (self.max_patches or max(s.shape[1] for s in strips) // self.patch_size)
-        pixel_values, attention_mask = strips_to_batch(list(strips), list(counts), self.patch_size, self.num_channels, length)
-        batch = {"pixel_values": pixel_values, "attention_mask": attention_mask}
+        batch = self.processor.batch(list(zip(strips, counts)), length)
         if self.span_masking:
             rng = self._generator(examples, counts)
             masker = SpanMaskingGenerator(self.mask_ratio, *self.span_args, seed=rng)
@@ -120,8 +105,9 @@ class PixelClassificationCollator:
     that training never saw raises an error naming it and the labels that exist.
     """
 
-    def __init__(self, renderer: TextRenderer, num_channels: int, label2id: dict | None):
+    def __init__(self, renderer: TextRenderer | None, num_channels: int, label2id: dict | None):
         self.renderer = renderer
+        self.processor = PixelProcessor(renderer, num_channels) if renderer is not None else None
         self.num_channels = num_channels
         self.label2id = label2id
 
@@ -133,13 +119,7 @@ class PixelClassificationCollator:
         return self.label2id[value]
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        rendered = [self.renderer(e["text_a"], e.get("text_b")) for e in examples]
-        length = max(r.num_patches for r in rendered)
-        p = self.renderer.config.patch_size
-        pixel_values, attention_mask = strips_to_batch(
-            [r.pixel_values for r in rendered], [r.num_patches for r in rendered], p, self.num_channels, length
-        )
-        batch = {"pixel_values": pixel_values, "attention_mask": attention_mask}
+        batch = self.processor.batch([self.renderer(e["text_a"], e.get("text_b")) for e in examples])
         batch.update(self.label_batch(examples))
         return batch
 
@@ -195,12 +175,7 @@ def render_words_batch(renderer: TextRenderer, examples: list[dict[str, Any]], n
     """Render each example's `words` (each word starting a patch) and batch them, cut to the
     longest; returns the RenderedTexts and the batch."""
     rendered = [renderer(list(e["words"]), layout=layout) for e in examples]
-    length = max(r.num_patches for r in rendered)
-    pixel_values, attention_mask = strips_to_batch(
-        [r.pixel_values for r in rendered], [r.num_patches for r in rendered], renderer.config.patch_size,
-        num_channels, length,
-    )
-    return rendered, {"pixel_values": pixel_values, "attention_mask": attention_mask}
+    return rendered, PixelProcessor(renderer, num_channels).batch(rendered)
 
 
 class PixelTokenClassificationCollator:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..render import TextRenderer
-from .collators import strips_to_batch
+from .processor import PixelProcessor
 
 KINDS = ("pixels", "text", "paired")
 MIXTURES = {
@@ -83,11 +83,8 @@ class PixelGPTCollator:
         return self.kinds[rng.choice(len(self.kinds), p=self.shares)]
 
     def pixels(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        rendered = [self.renderer(t) for t in texts]
-        counts = [r.num_patches for r in rendered]
-        pixel_values, mask = strips_to_batch([r.pixel_values for r in rendered], counts,
-                                             self.renderer.config.patch_size, self.num_channels, max(counts))
-        return {"pixel_values": pixel_values, "patch_attention_mask": mask}
+        batch = PixelProcessor(self.renderer, self.num_channels).batch([self.renderer(t) for t in texts])
+        return {"pixel_values": batch["pixel_values"], "patch_attention_mask": batch["attention_mask"]}
 
     def tokens(self, texts: list[str], with_bos: bool) -> dict[str, torch.Tensor]:
         tok = self.tokenizer

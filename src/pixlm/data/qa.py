@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..render import RenderedText, TextRenderer
-from .collators import strips_to_batch
+from .processor import strips_to_batch
 
 
 @dataclass

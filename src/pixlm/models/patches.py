@@ -24,3 +24,23 @@ def unpatchify(patches: torch.Tensor, patch_size: int, num_channels: int) -> tor
 def patch_stats(patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each patch's mean and standard deviation (MAE's per-patch pixel normalisation)."""
     return patches.mean(dim=-1, keepdim=True), (patches.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
+
+
+def check_pixel_values(pixel_values: torch.Tensor, num_channels: int, patch_size: int) -> None:
+    """Refuse what a pixel model cannot read as a strip: (B, C, p, L*p) floats in [0, 1]
+    (white 1), as `pixlm.data.PixelProcessor` makes them from text."""
+    how = "render text into model inputs with pixlm.data.PixelProcessor (processor(texts, return_tensors='pt'))"
+    if not isinstance(pixel_values, torch.Tensor):
+        raise TypeError(f"pixel_values must be a torch.Tensor, got {type(pixel_values).__name__}; {how}")
+    if pixel_values.ndim != 4 or pixel_values.shape[1] != num_channels or pixel_values.shape[2] != patch_size \
+            or pixel_values.shape[3] % patch_size:
+        raise ValueError(f"pixel_values must be (batch, {num_channels} channels, {patch_size}, patches x {patch_size}); "
+                         f"got shape {tuple(pixel_values.shape)}; {how}")
+    if not pixel_values.is_floating_point():
+        raise ValueError(f"pixel_values must be floats in [0, 1], got dtype {pixel_values.dtype} (a uint8 strip "
+                         f"is divided by 255); {how}")
+    if pixel_values.numel() and not torch.jit.is_tracing():
+        low, high = torch.aminmax(pixel_values.detach())
+        if high > 1.0 + 1e-3 or low < -1e-3:
+            raise ValueError(f"pixel_values must be in [0, 1] (white 1, black 0); got values from {low.item():g} to "
+                             f"{high.item():g}: 0-255 pixels are divided by 255; {how}")

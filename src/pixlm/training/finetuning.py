@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..data.processor import PixelProcessor
 from .run import training_arguments
 from .trainer import PixlmTrainer
 
@@ -415,7 +416,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         data_collator=collator,
         compute_metrics=_metrics(cfg, labels),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
-        renderer_config=renderer.config if renderer else None,
+        pixel_processor=PixelProcessor(renderer, model.config.num_channels) if renderer else None,
         processing_class=getattr(collator, "tokenizer", None),  # text and pair modalities save their tokenizer
         preprocess_logits_for_metrics=_parse_predictions(model.config.max_patches) if cfg.task == "parse" else None,
     )
@@ -505,7 +506,7 @@ def _finetune_qa(cfg: FinetuneConfig) -> dict:
     trainer = PixlmTrainer(
         model=model, args=_training_args(cfg, "f1", group_by_length=False), train_dataset=qa_features(train, renderer),
         eval_dataset=val_features, data_collator=collator, compute_metrics=compute,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)], renderer_config=renderer.config,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)], pixel_processor=PixelProcessor(renderer, model.config.num_channels),
     )
     trainer.train()
     results = {"task": "qa", "primary_metric": "f1", "steps": trainer.state.global_step,

@@ -18,6 +18,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 
+from ..data.processor import PixelProcessor
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback, generation_figure, last_checkpoint, reconstruction_figure
 
 logger = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         eval_dataset=held_out,
         data_collator=train_collator,
         callbacks=[pictures],
-        renderer_config=renderer.config,
+        pixel_processor=PixelProcessor(renderer, model.config.num_channels),
         processing_class=tokenizer,
     )
     trainer.get_eval_dataloader = _with_collator(trainer.get_eval_dataloader, trainer, eval_collator)

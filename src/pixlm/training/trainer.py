@@ -54,7 +54,8 @@ class PixlmTrainer(Trainer):
 
     - writes each checkpoint into `<output_dir>/.staging/` and renames it into place when whole,
       so an interrupted save never leaves a checkpoint that resuming would pick up;
-    - saves the renderer's config (`text_renderer_config.json`) in every checkpoint;
+    - saves the pixel processor (`text_renderer_config.json`, `preprocessor_config.json`) in every
+      checkpoint and beside the final model, so `PixelProcessor.from_pretrained` reloads it;
     - stops with a message naming the step when the loss is NaN or infinite;
     - evaluates in the data's order, even when training batches are grouped by length;
     - writes TensorBoard logs to `<output_dir>/runs`, evaluations before training included
@@ -62,9 +63,9 @@ class PixlmTrainer(Trainer):
       when something is logged before training starts).
     """
 
-    def __init__(self, *args, renderer_config=None, **kwargs):
+    def __init__(self, *args, pixel_processor=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.renderer_config = renderer_config
+        self.pixel_processor = pixel_processor
         for callback in self.callback_handler.callbacks:
             if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
                 callback.logging_dir = os.path.join(self.args.output_dir, "runs")
@@ -99,8 +100,8 @@ class PixlmTrainer(Trainer):
             super()._save_checkpoint(model, trial)
         finally:
             self.args.output_dir = run_dir
-        if self.args.should_save and self.renderer_config is not None:
-            self.renderer_config.save_pretrained(os.path.join(staging, name))
+        if self.args.should_save and self.pixel_processor is not None:
+            self.pixel_processor.save_pretrained(os.path.join(staging, name))
         self._barrier()  # every rank has written its RNG state
         if self.args.should_save:
             final = os.path.join(run_dir, name)
@@ -117,14 +118,14 @@ class PixlmTrainer(Trainer):
         self._barrier()
 
     def save_model_atomically(self, output_dir: str) -> None:
-        """Save the final model (and renderer config) into `output_dir`, each file replaced whole."""
+        """Save the final model (and its pixel processor) into `output_dir`, each file replaced whole."""
         tmp = os.path.join(output_dir, STAGING, "final")
         if self.args.should_save and os.path.exists(tmp):
             shutil.rmtree(tmp)
         self.save_model(tmp)
         if self.args.should_save:
-            if self.renderer_config is not None:
-                self.renderer_config.save_pretrained(tmp)
+            if self.pixel_processor is not None:
+                self.pixel_processor.save_pretrained(tmp)
             for name in os.listdir(tmp):
                 os.replace(os.path.join(tmp, name), os.path.join(output_dir, name))
             shutil.rmtree(tmp, ignore_errors=True)

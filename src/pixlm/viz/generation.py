@@ -15,14 +15,14 @@ def generate(model, renderer, prompt: str, num_new_patches: int | None = None, *
     """Render `prompt`, drop its end patch (or keep only its first `prompt_patches` patches),
     let the model generate `num_new_patches` (default: as many as the prompt has, within
     the model's limit), and return (figure, continuation strip as uint8 (p, W, C))."""
-    from ..data.collators import strips_to_batch
+    from ..data.processor import PixelProcessor
     from .strips import labelled_panels, strip_image
 
     cfg = model.config
     rendered = renderer(prompt)
     text_patches = max(1, rendered.num_patches - 1)
     keep = text_patches if prompt_patches is None else max(1, min(int(prompt_patches), text_patches))
-    pixel_values, _ = strips_to_batch([rendered.pixel_values], [keep], cfg.patch_size, cfg.num_channels, keep)
+    pixel_values = PixelProcessor(renderer, cfg.num_channels).batch([(rendered.pixel_values, keep)], keep)["pixel_values"]
     room = cfg.max_patches - keep
     new = min(room, num_new_patches if num_new_patches is not None else keep)
     if new < 1:

@@ -30,7 +30,7 @@ from transformers.utils import ModelOutput
 
 from ..heads import Biaffine, SequencePoolingHead, sequence_classification_loss, word_means
 from ..loading import load_checked
-from ..patches import patch_stats, patchify, unpatchify
+from ..patches import check_pixel_values, patch_stats, patchify, unpatchify
 from .configuration_pixel import PixelConfig
 
 # Older (transformers 4 / published PIXEL) parameter names -> ours, applied in this order.
@@ -116,11 +116,7 @@ class PixelPatchEmbeddings(nn.Module):
         self.projection = nn.Conv2d(config.num_channels, config.hidden_size, config.patch_size, config.patch_size)
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        if pixel_values.shape[1] != self.num_channels:
-            raise ValueError(
-                f"pixel_values has {pixel_values.shape[1]} channels but the model expects {self.num_channels}; "
-                "render in RGB for 3 channels (or repeat grayscale), grayscale for 1"
-            )
+        check_pixel_values(pixel_values, self.num_channels, self.patch_size)
         return self.projection(pixel_values).flatten(2).transpose(1, 2)
 
 

@@ -29,7 +29,7 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 from ..compat import CACHE_ARG, CACHE_FIELD, cache_of, pick_cache
 from ..heads import sequence_classification_loss
 from ..loading import load_checked
-from ..patches import patch_stats, patchify, unpatchify
+from ..patches import check_pixel_values, patch_stats, patchify, unpatchify
 from .configuration_pixelgpt import ErniePixelConfig, PixelGPTConfig
 
 # Names of pixlm's earlier PixelGPT checkpoints -> today's (the released checkpoints').
@@ -64,11 +64,7 @@ class PatchEmbeddings(nn.Module):
         self.norm = nn.LayerNorm(d)
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        if pixel_values.ndim != 4 or pixel_values.shape[1] != self.num_channels:
-            raise ValueError(
-                f"pixel_values must be (batch, {self.num_channels}, {self.patch_size}, width); "
-                f"got {tuple(pixel_values.shape)}"
-            )
+        check_pixel_values(pixel_values, self.num_channels, self.patch_size)
         return self.norm(self.projection(pixel_values).flatten(2).transpose(1, 2))
 
 
