@@ -3,7 +3,7 @@
 # pretraining ablation of the paper's Table 6, on this machine's CPU. docs/results.md records them.
 # Usage: scripts/pixelbert_results.sh [RUNS_DIR]
 # Two streams of runs side by side, one thread each (OMP_NUM_THREADS=1): the main runs, and the
-# ablation. Each run's results.json holds its held-out scores before and after, and its time.
+# ablation. Each run's all_results.json holds its held-out scores before and after, and its time.
 set -euo pipefail
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 RUNS=${1:-runs/pixelbert}
@@ -13,7 +13,7 @@ FT=(--lr 3e-4 --save-steps 1000)
 
 vl() {  # vl NAME ARGS... -> $RUNS/NAME, skipped when done
     local name=$1; shift
-    [ -f "$RUNS/$name/results.json" ] && return 0
+    [ -f "$RUNS/$name/all_results.json" ] && return 0
     pixlm vl "$@" --output-dir "$RUNS/$name" > "$RUNS/$name.log" 2>&1
     echo "$(date +%T) $name done"
 }
@@ -39,6 +39,6 @@ main_runs & main=$!
 table6 & ablation=$!
 wait "$main"
 wait "$ablation"
-for f in "$RUNS"/*/results.json; do
+for f in "$RUNS"/*/all_results.json; do
     python -c "import json, sys; r = json.load(open(sys.argv[1])); print(sys.argv[1], r['steps'], 'steps', round(r['train_seconds'] / 60, 1), 'min', r['before'], '->', r['validation'])" "$f"
 done

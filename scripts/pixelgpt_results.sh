@@ -16,10 +16,10 @@ COMMON=(--model-type pixelgpt --model tiny --corpus "$RUNS/sst2-sentences.txt" -
         --model-arg num_channels=1 --renderer-arg max_patches=128 --max-tokens 64)
 
 for variant in pixelgpt monogpt dualgpt; do
-    if [ ! -f "$RUNS/$variant/pretrain_results.json" ]; then
+    if [ ! -f "$RUNS/$variant/all_results.json" ]; then
         pixlm pretrain "${COMMON[@]}" --mixture $variant --output-dir "$RUNS/$variant" > "$RUNS/$variant.log" 2>&1
     fi
-    if [ ! -f "$RUNS/$variant-sst2/metrics.json" ]; then
+    if [ ! -f "$RUNS/$variant-sst2/all_results.json" ]; then
         pixlm finetune --task classify --model "$RUNS/$variant" --train "$DATA/glue/SST-2/train.tsv" \
             --validation "$DATA/glue/SST-2/dev.tsv" --output-dir "$RUNS/$variant-sst2" --steps 1500 --eval-steps 250 \
             --patience 4 --lr 5e-4 --max-patches 128 > "$RUNS/$variant-sst2.log" 2>&1
@@ -31,7 +31,7 @@ done
 python -c "from pixlm.training.quickstart import stdlib_corpus; print('\n'.join(stdlib_corpus()))" > "$RUNS/stdlib.txt"
 head -n -200 "$RUNS/stdlib.txt" > "$RUNS/stdlib-train.txt"
 tail -n 200 "$RUNS/stdlib.txt" > "$RUNS/stdlib-held-out.txt"  # never trained on; the reading is scored here
-if [ ! -f "$RUNS/mono-binary/pretrain_results.json" ]; then
+if [ ! -f "$RUNS/mono-binary/all_results.json" ]; then
     pixlm pretrain --model-type pixelgpt --model tiny --corpus "$RUNS/stdlib-train.txt" --validation "$RUNS/stdlib-held-out.txt" --steps 2000 --batch-size 32 --lr 1e-3 \
         --eval-steps 500 --save-steps 1000 --reconstruction-steps 1000 --report-to none --model-arg num_channels=1 \
         --model-arg pixel_target=binary --renderer-arg max_patches=128 --renderer-arg layout=mono \

@@ -17,9 +17,9 @@ subword() {  # subword NAME CORPUS_FILE -> a fresh tiny BERT with its own WordPi
     [ -d "$RUNS/$1-bert" ] || pixlm baseline create --corpus "$2" --output-dir "$RUNS/$1-bert" --preset tiny
 }
 
-run() {  # run NAME MODEL ARGS... -> $RUNS/NAME with metrics.json, skipped when done
+run() {  # run NAME MODEL ARGS... -> $RUNS/NAME with all_results.json, skipped when done
     local name=$1 model=$2; shift 2
-    [ -f "$RUNS/$name/metrics.json" ] && return 0
+    [ -f "$RUNS/$name/all_results.json" ] && return 0
     pixlm finetune --model "$model" --output-dir "$RUNS/$name" --seed 42 "$@" > "$RUNS/$name.log" 2>&1
 }
 

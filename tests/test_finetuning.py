@@ -1,6 +1,7 @@
 """Finetuning heads and entry points on tiny data written here."""
 
 import json
+import os
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def test_pos_finetuning_learns_and_writes_conllu(tmp_path):
     right = sum(p.upos == g.upos for ps, gs in zip(predicted, gold) for p, g in zip(ps.tokens, gs.tokens))
     total = sum(len(s.tokens) for s in gold)
     assert right / total == pytest.approx(res["test"]["accuracy"])
-    assert json.loads((out / "metrics.json").read_text())["primary_metric"] == "accuracy"
+    assert json.loads((out / "all_results.json").read_text())["primary_metric"] == "accuracy"
 
 
 def test_ner_finetuning_scores_entities(tmp_path):
@@ -344,3 +345,48 @@ def test_hub_dataset_names_become_the_same_examples(tmp_path, monkeypatch):
     assert loaded == [("universal_dependencies", "en_ewt", "train"), ("universal_dependencies", "en_ewt", "validation")]
     assert res["labels"] == ["DET", "NOUN", "VERB"]
     assert (tmp_path / "predictions-validation.txt").read_text().splitlines()[0].split()[:2] == ["the", "DET"]
+
+
+def test_pixlm_push_uploads_the_model_its_processor_and_card_but_not_the_training_state(tmp_path, monkeypatch):
+    import fnmatch
+    import shutil
+
+    import huggingface_hub
+
+    from pixlm.cli import main
+    from pixlm.data import PixelProcessor
+    from pixlm.models.pixel import PixelConfig, PixelForSequenceClassification
+
+    folder = tmp_path / "run"
+    PixelForSequenceClassification(PixelConfig.from_preset("tiny", num_channels=1, max_patches=32)).save_pretrained(folder)
+    PixelProcessor(num_channels=1).save_pretrained(folder)
+    (folder / "README.md").write_text("card")
+    (folder / "checkpoint-10").mkdir()
+    (folder / "checkpoint-10" / "optimizer.pt").write_text("state")
+    (folder / "loss_curve.png").write_bytes(b"png")
+    hub = tmp_path / "hub"
+
+    def create_repo(self, repo_id, private=False, exist_ok=False):
+        return f"https://huggingface.co/{repo_id}"
+
+    def upload_folder(self, repo_id, folder_path, commit_message, ignore_patterns):
+        for root, _, files in os.walk(folder_path):
+            for name in files:
+                rel = os.path.relpath(os.path.join(root, name), folder_path)
+                if not any(fnmatch.fnmatch(rel, pattern) for pattern in ignore_patterns):
+                    (hub / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(os.path.join(root, name), hub / rel)
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
+    assert main(["push", str(folder), "--repo", "someone/pixel-model"]) == 0
+    uploaded = {str(p.relative_to(hub)) for p in hub.rglob("*") if p.is_file()}
+    assert {"config.json", "model.safetensors", "text_renderer_config.json", "preprocessor_config.json", "README.md"} <= uploaded
+    assert not any(u.startswith("checkpoint-") or u.endswith(".png") for u in uploaded)
+    # What was uploaded is a folder that feeds and runs the model.
+    processor = PixelProcessor.from_pretrained(hub)
+    model = PixelForSequenceClassification.from_pretrained(hub)
+    assert model(**processor(["Pushed and loaded back."])).logits.shape == (1, 2)
+    # A folder without a processor is refused with the fix.
+    (folder / "text_renderer_config.json").unlink()
+    assert main(["push", str(folder), "--repo", "someone/pixel-model"]) == 2

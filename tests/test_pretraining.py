@@ -51,7 +51,9 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
     assert not (out / ".staging").exists()
     assert (out / "loss_curve.png").stat().st_size > 1000
     assert [os.path.basename(p) for p in res["reconstructions"]][:3] == ["step-000000.png", "step-000004.png", "step-000008.png"]
-    saved = json.loads((out / "pretrain_results.json").read_text())
+    card = (out / "README.md").read_text()
+    assert "masked-patch reconstruction" in card and "| final_eval_loss |" in card and "PixelProcessor.from_pretrained" in card
+    saved = json.loads((out / "all_results.json").read_text())
     assert saved["final_eval_loss"] == res["final_eval_loss"]
     assert res["skipped_texts"] == 2  # the corpus ends with two empty lines
     # The final model and its renderer load back.

@@ -19,7 +19,7 @@ def test_quickstart_runs_and_reports(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "held-out masked-patch loss:" in printed and "at step 6" in printed
     assert "loss curve:" in printed and "reconstructions:" in printed
-    results = json.loads((out / "pretrain_results.json").read_text())
+    results = json.loads((out / "all_results.json").read_text())
     assert results["steps"] == 6 and results["final_eval_loss"] > 0
     assert (out / "model.safetensors").exists() and (out / "loss_curve.png").exists()
     assert (out / "reconstructions" / "step-000000.png").exists()

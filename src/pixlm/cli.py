@@ -301,7 +301,7 @@ def _add_finetune(sub) -> None:
         "finetune",
         help="finetune a pixel model: classification (GLUE), POS tagging, NER, dependency parsing or extractive QA",
         description="Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation "
-                    "metric; writes metrics.json and predictions in the input's format (CoNLL-U, CoNLL, TSV).",
+                    "metric; writes all_results.json and predictions in the input's format (CoNLL-U, CoNLL, TSV).",
         epilog="Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
                "--validation ud/en_ewt/dev.conllu --test ud/en_ewt/test.conllu --output-dir runs/pos\n"
                "  pixlm finetune --task classify --model runs/pixel --train glue/SST-2/train.tsv "
@@ -317,7 +317,7 @@ def _add_finetune(sub) -> None:
     p.add_argument("--train", required=True, metavar="FILE", help="training data (a file, or a Hub dataset hf:NAME[/CONFIG]:SPLIT, online)")
     p.add_argument("--validation", required=True, metavar="FILE", help="validation data (early stopping, best checkpoint)")
     p.add_argument("--test", metavar="FILE", help="test data, scored and predicted with the best checkpoint")
-    p.add_argument("--output-dir", required=True, metavar="DIR", help="checkpoints, metrics.json, predictions")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="checkpoints, all_results.json, predictions")
     p.add_argument("--glue-task", help="GLUE task of TSV files (default: found in the path, e.g. .../SST-2/train.tsv)")
     p.add_argument("--text-columns", nargs="+", default=["text"], metavar="COL", help="CSV/JSONL text column(s); two for pairs")
     p.add_argument("--label-column", default="label", metavar="COL", help="CSV/JSONL label column (default label)")
@@ -609,6 +609,30 @@ def _load_folder(model_cls, folder: str):
     return model_cls.from_pretrained(folder)
 
 
+def _add_push(sub) -> None:
+    p = sub.add_parser(
+        "push",
+        help="upload a trained model folder to the Hugging Face Hub, with its renderer, processor and card",
+        description="Upload what `pixlm pretrain`, `finetune` or `vl` wrote to --output-dir: the model, its "
+                    "processor (text_renderer_config.json with the fonts, preprocessor_config.json; or the "
+                    "tokenizer), the model card (README.md) and all_results.json. Checkpoints, TensorBoard logs and "
+                    "figures stay here. Log in first with `hf auth login` (or set HF_TOKEN).",
+    )
+    p.add_argument("folder", help="the output folder of a training command")
+    p.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the model repository on the Hub (created if missing)")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("--message", default="Upload with pixlm push", help="the commit message")
+    p.set_defaults(func=_cmd_push)
+
+
+def _cmd_push(args) -> int:
+    from .models.hub import push_folder
+
+    url = push_folder(args.folder, args.repo, private=args.private, message=args.message)
+    print(f"{args.folder} -> {url}")
+    return 0
+
+
 def _add_read(sub) -> None:
     p = sub.add_parser(
         "read",
@@ -657,7 +681,7 @@ def _add_vl(sub) -> None:
         description="Pixel-BERT on synthetic scenes (the default: learns on a CPU in minutes) or on files. "
                     "pretrain: masked language modelling and image-text matching with random pixel sampling; "
                     "vqa, nlvr2, retrieval: finetune a pretrained folder (--model). Writes the model, its "
-                    "tokenizer and results.json (held-out scores before and after) to --output-dir.",
+                    "tokenizer and all_results.json (held-out scores before and after) to --output-dir.",
         epilog="Examples (the synthetic-scenes recipe of docs/results.md):\n"
                "  pixlm vl pretrain --pretraining-tasks mlm --steps 2000 --lr 3e-4 --output-dir runs/pb\n"
                "  pixlm vl vqa --model runs/pb --steps 3000 --lr 3e-4 --output-dir runs/vqa\n"
@@ -666,7 +690,7 @@ def _add_vl(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("task", choices=["pretrain", "vqa", "nlvr2", "retrieval"], help="what to train")
-    p.add_argument("--output-dir", required=True, metavar="DIR", help="model, tokenizer, checkpoints and results.json")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="model, tokenizer, checkpoints and all_results.json")
     p.add_argument("--model", default="tiny", metavar="PRESET|DIR",
                    help="tiny (small CNN, 4 layers of 128, visual position embeddings), base (ResNet-50 + BERT-base), base-resnext, or a checkpoint folder")
     p.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="override a PixelBertConfig field (repeatable)")
@@ -720,7 +744,7 @@ def _cmd_vl(args) -> int:
     for name, value in res["validation"].items():
         start = f"{before[name]:.3f} -> " if name in before else ""
         print(f"held-out {name}: {start}{value:.3f}")
-    print(f"{res['steps']} steps in {res['train_seconds'] / 60:.1f} min; model, tokenizer and results.json in {res['output_dir']}")
+    print(f"{res['steps']} steps in {res['train_seconds'] / 60:.1f} min; model, tokenizer and all_results.json in {res['output_dir']}")
     return 0
 
 
@@ -789,6 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_baseline(sub)
     _add_tokenizer(sub)
     _add_generate(sub)
+    _add_push(sub)
     _add_read(sub)
     _add_vl(sub)
     _add_attend(sub)
@@ -803,6 +828,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import warnings
 
+    import shlex
+
+    # For the model card of what the command trains (read by pixlm.training.run).
+    os.environ["PIXLM_COMMAND"] = "pixlm " + shlex.join(sys.argv[1:] if argv is None else argv)
     # One line per warning, as the errors are: the source line of the call means nothing to a user.
     warnings.formatwarning = lambda message, *_, **__: f"pixlm {args.command}: warning: {message}\n"
     try:
@@ -810,6 +839,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"pixlm {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        os.environ.pop("PIXLM_COMMAND", None)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
     finetune(FinetuneConfig(task="pos", model="runs/pixel", train="en_ewt/train.conllu",
                             validation="en_ewt/dev.conllu", test="en_ewt/test.conllu", output_dir="runs/pos"))
 
-Early stopping on the validation metric keeps the best checkpoint; `metrics.json` holds the
+Early stopping on the validation metric keeps the best checkpoint; `all_results.json` holds the
 validation and test scores; predictions are written in the input's format (CoNLL-U for POS,
 CoNLL for NER, TSV for classification).
 """
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..data.processor import PixelProcessor
-from .run import training_arguments
+from .run import training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer
 
 logger = logging.getLogger(__name__)
@@ -386,7 +386,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
     """Finetune, keep the best checkpoint by the validation metric, score validation and test.
 
     Returns {validation: {...}, test: {...}, primary_metric, labels, output_dir, ...} and writes
-    it to `<output_dir>/metrics.json`, with predictions beside it.
+    it to `<output_dir>/all_results.json`, with predictions beside it.
     """
     from transformers import EarlyStoppingCallback, set_seed
 
@@ -446,9 +446,31 @@ def finetune(cfg: FinetuneConfig) -> dict:
             results["test"] = _strip_prefix(trainer.evaluate(test, metric_key_prefix="test"))
         _write_predictions(cfg, trainer, cfg.test, test, labels, os.path.join(cfg.output_dir, "predictions-test" + ext))
     trainer.save_model_atomically(cfg.output_dir)
-    with open(os.path.join(cfg.output_dir, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2, default=str)
+    write_results(cfg.output_dir, results)
+    _model_card(cfg, results)
     return results
+
+
+_TASK_NAMES = {"classify": "text classification", "pos": "part-of-speech tagging", "ner": "named-entity recognition",
+               "parse": "dependency parsing", "qa": "extractive question answering"}
+
+
+def _model_card(cfg: FinetuneConfig, results: dict) -> None:
+    task = _TASK_NAMES[cfg.task] + (f" ({results['glue_task']})" if results.get("glue_task") else "")
+    scores = {f"validation {k}": v for k, v in results.get("validation", {}).items() if isinstance(v, float)
+              and not k.endswith(("runtime", "per_second", "epoch"))}
+    scores.update({f"test {k}": v for k, v in (results.get("test") or {}).items() if isinstance(v, float)
+                   and not k.endswith(("runtime", "per_second", "epoch"))})
+    write_model_card(
+        cfg.output_dir, title=f"{task[0].upper()}{task[1:]} with pixels", family="pixel",
+        summary=f"`{cfg.model}` finetuned with pixlm for {task}: the text is rendered to patches "
+                f"(`text_renderer_config.json`) and the model reads the pixels; best checkpoint by validation "
+                f"{results.get('primary_metric', '')}, after {results.get('steps')} steps.",
+        data={"train": cfg.train, "validation": cfg.validation, "test": cfg.test}, base_model=cfg.model,
+        metrics=scores, tags=(cfg.task,),
+        usage=f"""from pixlm.training.finetuning import evaluate
+
+scores = evaluate("{cfg.output_dir}", "{cfg.task}", "path/to/data")   # or pixlm evaluate --model ...""")
 
 
 def _training_args(cfg: FinetuneConfig, primary: str, group_by_length: bool):
@@ -518,8 +540,8 @@ def _finetune_qa(cfg: FinetuneConfig) -> dict:
         with open(os.path.join(cfg.output_dir, f"predictions-{name}.json"), "w", encoding="utf-8") as f:
             json.dump(answers, f, indent=2, ensure_ascii=False)
     trainer.save_model_atomically(cfg.output_dir)
-    with open(os.path.join(cfg.output_dir, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2, default=str)
+    write_results(cfg.output_dir, results)
+    _model_card(cfg, results)
     return results
 
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from .run import training_arguments
+from .run import training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer, last_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -373,7 +373,7 @@ def _one_caption_per_image(examples: list[dict]) -> list[dict]:
 # -- entry point ------------------------------------------------------------------------------
 def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     """Train for the task, score the held-out examples before and after, save the model, its
-    tokenizer and `results.json` in `output_dir`."""
+    tokenizer and `all_results.json` in `output_dir`."""
     from transformers import set_seed
 
     from ..data.images import image_key
@@ -417,6 +417,14 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     results = {"task": cfg.task, "steps": trainer.state.global_step, "train_seconds": round(seconds, 1),
                "before": before, "validation": after, "train_examples": len(train), "validation_examples": len(validation),
                "output_dir": cfg.output_dir, "config": asdict(cfg)}
-    with open(os.path.join(cfg.output_dir, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2, default=str)
+    write_results(cfg.output_dir, results)
+    scores = {f"held-out {k}": v for k, v in after.items() if isinstance(v, (int, float))}
+    write_model_card(
+        cfg.output_dir, title=f"Pixel-BERT ({cfg.task}) trained with pixlm", family="pixelbert",
+        summary=f"Pixel-BERT (a CNN over the image's pixels joined with a BERT transformer) "
+                f"{'pretrained with ' + cfg.pretraining_tasks if cfg.task == 'pretrain' else 'finetuned for ' + cfg.task}, "
+                f"{results['steps']} steps, on {'files' if cfg.train else 'synthetic scenes'}.",
+        data={"train": cfg.train or f"{cfg.scenes} synthetic scenes", "validation": cfg.validation or
+              f"{cfg.validation_scenes} synthetic scenes", "images": cfg.images}, base_model=cfg.model, metrics=scores,
+        tags=(cfg.task,))
     return results

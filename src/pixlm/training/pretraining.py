@@ -19,6 +19,7 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from ..data.processor import PixelProcessor
+from .run import read_results, write_model_card, write_results
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback, generation_figure, last_checkpoint, reconstruction_figure
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
 
     Writes into `output_dir`: checkpoints (`checkpoint-N/`, atomically), the final model and
     its renderer config, TensorBoard logs (`runs/`), reconstruction figures
-    (`reconstructions/`), `loss_curve.png` and `pretrain_results.json`.
+    (`reconstructions/`), `loss_curve.png` and `all_results.json`.
     """
     import torch
     from transformers import set_seed
@@ -305,12 +306,31 @@ def pretrain(cfg: PretrainConfig) -> dict:
             title="next-patch loss (pixels)" if cfg.model_type == "pixelgpt" else "masked-patch loss",
         )
         results["loss_curve"] = save_png(curve, os.path.join(cfg.output_dir, "loss_curve.png"))
-        with open(os.path.join(cfg.output_dir, "pretrain_results.json"), "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=2, default=str)
+        write_results(cfg.output_dir, results)
+        _model_card(cfg, results)
     staging = os.path.join(cfg.output_dir, STAGING)
     if trainer.args.should_save and os.path.isdir(staging) and not os.listdir(staging):
         os.rmdir(staging)
     return results
+
+
+def _model_card(cfg: PretrainConfig, results: dict) -> None:
+    gpt = cfg.model_type == "pixelgpt"
+    family = "PixelGPT" if gpt else "PIXEL"
+    objective = "next-patch prediction" if gpt else "masked-patch reconstruction with span masking"
+    load = "PixelGPTForCausalLM" if gpt else "PixelForPreTraining"
+    write_model_card(
+        cfg.output_dir, title=f"{family} pretrained with pixlm", family=cfg.model_type,
+        summary=f"A {family} model ({cfg.model}) pretrained by {objective} on rendered text, "
+                f"{results['steps']} steps.",
+        data={"corpus": cfg.corpus, "held-out text": cfg.validation}, base_model=cfg.model if os.path.isdir(cfg.model) else None,
+        metrics={k: results[k] for k in ("initial_eval_loss", "final_eval_loss") if results.get(k) is not None},
+        usage=f"""from pixlm.data import PixelProcessor
+from pixlm.models.{'pixelgpt' if gpt else 'pixel'} import {load}
+
+processor = PixelProcessor.from_pretrained("{cfg.output_dir}")
+model = {load}.from_pretrained("{cfg.output_dir}")
+outputs = model(**processor(["Some text to read."]))""")
 
 
 def _with_collator(get_loader, trainer, collator):
@@ -329,9 +349,8 @@ def _with_collator(get_loader, trainer, collator):
 
 def _initial_eval_loss(output_dir: str, history: list[dict]) -> float | None:
     """The step-0 loss of a resumed run, from the results of the run it continues."""
-    path = os.path.join(output_dir, "pretrain_results.json")
-    if os.path.isfile(path):
-        with open(path, encoding="utf-8") as f:
-            return json.load(f).get("initial_eval_loss")
+    saved = read_results(output_dir)
+    if saved is not None:
+        return saved.get("initial_eval_loss")
     evals = [h["eval_loss"] for h in history if "eval_loss" in h and not math.isnan(h["eval_loss"])]
     return evals[0] if evals else None
