@@ -45,6 +45,18 @@ def main() -> None:
         real = masked_loss(model, pixels, attention, noise, pixels)
         blank = masked_loss(model, torch.ones_like(pixels), attention, noise, pixels)
     print(f"held-out masked-patch loss over {len(texts)} texts: real input {real:.4f}, blank input {blank:.4f}")
+    print(verdict(real, blank))
+
+
+def verdict(real: float, blank: float, margin: float = 0.02) -> str:
+    """What the two losses say: the model reads its context when seeing the real input lowers
+    the loss by more than `margin` (relative) against seeing blank patches."""
+    gain = (blank - real) / blank if blank > 0 else 0.0
+    if gain > margin:
+        return (f"verdict: the model reads its context (the real input lowers the loss by {100 * gain:.1f}% against "
+                "blank patches)")
+    return (f"verdict: the model predicts from position alone (the real input changes the loss by {100 * gain:+.1f}%, "
+            f"within {100 * margin:.0f}%): train longer before expecting legible reconstructions")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,13 @@ from pathlib import Path
 import pytest
 
 from pixlm.render import TextRenderer, available_backends
+from pixlm.render.backends import backend_problem
 
 BACKENDS = available_backends()
+# Every backend is a test parameter; one that cannot run here is skipped with the reason.
+BACKEND_PARAMS = [pytest.param(name, marks=pytest.mark.skipif(name not in BACKENDS, reason=f"backend {name} cannot run "
+                                                                  f"here: {backend_problem(name)}"))
+                  for name in ("skia", "pango")]
 
 
 def data_dir() -> Path | None:
@@ -24,7 +29,7 @@ def shared_data() -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def backend(request) -> str:
     return request.param
 

@@ -92,3 +92,23 @@ def test_cli_attack(tmp_path):
     out = tmp_path / "out.txt"
     assert main(["attack", "--attack", "truncate", "--severity", "1", "--input", str(src), "--output", str(out)]) == 0
     assert out.read_text() == "on tw thre fou\nfiv si seve eigh\n"
+
+
+def test_conllu_attack_keeps_the_spacing_of_the_text(tmp_path):
+    rows = ["# sent_id = 1", "# text = I don't know, really.",
+            "1\tI\tI\tPRON\t_\t_\t3\tnsubj\t_\t_",
+            "2-3\tdon't\t_\t_\t_\t_\t_\t_\t_\t_",
+            "2\tdo\tdo\tAUX\t_\t_\t4\taux\t_\t_",
+            "3\tn't\tnot\tPART\t_\t_\t4\tadvmod\t_\t_",
+            "4\tknow\tknow\tVERB\t_\t_\t0\troot\t_\tSpaceAfter=No",
+            "5\t,\t,\tPUNCT\t_\t_\t6\tpunct\t_\t_",
+            "6\treally\treally\tADV\t_\t_\t4\tadvmod\t_\tSpaceAfter=No",
+            "7\t.\t.\tPUNCT\t_\t_\t4\tpunct\t_\tSpaceAfter=No", ""]
+    src, out = tmp_path / "in.conllu", tmp_path / "out.conllu"
+    src.write_text("\n".join(rows) + "\n")
+    attack_file(str(src), str(out), "inner-swap", 0.0, seed=0)
+    assert "# text = I don't know, really." in out.read_text().splitlines()
+    attack_file(str(src), str(out), "truncate", 1.0, seed=0)
+    text = next(line for line in out.read_text().splitlines() if line.startswith("# text = "))
+    forms = [line.split("\t")[1] for line in out.read_text().splitlines() if line and line[0].isdigit() and "-" not in line.split("\t")[0]]
+    assert text == f"# text = {forms[0]} {forms[1]}{forms[2]} {forms[3]}{forms[4]} {forms[5]}{forms[6]}"

@@ -77,3 +77,19 @@ def test_help_explains_every_flag():
     assert "bigrams: two characters per patch" in res.stdout
     top = run("--help")
     assert "render" in top.stdout and top.returncode == 0
+
+
+def test_a_backend_that_cannot_load_is_one_line_with_the_fix_and_the_other_backend_still_works(tmp_path):
+    from pixlm.render import available_backends
+
+    if "pango" not in available_backends():
+        pytest.skip("the pango backend is not installed: nothing to fall back to")
+    code = ("import sys; sys.modules['skia'] = None  # as on a system without libEGL\n"
+            "from pixlm.cli import main\n"
+            f"print('skia', main(['render', 'hello', '-o', {str(tmp_path / 'a.png')!r}]))\n"
+            f"print('pango', main(['render', 'hello', '--backend', 'pango', '-o', {str(tmp_path / 'b.png')!r}]))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert "skia 2" in res.stdout and "pango 0" in res.stdout, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    error = [line for line in res.stderr.splitlines() if "error" in line]
+    assert len(error) == 1 and "apt-get install libegl1 libgl1" in error[0] and "backend='pango'" in error[0]

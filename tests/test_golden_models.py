@@ -277,3 +277,9 @@ def test_pixlm_evaluate_scores_a_published_pixel_tagger(tmp_path, capsys):
                  "--output", str(tmp_path / "scores.json")]) == 0
     scores = json.loads((tmp_path / "scores.json").read_text())[0]
     assert scores["examples"] == 2 and 0.0 <= scores["accuracy"] <= 1.0
+    # Several attacks or severities: one table and nothing else.
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(folder), "--task", "pos", "--data", str(data), "--max-patches", "64",
+                 "--attack", "inner-swap", "--severity", "0.2", "0.5"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[0].startswith("| attack | severity |") and len(printed) == 5, printed

@@ -184,3 +184,8 @@ def test_commands_tokenizer_generate_and_read(corpus, tmp_path):
     assert res.returncode == 2 and "model folder" in res.stderr and "does not exist" in res.stderr
     res = pixlm("read")
     assert res.returncode == 2 and "give either an IMAGE to read or --text" in res.stderr
+    # A strip rendered at twice the size reads back too.
+    png = tmp_path / "strip.png"
+    assert pixlm("render", "Read me", "--layout", "mono", "--scale", "2", "-o", str(png)).returncode == 0
+    res = pixlm("read", str(png))
+    assert res.returncode == 0 and res.stdout.strip() == "Read me", res.stdout + res.stderr

@@ -1,6 +1,7 @@
 """`pixlm quickstart` wiring (the full 1,500-step run is recorded in docs/benchmarks.md)."""
 
 import json
+import os
 
 from pixlm.cli import main
 from pixlm.training.quickstart import stdlib_corpus
@@ -13,12 +14,16 @@ def test_stdlib_corpus_is_real_prose():
     assert len(set(texts)) == len(texts)
 
 
-def test_quickstart_runs_and_reports(tmp_path, capsys):
+def test_quickstart_runs_and_reports(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a stray ./runs would appear
     out = tmp_path / "qs"
     assert main(["quickstart", "--output-dir", str(out), "--steps", "6", "--batch-size", "8"]) == 0
     printed = capsys.readouterr().out
     assert "held-out masked-patch loss:" in printed and "at step 6" in printed
     assert "loss curve:" in printed and "reconstructions:" in printed
+    assert printed.startswith("pixlm quickstart: a tiny PIXEL") and f"go to {out}/" in printed  # what, on what, where
+    assert f"pixlm reconstruct --model {out}" in printed and "tensorboard --logdir" in printed  # what next
+    assert not (tmp_path / "runs").exists()  # no stray TensorBoard folder in the working directory
     results = json.loads((out / "all_results.json").read_text())
     assert results["steps"] == 6 and results["final_eval_loss"] > 0
     assert (out / "model.safetensors").exists() and (out / "loss_curve.png").exists()
@@ -29,3 +34,16 @@ def test_quickstart_layout_reaches_the_saved_renderer(tmp_path):
     out = tmp_path / "qs-bigrams"
     assert main(["quickstart", "--output-dir", str(out), "--steps", "2", "--batch-size", "4", "--layout", "bigrams"]) == 0
     assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "bigrams"
+
+
+def test_loss_curve_ticks_are_round_numbers_inside_the_range():
+    from pixlm.viz.curves import nice_ticks
+
+    for lo, hi in [(0.731, 1.04), (0, 1500), (0.5012, 0.5077), (3, 3)]:
+        ticks = nice_ticks(lo, hi)
+        assert ticks and all(lo - 1e-12 <= t <= hi + 1e-12 for t in ticks)
+        if len(ticks) > 1:
+            step = ticks[1] - ticks[0]
+            mantissa = step / 10 ** __import__("math").floor(__import__("math").log10(step))
+            assert round(mantissa, 6) in (1, 2, 5), (lo, hi, ticks)
+    assert nice_ticks(0, 1500) == [0, 500, 1000, 1500]

@@ -242,10 +242,14 @@ def test_overflow_pair_repeats_the_question(backend):
 @pytest.mark.parametrize("name", list(SCRIPT_SAMPLES))
 def test_script_sample_has_no_missing_glyph(make_renderer, backend, name):
     out = make_renderer()(SCRIPT_SAMPLES[name])
-    assert out.missing_glyphs == 0
     assert not out.truncated
     if backend == "pango" and name == "emoji" and not cairo_draws_colrv1():
-        pytest.xfail("Cairo < 1.18 cannot draw COLRv1 colour fonts such as the bundled Noto Color Emoji")
+        # Blank, and said so: counted as missing, with a warning naming the cause.
+        with pytest.warns(UserWarning, match="older than 1.18 and cannot draw colour fonts"):
+            fresh = TextRenderer(backend="pango")(SCRIPT_SAMPLES[name])
+        assert fresh.missing_glyphs > 0
+        return
+    assert out.missing_glyphs == 0
     assert (ink(out.pixel_values[:, : out.end_patch * P]) > 100).sum() > 30 * len(SCRIPT_SAMPLES[name].split())
 
 

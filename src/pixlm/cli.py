@@ -287,12 +287,24 @@ def _add_quickstart(sub) -> None:
 
 
 def _cmd_quickstart(args) -> int:
-    from .training.quickstart import QUICKSTART_STEPS, quickstart
+    from .training.quickstart import QUICKSTART_STEPS, quickstart, stdlib_corpus
 
-    results = quickstart(args.output_dir, max_steps=args.steps or QUICKSTART_STEPS, batch_size=args.batch_size,
-                         learning_rate=args.lr, seed=args.seed, layout=args.layout)
+    steps = args.steps or QUICKSTART_STEPS
+    out = args.output_dir
+    print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns to fill in masked "
+          f"patches of {len(stdlib_corpus()):,} sentences from Python's own documentation, rendered in the "
+          f"{args.layout} layout: {steps:,} steps, about {steps * 0.2 / 60:.0f} minutes on 2 CPU cores. Checkpoints, "
+          f"the loss curve and reconstructions go to {out}/.", flush=True)
+    results = quickstart(out, max_steps=steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                         layout=args.layout)
     _print_results(results)
     print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
+    print(f"""
+Next:
+  pixlm reconstruct --model {out} "Text of your own to fill in" -o recon.png   # what it fills in
+  pixlm pretrain --corpus {out}/corpus-train.txt --validation {out}/corpus-held-out.txt --model {out} \\
+      --output-dir {out}-longer --steps 5000                                         # train on from here
+  tensorboard --logdir {out}-longer/runs                                           # its curves, live""")
     return 0
 
 
@@ -671,7 +683,16 @@ def _cmd_read(args) -> int:
 
     if not os.path.isfile(args.image):
         raise FileNotFoundError(f"image {args.image!r} does not exist")
-    print(reader.read(np.asarray(Image.open(args.image).convert("L"))))
+    image = Image.open(args.image).convert("L")
+    p = renderer.config.patch_size
+    if image.height != p:
+        # A strip written with --scale k: shrink it back, each k x k block to its pixel.
+        if image.height % p or image.width % (image.height // p):
+            raise ValueError(f"image {args.image!r} is {image.width} x {image.height} pixels: a strip is {p} pixels "
+                             f"high (or a whole multiple, as pixlm render --scale writes it)")
+        k = image.height // p
+        image = image.resize((image.width // k, p), Image.BOX)
+    print(reader.read(np.asarray(image)))
     return 0
 
 def _add_vl(sub) -> None:
@@ -834,9 +855,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PIXLM_COMMAND"] = "pixlm " + shlex.join(sys.argv[1:] if argv is None else argv)
     # One line per warning, as the errors are: the source line of the call means nothing to a user.
     warnings.formatwarning = lambda message, *_, **__: f"pixlm {args.command}: warning: {message}\n"
+    from .render.backends import BackendUnavailableError
+
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as e:
+    except (ValueError, TypeError, FileNotFoundError, BackendUnavailableError) as e:
         print(f"pixlm {args.command}: error: {e}", file=sys.stderr)
         return 2
     finally:

@@ -214,6 +214,32 @@ def attack_text(text: str, attack: str, severity: float, seed: int = 0, noise_di
     return " ".join(attack_words(text.split(), attack, severity, seed, noise_dir_path))
 
 
+def _sentence_text(lines: list[str], forms: list[str]) -> str:
+    """A CoNLL-U sentence's text from its (attacked) word forms, spaced as its MISC column says
+    (`SpaceAfter=No`); a multiword token reads as its words joined."""
+    out: list[str] = []
+    word, skip_to = 0, 0
+    for line in lines:
+        if line.startswith("#") or not line.strip():
+            continue
+        cols = line.split("\t")
+        if "." in cols[0]:
+            continue  # an empty node: not in the text
+        if "-" in cols[0]:
+            first, last = (int(x) for x in cols[0].split("-"))
+            out.append("".join(forms[word : word + last - first + 1]))
+            skip_to = last
+        else:
+            number = int(cols[0])
+            word += 1
+            if number <= skip_to:
+                continue
+            out.append(forms[word - 1])
+        if "SpaceAfter=No" not in (cols[9] if len(cols) > 9 else "").split("|"):
+            out.append(" ")
+    return "".join(out).rstrip(" ")
+
+
 def attack_file(path: str, out_path: str, attack: str, severity: float, seed: int = 0,
                 noise_dir_path: str | None = None, fmt: str | None = None) -> int:
     """Attack a file: `lines` (one text per line) or `conllu` (the FORM of each word, so the
@@ -231,12 +257,17 @@ def attack_file(path: str, out_path: str, attack: str, severity: float, seed: in
             word = 0
             for j, line in enumerate(s.lines):
                 cols = line.split("\t")
-                if line.startswith("# text = "):
-                    s.lines[j] = "# text = " + " ".join(forms)
-                elif not line.startswith("#") and "-" not in cols[0] and "." not in cols[0]:
+                if line.startswith("#") or len(cols) < 2 or "." in cols[0]:
+                    continue
+                if "-" in cols[0]:  # a multiword token reads as its (attacked) words joined
+                    first, last = (int(x) for x in cols[0].split("-"))
+                    cols[1] = "".join(forms[word : word + last - first + 1])
+                else:
                     cols[1] = forms[word]
-                    s.lines[j] = "\t".join(cols)
                     word += 1
+                s.lines[j] = "\t".join(cols)
+            text = _sentence_text(s.lines, forms)
+            s.lines = [("# text = " + text) if line.startswith("# text = ") else line for line in s.lines]
         write_conllu(sentences, out_path)
         return len(sentences)
     if fmt != "lines":

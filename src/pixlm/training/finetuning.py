@@ -664,6 +664,8 @@ def evaluate(
     with, e.g. "cls")."""
     import tempfile
 
+    from transformers import PrinterCallback
+
     from ..evaluation.attacks import WORD_PRESERVING, attack_text, attack_words
     from ..models import pixel
 
@@ -729,6 +731,7 @@ def evaluate(
                                   disable_tqdm=True)
         trainer = PixlmTrainer(model=model, args=args, data_collator=collator, compute_metrics=_metrics(cfg, labels),
                                preprocess_logits_for_metrics=_parse_predictions(model.config.max_patches) if task == "parse" else None)
+        trainer.remove_callback(PrinterCallback)  # the caller prints the scores (a table, for several)
         metrics = _strip_prefix(trainer.evaluate(examples, metric_key_prefix="eval"))
     return {"attack": attack, "severity": severity if attack else 0.0, "examples": len(examples), **metrics}
 

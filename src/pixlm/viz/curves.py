@@ -27,15 +27,14 @@ def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss"
         return (left + (step - x0) / (x1 - x0) * (right - left), bottom - (value - y0) / (y1 - y0) * (bottom - top))
 
     draw.rectangle([left, top, right, bottom], outline="black")
-    for k in range(5):
-        value = y0 + (y1 - y0) * k / 4
+    for value in nice_ticks(y0, y1):
         y = xy(x0, value)[1]
         draw.line([left - 4, y, left, y], fill="black")
-        draw.text((4, y - 6), f"{value:.3g}", fill="black", font=font)
-        step = x0 + (x1 - x0) * k / 4
+        draw.text((4, y - 6), f"{value:g}", fill="black", font=font)
+    for step in nice_ticks(x0, x1):
         x = xy(step, y0)[0]
         draw.line([x, bottom, x, bottom + 4], fill="black")
-        draw.text((x - 12, bottom + 8), f"{step:.0f}", fill="black", font=font)
+        draw.text((x - 12, bottom + 8), f"{step:g}", fill="black", font=font)
     draw.text((left, 8), title, fill="black", font=font)
     draw.text(((left + right) // 2 - 10, size[1] - 16), "step", fill="black", font=font)
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
@@ -47,5 +46,23 @@ def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss"
         for p in pts if len(pts) < 40 else []:
             cx, cy = xy(*p)
             draw.ellipse([cx - 2, cy - 2, cx + 2, cy + 2], fill=colour)
-        draw.text((right - 150, top + 8 + 14 * k), f"— {name}", fill=colour, font=font)
+        # The legend's line is drawn, not a dash character: the default font has no em dash.
+        y = top + 14 + 14 * k
+        draw.line([right - 150, y, right - 130, y], fill=colour, width=2)
+        draw.text((right - 125, y - 6), name, fill=colour, font=font)
     return img
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten apart) within [lo, hi], about `count`."""
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step) * step
+    ticks, k = [], 0
+    while first + k * step <= hi + 1e-9 * step:
+        ticks.append(round(first + k * step, 12))
+        k += 1
+    return ticks

@@ -27,6 +27,7 @@ from transformers.utils import ModelOutput
 
 from .backbones import build_backbone, load_backbone_weights
 from .configuration_pixelbert import PixelBertConfig
+from ..loading import load_checked
 
 VISUAL_STRIDE = 64  # the backbone's 32 and the extra 2 x 2 max-pool
 MAX_GRID = 64  # rows and columns of visual position embeddings, when used (images up to 4,096 pixels a side)
@@ -128,6 +129,14 @@ class PixelBertPreTrainedModel(PreTrainedModel):
         elif isinstance(module, BertEmbeddings):
             init.copy_(module.position_ids, torch.arange(module.position_ids.shape[-1]).expand((1, -1)))
             init.zeros_(module.token_type_ids)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """Load a checkpoint; what it lacks or has to spare (a pretraining head, a new task head)
+        is said in one line, shapes that do not fit are refused."""
+        want_info = kwargs.get("output_loading_info", False)
+        model, info = load_checked(cls, super().from_pretrained, pretrained_model_name_or_path, *args, **kwargs)
+        return (model, info) if want_info else model
 
     def _base(self) -> "PixelBertModel":
         return self if isinstance(self, PixelBertModel) else self.pixelbert

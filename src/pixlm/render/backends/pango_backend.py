@@ -22,6 +22,7 @@ which costs less per call than PyGObject.
 from __future__ import annotations
 
 import unicodedata
+import warnings
 
 import numpy as np
 
@@ -158,7 +159,7 @@ class PangoLine(Line):
         self.width, self.height = int(size[0]), int(size[1])
         # Characters outside the renderer's fonts (Pango may still draw them from a system font,
         # so its own count of unknown glyphs would miss them).
-        self.missing = backend.fonts.count_missing(text) if not text.isascii() or not text.isprintable() else 0
+        self.missing = backend.count_missing(text) if not text.isascii() or not text.isprintable() else 0
         self._extents = None
 
     def draw(self, canvas: np.ndarray, x: int, clip: float | None = None, over: bool = False) -> None:
@@ -337,6 +338,8 @@ class PangoBackend(Backend):
             self.pieces = PieceCache(self, config)
         self._first_font: dict[str, bool] = {}
         self._scripts: dict[str, str | None] = {}
+        self._colour_drawn = cairo_draws_colrv1()
+        self._warned_colour = False
         self._sighted: set[str] = set()  # pieces seen once in lines drawn whole
         self._drawn_by_pieces: set[str] = set()  # texts seen with (nearly) all their pieces cached
 
@@ -443,6 +446,22 @@ class PangoBackend(Backend):
             self._drawn_by_pieces.clear()
         self._drawn_by_pieces.add(text)
         return True
+
+    def count_missing(self, text: str) -> int:
+        """Characters drawn without a glyph: those no font of the chain holds, and, where Cairo
+        cannot draw colour fonts (before 1.18), those only a colour font holds (emoji), with a
+        warning once saying why."""
+        missing = self.fonts.count_missing(text)
+        if self._colour_drawn:
+            return missing
+        fonts, _ = self.fonts.assign(text)
+        colour = sum(1 for i in fonts if i >= 0 and self.fonts.is_color(i))
+        if colour and not self._warned_colour:
+            self._warned_colour = True
+            warnings.warn("the system's Cairo is older than 1.18 and cannot draw colour fonts: emoji come out blank "
+                          "with the pango backend (counted in missing_glyphs); use the skia backend for emoji",
+                          stacklevel=6)
+        return missing + colour
 
     def _one_script(self, text: str) -> bool:
         """Whether the letters of `text` are all of one script. Pango shapes a line in runs of
