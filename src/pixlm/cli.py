@@ -614,11 +614,10 @@ def _generate_tokens(args) -> int:
 
 
 def _load_folder(model_cls, folder: str):
-    import os
+    """A model from a folder, or from the Hub by its name (downloaded)."""
+    from .models.loading import local_folder
 
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"model folder {folder!r} does not exist")
-    return model_cls.from_pretrained(folder)
+    return model_cls.from_pretrained(local_folder(folder))
 
 
 def _add_push(sub) -> None:
