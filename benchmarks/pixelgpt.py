@@ -10,6 +10,8 @@ PixelGPT's. Reported as positions (patches and tokens) per second; the ratio is 
 
 Generation: `generate` patches after a 16-patch prompt, batch 1, with the cache (one patch per
 step) and without (the whole sequence every step). The issue's goal: the cache >= 5x at 256.
+
+On a GPU (when one is present) everything runs there, training in bf16 autocast.
 """
 
 from __future__ import annotations
@@ -20,11 +22,26 @@ import platform
 import time
 
 
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _sync() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def _time(fn, repeats: int) -> float:
     fn()  # warm-up
+    _sync()
     start = time.perf_counter()
     for _ in range(repeats):
         fn()
+    _sync()
     return (time.perf_counter() - start) / repeats
 
 
@@ -36,21 +53,24 @@ def training_rows(size: str, batch: int, length: int, steps: int, vocab: int) ->
 
     torch.manual_seed(0)
     cfg = PixelGPTConfig.from_preset(size, vocab_size=vocab, num_channels=1, max_patches=length, max_tokens=length)
-    ours = PixelGPTForCausalLM(cfg).train()
+    device = _device()
+    ours = PixelGPTForCausalLM(cfg).to(device).train()
     ref_cfg = cfg.llama_config()
     ref_cfg._attn_implementation = ours.config._attn_implementation or "sdpa"
-    ref = LlamaForCausalLM(ref_cfg).train()
-    pixels = torch.rand(batch, 1, 16, length * 16)
-    tokens = torch.randint(0, vocab, (batch, length))
+    ref = LlamaForCausalLM(ref_cfg).to(device).train()
+    pixels = torch.rand(batch, 1, 16, length * 16, device=device)
+    tokens = torch.randint(0, vocab, (batch, length), device=device)
     half = length // 2
-    paired_px, paired_ids = torch.rand(batch, 1, 16, half * 16), torch.randint(0, vocab, (batch, length - half))
+    paired_px = torch.rand(batch, 1, 16, half * 16, device=device)
+    paired_ids = torch.randint(0, vocab, (batch, length - half), device=device)
 
     def stepper(model, **inputs):
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
         def step():
             opt.zero_grad(set_to_none=True)
-            out = model(**inputs)
+            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda"):
+                out = model(**inputs)
             out.loss.backward()
             opt.step()
         return step
@@ -76,8 +96,10 @@ def generation_rows(size: str, new: int, repeats: int) -> list[dict]:
     from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM
 
     torch.manual_seed(0)
-    model = PixelGPTForCausalLM(PixelGPTConfig.from_preset(size, num_channels=1, max_patches=16 + new, vocab_size=256)).eval()
-    prompt = torch.rand(1, 1, 16, 16 * 16)
+    device = _device()
+    model = PixelGPTForCausalLM(PixelGPTConfig.from_preset(size, num_channels=1, max_patches=16 + new, vocab_size=256))
+    model = model.to(device).eval()
+    prompt = torch.rand(1, 1, 16, 16 * 16, device=device)
     rows = []
     for cache in (False, True):
         seconds = _time(lambda: model.generate_patches(prompt, new, use_cache=cache), repeats)
@@ -98,7 +120,8 @@ def main() -> None:
     ap.add_argument("--generate", type=int, default=256, help="patches to generate (default 256)")
     ap.add_argument("--json", help="also write the rows here")
     args = ap.parse_args()
-    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
+    print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, {device}")
     train, gen = [], []
     for size in args.sizes:
         train += training_rows(size, args.batch, args.length, args.steps, args.vocab)
