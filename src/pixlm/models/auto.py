@@ -35,19 +35,19 @@ def register_models() -> None:
     from . import pixel, pixelbert, pixelgpt
 
     register_configs()
-    pairs = [
-        (AutoModel, pixel.PixelConfig, pixel.PixelModel),
-        (AutoModelForPreTraining, pixel.PixelConfig, pixel.PixelForPreTraining),
-        (AutoModelForSequenceClassification, pixel.PixelConfig, pixel.PixelForSequenceClassification),
-        (AutoModelForTokenClassification, pixel.PixelConfig, pixel.PixelForTokenClassification),
-        (AutoModelForQuestionAnswering, pixel.PixelConfig, pixel.PixelForQuestionAnswering),
-        (AutoModel, pixelgpt.PixelGPTConfig, pixelgpt.PixelGPTModel),
-        (AutoModelForCausalLM, pixelgpt.PixelGPTConfig, pixelgpt.PixelGPTForCausalLM),
-        (AutoModelForSequenceClassification, pixelgpt.PixelGPTConfig, pixelgpt.PixelGPTForSequenceClassification),
-        (AutoModelForCausalLM, pixelgpt.ErniePixelConfig, pixelgpt.ErniePixelForCausalLM),
-        (AutoModelForSequenceClassification, pixelgpt.ErniePixelConfig, pixelgpt.ErniePixelForSequenceClassification),
-        (AutoModel, pixelbert.PixelBertConfig, pixelbert.PixelBertModel),
-        (AutoModelForPreTraining, pixelbert.PixelBertConfig, pixelbert.PixelBertForPreTraining),
-    ]
-    for auto, config, model in pairs:
-        auto.register(config, model, exist_ok=True)
+    # Per family: the Auto class that opens each of its models.
+    families = {
+        pixel.PixelConfig: {AutoModel: pixel.PixelModel, AutoModelForPreTraining: pixel.PixelForPreTraining,
+                            AutoModelForSequenceClassification: pixel.PixelForSequenceClassification,
+                            AutoModelForTokenClassification: pixel.PixelForTokenClassification,
+                            AutoModelForQuestionAnswering: pixel.PixelForQuestionAnswering},
+        pixelgpt.PixelGPTConfig: {AutoModel: pixelgpt.PixelGPTModel, AutoModelForCausalLM: pixelgpt.PixelGPTForCausalLM,
+                                  AutoModelForSequenceClassification: pixelgpt.PixelGPTForSequenceClassification},
+        pixelgpt.ErniePixelConfig: {AutoModelForCausalLM: pixelgpt.ErniePixelForCausalLM,
+                                    AutoModelForSequenceClassification: pixelgpt.ErniePixelForSequenceClassification},
+        pixelbert.PixelBertConfig: {AutoModel: pixelbert.PixelBertModel,
+                                    AutoModelForPreTraining: pixelbert.PixelBertForPreTraining},
+    }
+    for config, models in families.items():
+        for auto, model in models.items():
+            auto.register(config, model, exist_ok=True)

@@ -138,7 +138,16 @@ class PixelGPTModel(LlamaModel):
     ) -> PixelGPTModelOutput:
         """pixels: `pixel_values` (B, C, p, L*p) with `attention_mask` (B, L); text: `input_ids`
         with `attention_mask` (B, T); paired: `pixel_values`, `attention_mask` over the
-        patches, `input_ids` and `token_attention_mask`."""
+        patches, `input_ids` and `token_attention_mask`.
+
+        Paired inputs, against the released code: both concatenate the patch embeddings (padded
+        to the batch's L) and the token embeddings, with the patch mask then the token mask.
+        The released `ErniePixelModel` numbers positions 0..L+T-1 straight through, so an
+        example's tokens start at position L whatever its own length; pixlm places each
+        example's tokens right after its own end patch, so a text's tokens sit at the same
+        positions in any batch. The released causal-LM paired forward cannot run (it never
+        passes the patch mask on), so no released result depends on the difference; pass
+        `position_ids` for the released numbering."""
         if pixel_values is None and input_ids is None:
             raise ValueError("give pixel_values (pixels), input_ids (text), or both (paired)")
         if pixel_values is None:
