@@ -846,16 +846,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import shlex
     import warnings
 
-    import shlex
+    from .render.backends import BackendUnavailableError
 
     # For the model card of what the command trains (read by pixlm.training.run).
     os.environ["PIXLM_COMMAND"] = "pixlm " + shlex.join(sys.argv[1:] if argv is None else argv)
     # One line per warning, as the errors are: the source line of the call means nothing to a user.
+    plain = warnings.formatwarning
     warnings.formatwarning = lambda message, *_, **__: f"pixlm {args.command}: warning: {message}\n"
-    from .render.backends import BackendUnavailableError
-
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError, BackendUnavailableError) as e:
@@ -863,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         os.environ.pop("PIXLM_COMMAND", None)
+        warnings.formatwarning = plain
 
 
 if __name__ == "__main__":
