@@ -93,3 +93,36 @@ def test_a_backend_that_cannot_load_is_one_line_with_the_fix_and_the_other_backe
     assert "Traceback" not in res.stderr
     error = [line for line in res.stderr.splitlines() if "error" in line]
     assert len(error) == 1 and "apt-get install libegl1 libgl1" in error[0] and "backend='pango'" in error[0]
+
+
+def test_attack_refuses_to_write_over_its_input_and_leaves_outputs_whole(tmp_path, capsys):
+    src = tmp_path / "texts.txt"
+    src.write_text("Some words to attack.\nAnd more words.\n")
+    assert main(["attack", "--attack", "inner-swap", "--severity", "0.5", "--input", str(src), "--output", str(src)]) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert src.read_text() == "Some words to attack.\nAnd more words.\n"  # untouched
+    out = tmp_path / "out.txt"
+    out.write_text("an earlier result\n")
+    # A failing attack (its noise table is missing) leaves an existing output as it was, and no temporary file.
+    assert main(["attack", "--attack", "keyboard", "--severity", "0.5", "--input", str(src), "--output", str(out),
+                 "--noise-dir", str(tmp_path / "none")]) != 0
+    assert out.read_text() == "an earlier result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "texts.txt"]
+
+
+def test_unexpected_failures_are_one_line_and_debug_shows_the_traceback(tmp_path):
+    bad = tmp_path / "model"
+    bad.mkdir()
+    (bad / "config.json").write_text("{ not json")
+    code = f"from pixlm.cli import main; raise SystemExit(main(['reconstruct', 'text', '--model', {str(bad)!r}]))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode in (1, 2) and "Traceback" not in res.stderr
+    assert res.stderr.strip().count("\n") == 0 and "pixlm reconstruct: error:" in res.stderr, res.stderr
+    code = code.replace("main([", "main(['--debug', ")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert "Traceback" in res.stderr
+
+
+def test_quickstart_refuses_zero_steps(capsys):
+    assert main(["quickstart", "--steps", "0"]) == 2
+    assert "--steps must be at least 1" in capsys.readouterr().err

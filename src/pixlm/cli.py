@@ -289,6 +289,8 @@ def _add_quickstart(sub) -> None:
 def _cmd_quickstart(args) -> int:
     from .training.quickstart import QUICKSTART_STEPS, quickstart, stdlib_corpus
 
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
     steps = args.steps or QUICKSTART_STEPS
     out = args.output_dir
     print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns to fill in masked "
@@ -459,7 +461,9 @@ def _cmd_evaluate(args) -> int:
         rows = [evaluate(args.model, args.task, args.data, attack=args.attack, severity=args.severity[0], **common)]
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rows[0].items()})
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
+        from .files import written_whole
+
+        with written_whole(args.output) as tmp, open(tmp, "w", encoding="utf-8") as f:
             json.dump(rows, f, indent=2)
     return 0
 
@@ -822,6 +826,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"pixlm {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also PIXLM_DEBUG=1); by default one line says what "
+                             "went wrong")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_render(sub)
     _add_quickstart(sub)
@@ -856,11 +863,24 @@ def main(argv: list[str] | None = None) -> int:
     # One line per warning, as the errors are: the source line of the call means nothing to a user.
     plain = warnings.formatwarning
     warnings.formatwarning = lambda message, *_, **__: f"pixlm {args.command}: warning: {message}\n"
+    debug = args.debug or os.environ.get("PIXLM_DEBUG", "") not in ("", "0")
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError, BackendUnavailableError) as e:
-        print(f"pixlm {args.command}: error: {e}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"pixlm {args.command}: error: {e}", file=sys.stderr)  # bad usage: an argument, a file
         return 2
+    except KeyboardInterrupt:
+        print(f"pixlm {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a failure while working: one line, and how to see more
+        if debug:
+            raise
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        print(f"pixlm {args.command}: error: {type(e).__name__}{': ' + detail if detail else ''} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 1
     finally:
         os.environ.pop("PIXLM_COMMAND", None)
         warnings.formatwarning = plain

@@ -10,6 +10,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from ..files import written_whole
+
 
 def _open(path: str | os.PathLike):
     path = os.fspath(path)
@@ -111,7 +113,7 @@ def write_conllu(
     deprels: list[list[str]] | None = None,
 ) -> None:
     """Write sentences back, with predicted UPOS, HEAD and DEPREL in place of the read ones."""
-    with open(path, "w", encoding="utf-8") as f:
+    with written_whole(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for k, sentence in enumerate(sentences):
             word = 0
             for line in sentence.lines:
@@ -178,7 +180,7 @@ def iob1_to_iob2(tags: list[str]) -> list[str]:
 
 def write_conll_ner(sentences: list[tuple[list[str], list[str]]], predictions: list[list[str]], path) -> None:
     """word, gold tag, predicted tag per line (conlleval's input format)."""
-    with open(path, "w", encoding="utf-8") as f:
+    with written_whole(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for (words, gold), pred in zip(sentences, predictions):
             for w, g, p in zip(words, gold, pred):
                 f.write(f"{w} {g} {p}\n")

@@ -246,6 +246,7 @@ def attack_file(path: str, out_path: str, attack: str, severity: float, seed: in
     annotations stay aligned; `# text` becomes the attacked words). Returns the lines or
     sentences written."""
     from ..data.readers import read_conllu, write_conllu
+    from ..files import written_whole
 
     fmt = fmt or ("conllu" if str(path).endswith(".conllu") else "lines")
     if fmt == "conllu":
@@ -268,14 +269,16 @@ def attack_file(path: str, out_path: str, attack: str, severity: float, seed: in
                 s.lines[j] = "\t".join(cols)
             text = _sentence_text(s.lines, forms)
             s.lines = [("# text = " + text) if line.startswith("# text = ") else line for line in s.lines]
-        write_conllu(sentences, out_path)
+        with written_whole(out_path, inputs=(path,)) as tmp:
+            write_conllu(sentences, tmp)
         return len(sentences)
     if fmt != "lines":
         raise ValueError(f"format must be lines or conllu, got {fmt!r}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"input file {path!r} does not exist")
     count = 0
-    with open(path, encoding="utf-8") as src, open(out_path, "w", encoding="utf-8") as dst:
+    with written_whole(out_path, inputs=(path,)) as tmp, open(path, encoding="utf-8") as src, \
+            open(tmp, "w", encoding="utf-8") as dst:
         for k, line in enumerate(src):
             dst.write(attack_text(line.rstrip("\n"), attack, severity, seed + k, noise_dir_path) + "\n")
             count += 1

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..data.processor import PixelProcessor
+from ..files import written_whole
 from .run import training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer
 
@@ -357,7 +358,7 @@ def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, ou
     else:
         logits = trainer.predict(examples).predictions
         values = logits.reshape(-1).tolist() if labels is None else [labels[i] for i in logits.argmax(-1)]
-        with open(out_path, "w", encoding="utf-8") as f:
+        with written_whole(out_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.write("index\tprediction\n")
             for k, v in enumerate(values):
                 f.write(f"{k}\t{v}\n")
@@ -367,14 +368,14 @@ def _write_hub_word_predictions(cfg, trainer, examples: list[dict], labels, out_
     """Hub data has no file to copy: tags as CoNLL (word, gold, predicted), parses as bare CoNLL-U."""
     if cfg.task == "parse":
         heads, rels = _parses(trainer, examples, labels)
-        with open(out_path, "w", encoding="utf-8") as f:
+        with written_whole(out_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             for e, hs, rs in zip(examples, heads, rels):
                 for k, (w, h, r) in enumerate(zip(e["words"], hs, rs), 1):
                     f.write(f"{k}\t{w}\t_\t_\t_\t_\t{h}\t{r}\t_\t_\n")
                 f.write("\n")
         return
     predictions = _word_tags(cfg, trainer, examples, labels)
-    with open(out_path, "w", encoding="utf-8") as f:
+    with written_whole(out_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for e, tags in zip(examples, predictions):
             for w, gold, tag in zip(e["words"], e["tags"], tags):
                 f.write(f"{w} {gold} {tag}\n")
@@ -537,7 +538,8 @@ def _finetune_qa(cfg: FinetuneConfig) -> dict:
             [("test", test, qa_features(test, renderer))] if test else []):
         answers, scores = score(examples, features, trainer.predict(features).predictions)
         results[name] = scores
-        with open(os.path.join(cfg.output_dir, f"predictions-{name}.json"), "w", encoding="utf-8") as f:
+        with written_whole(os.path.join(cfg.output_dir, f"predictions-{name}.json")) as tmp, \
+                open(tmp, "w", encoding="utf-8") as f:
             json.dump(answers, f, indent=2, ensure_ascii=False)
     trainer.save_model_atomically(cfg.output_dir)
     write_results(cfg.output_dir, results)

@@ -55,11 +55,11 @@ def strip_image(
 
 def save_png(image, path: str | os.PathLike) -> str:
     """Save a PIL image as PNG, creating the folder; return the path."""
+    from ..files import written_whole
+
     path = os.fspath(path)
-    folder = os.path.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    image.save(path, format="PNG")
+    with written_whole(path) as tmp:
+        image.save(tmp, format="PNG")
     return path
 
 
