@@ -1,7 +1,6 @@
 """`pixlm quickstart` wiring (the full 1,500-step run is recorded in docs/benchmarks.md)."""
 
 import json
-import os
 
 from pixlm.cli import main
 from pixlm.training.quickstart import stdlib_corpus

@@ -105,6 +105,6 @@ class RenderedText:
             setattr(self, name, value)
 
     def __repr__(self) -> str:
-        extra = f", truncated" if self.truncated else ""
+        extra = ", truncated" if self.truncated else ""
         return (f"RenderedText({self.num_text_patches} text patches, end patch {self.end_patch}, "
                 f"separators {self.sep_patches}{extra})")

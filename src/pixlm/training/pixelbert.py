@@ -12,7 +12,6 @@ optimizer object the Trainer drives (`HybridOptimizer`), with step decay.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random

@@ -12,7 +12,6 @@ complete checkpoint in `output_dir`, logs to TensorBoard, writes reconstruction 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
