@@ -390,3 +390,21 @@ def test_pixlm_push_uploads_the_model_its_processor_and_card_but_not_the_trainin
     # A folder without a processor is refused with the fix.
     (folder / "text_renderer_config.json").unlink()
     assert main(["push", str(folder), "--repo", "someone/pixel-model"]) == 2
+
+
+def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():
+    from types import SimpleNamespace
+
+    from pixlm.training.finetuning import FinetuneConfig, _word_tags, most_frequent_tag
+
+    cfg = FinetuneConfig(task="pos", model="tiny", train="train.conllu", validation="dev.conllu", output_dir="")
+    train = [{"words": ["a", "b", "c"], "tags": ["DET", "NOUN", "NOUN"]}, {"words": ["d"], "tags": ["VERB"]}]
+    labels = ["ADJ", "DET", "NOUN", "VERB"]  # alphabetically first is not the most frequent
+    assert most_frequent_tag(cfg, train) == "NOUN"
+    # Two of three words were predicted; the third was cut off by the canvas.
+    logits = np.zeros((1, 4, 4))
+    logits[0, 0, 1] = logits[0, 1, 3] = 1.0
+    label_ids = np.array([[1, 3, -100, -100]])
+    trainer = SimpleNamespace(predict=lambda examples: SimpleNamespace(predictions=logits, label_ids=label_ids))
+    tags = _word_tags(cfg, trainer, [{"words": ["x", "y", "z"]}], labels, most_frequent_tag(cfg, train))
+    assert tags == [["DET", "VERB", "NOUN"]]

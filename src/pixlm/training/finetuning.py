@@ -330,9 +330,17 @@ def _parses(trainer, examples, labels) -> tuple[list[list[int]], list[list[str]]
     return all_heads, all_rels
 
 
-def _word_tags(cfg, trainer, examples, labels) -> list[list[str]]:
-    """Predicted tag of every word; words the canvas cut off get the most frequent training tag."""
-    fallback = labels[0]
+def most_frequent_tag(cfg: FinetuneConfig, train: list[dict]) -> str:
+    """The tag (or relation) most frequent in the training examples."""
+    counts = collections.Counter(t for e in train for t in _tags(cfg, e))
+    if not counts:
+        raise ValueError(f"training file {cfg.train} holds no tagged words")
+    return counts.most_common(1)[0][0]
+
+
+def _word_tags(cfg, trainer, examples, labels, fallback: str) -> list[list[str]]:
+    """Predicted tag of every word; words the canvas cut off get `fallback`, the most frequent
+    training tag."""
     out = trainer.predict(examples)
     words = _word_predictions(out.predictions, out.label_ids)
     tags = []
@@ -342,19 +350,20 @@ def _word_tags(cfg, trainer, examples, labels) -> list[list[str]]:
     return tags
 
 
-def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, out_path: str) -> None:
+def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, out_path: str,
+                       fallback: str | None = None) -> None:
     from ..data.hub import is_hub_name
     from ..data.readers import read_conll_ner, read_conllu, write_conll_ner, write_conllu
 
     if is_hub_name(path) and cfg.task in ("pos", "ner", "parse"):
-        _write_hub_word_predictions(cfg, trainer, examples, labels, out_path)
+        _write_hub_word_predictions(cfg, trainer, examples, labels, out_path, fallback)
     elif cfg.task == "pos":
-        write_conllu(read_conllu(path), out_path, upos=_word_tags(cfg, trainer, examples, labels))
+        write_conllu(read_conllu(path), out_path, upos=_word_tags(cfg, trainer, examples, labels, fallback))
     elif cfg.task == "parse":
         heads, rels = _parses(trainer, examples, labels)
         write_conllu(read_conllu(path), out_path, heads=heads, deprels=rels)
     elif cfg.task == "ner":
-        write_conll_ner(read_conll_ner(path, cfg.ner_scheme), _word_tags(cfg, trainer, examples, labels), out_path)
+        write_conll_ner(read_conll_ner(path, cfg.ner_scheme), _word_tags(cfg, trainer, examples, labels, fallback), out_path)
     else:
         logits = trainer.predict(examples).predictions
         values = logits.reshape(-1).tolist() if labels is None else [labels[i] for i in logits.argmax(-1)]
@@ -364,7 +373,7 @@ def _write_predictions(cfg, trainer, path: str, examples: list[dict], labels, ou
                 f.write(f"{k}\t{v}\n")
 
 
-def _write_hub_word_predictions(cfg, trainer, examples: list[dict], labels, out_path: str) -> None:
+def _write_hub_word_predictions(cfg, trainer, examples: list[dict], labels, out_path: str, fallback: str | None) -> None:
     """Hub data has no file to copy: tags as CoNLL (word, gold, predicted), parses as bare CoNLL-U."""
     if cfg.task == "parse":
         heads, rels = _parses(trainer, examples, labels)
@@ -374,7 +383,7 @@ def _write_hub_word_predictions(cfg, trainer, examples: list[dict], labels, out_
                     f.write(f"{k}\t{w}\t_\t_\t_\t_\t{h}\t{r}\t_\t_\n")
                 f.write("\n")
         return
-    predictions = _word_tags(cfg, trainer, examples, labels)
+    predictions = _word_tags(cfg, trainer, examples, labels, fallback)
     with written_whole(out_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for e, tags in zip(examples, predictions):
             for w, gold, tag in zip(e["words"], e["tags"], tags):
@@ -440,12 +449,15 @@ def finetune(cfg: FinetuneConfig) -> dict:
     ext = {"pos": ".conllu", "parse": ".conllu", "ner": ".txt", "classify": ".tsv"}[cfg.task]
     if is_hub_name(cfg.validation) and cfg.task == "pos":
         ext = ".txt"  # word, gold and predicted tag: there is no CoNLL-U file to copy
-    _write_predictions(cfg, trainer, cfg.validation, validation, labels, os.path.join(cfg.output_dir, "predictions-validation" + ext))
+    fallback = most_frequent_tag(cfg, train) if cfg.task in ("pos", "ner") else None
+    _write_predictions(cfg, trainer, cfg.validation, validation, labels,
+                       os.path.join(cfg.output_dir, "predictions-validation" + ext), fallback)
     if test is not None:
         has_gold = cfg.task != "classify" or all(e.get("label") is not None for e in test)
         if has_gold:
             results["test"] = _strip_prefix(trainer.evaluate(test, metric_key_prefix="test"))
-        _write_predictions(cfg, trainer, cfg.test, test, labels, os.path.join(cfg.output_dir, "predictions-test" + ext))
+        _write_predictions(cfg, trainer, cfg.test, test, labels, os.path.join(cfg.output_dir, "predictions-test" + ext),
+                           fallback)
     trainer.save_model_atomically(cfg.output_dir)
     write_results(cfg.output_dir, results)
     _model_card(cfg, results)
