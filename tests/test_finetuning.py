@@ -258,7 +258,8 @@ def test_qa_finetuning_end_to_end(tmp_path):
 def test_subword_baseline_through_the_same_entry_points(tmp_path):
     from transformers import AutoTokenizer
 
-    from pixlm.baselines.subword import create_subword_model, is_subword_model, pretrain_subword
+    from pixlm.baselines.subword import create_subword_model, is_subword_model
+    from pixlm.training.subword import pretrain_subword
     from pixlm.training.finetuning import evaluate
 
     train, dev = pos_data(tmp_path)

@@ -489,7 +489,8 @@ def _add_baseline(sub) -> None:
 
 
 def _cmd_baseline(args) -> int:
-    from .baselines.subword import create_subword_model, pretrain_subword
+    from .baselines.subword import create_subword_model
+    from .training.subword import pretrain_subword
 
     if args.action == "create":
         print(f"subword model and tokenizer: {create_subword_model(args.corpus, args.output_dir, args.preset, args.vocab_size)}")

@@ -240,3 +240,29 @@ class PixelParsingCollator:
                 arcs[i, k] = head
                 rels[i, k] = self.rel2id[rel]
         return {**batch, "word_starts": word_starts, "arc_labels": arcs, "rel_labels": rels}
+
+
+class SubwordCollator:
+    """The subword counterpart of pixlm's collators: texts or pairs for classification; word
+    lists for POS/NER, labelled on each word's first subword (-100 elsewhere)."""
+
+    def __init__(self, tokenizer, task: str, label2id: dict | None, max_length: int = 256):
+        if task not in ("classify", "pos", "ner"):
+            raise ValueError(f"the subword baseline covers classify, pos and ner; not {task!r}")
+        self.tokenizer, self.task, self.label2id, self.max_length = tokenizer, task, label2id, max_length
+
+    def __call__(self, examples):
+        if self.task == "classify":
+            return TextClassificationCollator(self.tokenizer, self.label2id, self.max_length)(examples)
+        enc = self.tokenizer([list(e["words"]) for e in examples], is_split_into_words=True, truncation=True,
+                             max_length=self.max_length, padding=True, return_tensors="pt")
+        labels = torch.full(enc["input_ids"].shape, -100, dtype=torch.long)
+        for i, e in enumerate(examples):
+            seen = set()
+            for pos, word in enumerate(enc.word_ids(i)):
+                if word is not None and word not in seen:
+                    seen.add(word)
+                    labels[i, pos] = self.label2id[e["tags"][word]]
+        batch = dict(enc)
+        batch["labels"] = labels
+        return batch

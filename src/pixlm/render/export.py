@@ -47,7 +47,7 @@ def lines_to_pngs(
     """One PNG per line, named by line number (`000001.png`); returns the paths."""
     from tqdm.auto import tqdm
 
-    from ..viz import save_png, strip_image
+    from .images import save_png, strip_image
 
     os.makedirs(out_dir, exist_ok=True)
     width = len(str(len(lines)))
@@ -119,7 +119,7 @@ def samples_to_pngs(renderer: TextRenderer, out_dir: str | os.PathLike, *, grid:
     """
     from PIL import Image
 
-    from ..viz import save_png, strip_image
+    from .images import save_png, strip_image
     from .samples import SCRIPT_SAMPLES
 
     os.makedirs(out_dir, exist_ok=True)

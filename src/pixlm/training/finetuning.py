@@ -575,7 +575,8 @@ def _with_lengths(examples: list[dict]):
 
 def _data_pipeline(cfg: FinetuneConfig, model, labels: list | None):
     """(renderer, collator) for a pixel model; (None, a tokenizing collator) for the subword baseline."""
-    from ..baselines.subword import SubwordCollator, is_subword_model
+    from ..baselines.subword import is_subword_model
+    from ..data.collators import SubwordCollator
 
     label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
     if is_subword_model(cfg.model):

@@ -1,66 +1,10 @@
-"""Turn a long rendered strip into a picture a person can read."""
+"""Pictures of strips: one strip (`pixlm.render.images`, re-exported here) and labelled panels."""
 
 from __future__ import annotations
 
-import os
+from ..render.images import save_png, strip_image
 
-import numpy as np
-
-
-def strip_image(
-    pixels: np.ndarray,
-    patch_size: int = 16,
-    *,
-    grid: bool = False,
-    wrap: int | None = None,
-    num_patches: int | None = None,
-    scale: int = 1,
-):
-    """A PIL image of a strip.
-
-    Args:
-        pixels: (p, W) or (p, W, 3) uint8, as in `RenderedText.pixel_values`.
-        grid: draw the patch grid in red.
-        wrap: patches per row: the strip is cut into rows stacked top to bottom, with a gap.
-        num_patches: show only this many patches (for instance `rendered.num_patches`).
-        scale: enlarge each pixel to scale x scale.
-    """
-    from PIL import Image
-
-    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim not in (2, 3):
-        raise TypeError("pixels must be a uint8 numpy array of shape (p, W) or (p, W, 3)")
-    rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
-    p = patch_size
-    total = rgb.shape[1] // p
-    n = total if num_patches is None else max(1, min(int(num_patches), total))
-    rgb = rgb[:, : n * p]
-    if grid:
-        rgb = rgb.copy()
-        rgb[:, ::p] = (rgb[:, ::p] * 0.4 + np.array([255, 0, 0]) * 0.6).astype(np.uint8)
-    if wrap:
-        if not isinstance(wrap, int) or wrap < 1:
-            raise ValueError(f"wrap must be a positive number of patches per row, got {wrap!r}")
-        rows = -(-n // wrap)
-        gap = max(2, p // 4)
-        canvas = np.full((rows * (p + gap) - gap, min(n, wrap) * p, 3), 255, np.uint8)
-        for r in range(rows):
-            piece = rgb[:, r * wrap * p : (r + 1) * wrap * p]
-            canvas[r * (p + gap) : r * (p + gap) + p, : piece.shape[1]] = piece
-        rgb = canvas
-    img = Image.fromarray(rgb)
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    return img
-
-
-def save_png(image, path: str | os.PathLike) -> str:
-    """Save a PIL image as PNG, creating the folder; return the path."""
-    from ..files import written_whole
-
-    path = os.fspath(path)
-    with written_whole(path) as tmp:
-        image.save(tmp, format="PNG")
-    return path
+__all__ = ["labelled_panels", "save_png", "strip_image"]
 
 
 def labelled_panels(panels: list[tuple[str, object]], gap: int = 8):

@@ -1,0 +1,33 @@
+"""Pretraining the subword baseline (`pixlm baseline pretrain`): masked language modelling on the
+pixel model's corpus, for the same budget."""
+
+from __future__ import annotations
+
+from .run import training_arguments
+from .trainer import PixlmTrainer
+
+
+def pretrain_subword(model_dir: str, corpus: str, output_dir: str, max_steps: int = 1000, batch_size: int = 32,
+                     learning_rate: float = 5e-4, max_length: int = 128, seed: int = 42) -> dict:
+    """Masked language modelling (15% of tokens) on the same corpus, for as many steps as the
+    pixel model got: the equal budget."""
+    from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling, set_seed
+
+    from ..data.corpus import load_corpus
+
+    set_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = BertForMaskedLM.from_pretrained(model_dir)
+    texts = load_corpus(corpus)
+    data = texts.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
+                     remove_columns=texts.column_names)
+    args = training_arguments(output_dir, max_steps=max_steps, per_device_train_batch_size=batch_size,
+                              learning_rate=learning_rate, warmup_steps=0.05, weight_decay=0.01,
+                              save_strategy="no", logging_steps=max(1, max_steps // 20), seed=seed, disable_tqdm=True,
+                              remove_unused_columns=True)
+    trainer = PixlmTrainer(model=model, args=args, train_dataset=data,
+                           data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15))
+    out = trainer.train()
+    trainer.save_model_atomically(output_dir)
+    tokenizer.save_pretrained(output_dir)
+    return {"steps": trainer.state.global_step, "train_loss": out.training_loss, "output_dir": output_dir}
