@@ -75,7 +75,8 @@ def main() -> None:
     from pixlm.training.finetuning import text_length
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")))
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", shared)))
     ap.add_argument("--sizes", nargs="+", default=["tiny", "base"])
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--batches", type=int, default=3, help="timed batches per mode (default 3)")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from golden import RENDER_FOLDERS, compare_set, golden_dir, render_sets, renderer_for  # noqa: E402
-
 from pixlm.render import available_backends  # noqa: E402
+
+from golden import RENDER_FOLDERS, compare_set, golden_dir, render_sets, renderer_for  # noqa: E402
 
 
 def main() -> None:

@@ -152,10 +152,12 @@ def main() -> None:
     args = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     peak = matmul_peak(device)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), device {device}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), device {device}")
     side = 8192 if device == "cuda" else 2048
     print(f"matmul peak ({'bf16' if device == 'cuda' else 'fp32'}, {side}^3): {peak / 1e9:.1f} GFLOP/s\n")
-    print("| size | input | model | patches/example | step (s) | examples/s | patches/s | GFLOP/s | % of peak | peak memory (MiB) | PIXEL / ViT-MAE |")
+    print("| size | input | model | patches/example | step (s) | examples/s | patches/s | GFLOP/s | % of peak "
+          "| peak memory (MiB) | PIXEL / ViT-MAE |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for size in args.sizes:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import platform
+import statistics
 import time
 import warnings
 from pathlib import Path
@@ -385,7 +385,8 @@ def print_published_table(sentences: list[str], args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")),
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", shared)),
                     help="the shared data folder (default $PIXLM_DATA or ../shared/data)")
     ap.add_argument("--sentences", type=int, default=2000, help="English sentences to time (default 2000)")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs (default 3)")

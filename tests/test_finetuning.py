@@ -4,7 +4,6 @@ import json
 import os
 
 import numpy as np
-
 import pytest
 import torch
 
@@ -259,8 +258,8 @@ def test_subword_baseline_through_the_same_entry_points(tmp_path):
     from transformers import AutoTokenizer
 
     from pixlm.baselines.subword import create_subword_model, is_subword_model
-    from pixlm.training.subword import pretrain_subword
     from pixlm.training.finetuning import evaluate
+    from pixlm.training.subword import pretrain_subword
 
     train, dev = pos_data(tmp_path)
     from pixlm.data.readers import read_conllu

@@ -10,8 +10,9 @@ code fell back to boxes of Pango's own, which no other rasteriser draws alike.
 
 import pytest
 
-from golden import RENDER_FOLDERS, compare_set, golden_dir, render_sets, renderer_for
 from pixlm.render import available_backends
+
+from golden import RENDER_FOLDERS, compare_set, golden_dir, render_sets, renderer_for
 
 ROOT = golden_dir()
 SETS = [(folder, name) for folder in RENDER_FOLDERS for name in (render_sets(ROOT, folder) if ROOT else [])]

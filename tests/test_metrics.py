@@ -5,8 +5,18 @@ import math
 import pytest
 
 from pixlm.evaluation import (
-    accuracy, attachment_scores, binary_f1, chunks, entity_f1, glue_metrics, matthews_corrcoef,
-    normalize_answer, pearson, spearman, squad_scores, token_accuracy,
+    accuracy,
+    attachment_scores,
+    binary_f1,
+    chunks,
+    entity_f1,
+    glue_metrics,
+    matthews_corrcoef,
+    normalize_answer,
+    pearson,
+    spearman,
+    squad_scores,
+    token_accuracy,
 )
 
 

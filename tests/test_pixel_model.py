@@ -8,8 +8,13 @@ import torch
 from transformers import ViTMAEConfig, ViTMAEForPreTraining, ViTMAEModel
 
 from pixlm.models.pixel import (
-    PixelConfig, PixelForPreTraining, PixelModel, mask_patches, patchify,
-    sincos_position_table, unpatchify,
+    PixelConfig,
+    PixelForPreTraining,
+    PixelModel,
+    mask_patches,
+    patchify,
+    sincos_position_table,
+    unpatchify,
 )
 
 NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)

@@ -13,13 +13,20 @@ from PIL import Image
 from transformers import BertModel
 
 from pixlm.data.images import SkippedImages, images_to_batch, keep_readable, open_image, resize_shorter_edge
+from pixlm.data.samplers import ImageGroupedSampler
 from pixlm.data.scenes import QUADRANTS, Scene, Shape, balanced_pairs, make_scenes, pair_statement, scene_questions
 from pixlm.data.tokenization import train_wordpiece
-from pixlm.data.samplers import ImageGroupedSampler
 from pixlm.data.vl_collators import PixelBertPretrainingCollator, PixelBertVQACollator, vqa_soft_score
 from pixlm.evaluation.vl_metrics import normalize_vqa_answer, retrieval_recall, vqa_accuracy
 from pixlm.models.pixelbert import (
-    PixelBertConfig, PixelBertForPreTraining, PixelBertForQuestionAnswering, PixelBertModel, VisualTokens, build_backbone, cell_mask, sample_cells,
+    PixelBertConfig,
+    PixelBertForPreTraining,
+    PixelBertForQuestionAnswering,
+    PixelBertModel,
+    VisualTokens,
+    build_backbone,
+    cell_mask,
+    sample_cells,
 )
 from pixlm.training.pixelbert import HybridOptimizer, PixelBertRunConfig, run_pixelbert, step_decay
 
@@ -393,7 +400,8 @@ def test_pretrain_then_finetune_each_task_end_to_end(tmp_path):
     assert main(["attend", "--model", str(tmp_path / "pre"), "--image", str(tmp_path / "none.png"), "--text", "x"]) == 2
     with pytest.raises(ValueError, match="task must be one of pretrain, vqa, nlvr2, retrieval; got 'caption'"):
         small_run("caption", tmp_path / "x")
-    with pytest.raises(ValueError, match=r"model must be a Pixel-BERT preset \(tiny, base, base-resnext\) or a checkpoint folder; got 'huge'"):
+    message = r"model must be a Pixel-BERT preset \(tiny, base, base-resnext\) or a checkpoint folder; got 'huge'"
+    with pytest.raises(ValueError, match=message):
         small_run("pretrain", tmp_path / "x", model="huge")
 
 

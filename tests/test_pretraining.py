@@ -10,9 +10,10 @@ import textwrap
 import pytest
 import torch
 
-from conftest import free_port
 from pixlm.models.pixel import PixelConfig, PixelForPreTraining
-from pixlm.training import NonFiniteLossError, PretrainConfig, PixlmTrainer, last_checkpoint, pretrain
+from pixlm.training import NonFiniteLossError, PixlmTrainer, PretrainConfig, last_checkpoint, pretrain
+
+from conftest import free_port
 
 SENTENCES = [f"Sentence {k}: pixels carry the text of line number {k}, and more words." for k in range(120)]
 
@@ -66,7 +67,8 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
     processor = PixelProcessor.from_pretrained(out)
     assert processor.num_channels == 1 and model(**processor(["Text for the saved model."])).loss.isfinite()
     # PIXEL's learning rate rule when none is given: 1.5e-4 x batch / 256.
-    assert pretrain(tiny_config(corpus, tmp_path / "lr", learning_rate=None, max_steps=1, eval_steps=1, save_steps=1))["learning_rate"] == pytest.approx(1.5e-4 * 4 / 256)
+    res = pretrain(tiny_config(corpus, tmp_path / "lr", learning_rate=None, max_steps=1, eval_steps=1, save_steps=1))
+    assert res["learning_rate"] == pytest.approx(1.5e-4 * 4 / 256)
 
 
 def test_interrupted_run_resumes_to_the_same_weights(corpus, tmp_path):
@@ -170,7 +172,8 @@ def test_torchrun_two_processes_agree(corpus, tmp_path):
         open({str(tmp_path)!r} + f"/rank{{rank}}.sha", "w").write(digest)
     """))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), str(script)],
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_port", str(free_port()), str(script)],
                          capture_output=True, text=True, timeout=600, env=env)
     assert res.returncode == 0, res.stderr[-3000:]
     a, b = (tmp_path / "rank0.sha").read_text(), (tmp_path / "rank1.sha").read_text()

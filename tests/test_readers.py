@@ -5,7 +5,14 @@ import json
 import pytest
 
 from pixlm.data.readers import (
-    iob1_to_iob2, read_conll_ner, read_conllu, read_glue, read_squad, read_table, write_conll_ner, write_conllu,
+    iob1_to_iob2,
+    read_conll_ner,
+    read_conllu,
+    read_glue,
+    read_squad,
+    read_table,
+    write_conll_ner,
+    write_conllu,
 )
 
 CONLLU = """# sent_id = 1
@@ -69,7 +76,8 @@ def test_missing_file_is_named():
 
 def test_conll_ner_iob1_and_docstart(tmp_path):
     path = tmp_path / "n.txt"
-    path.write_text("-DOCSTART- -X- O O\n\nEU NNP I-ORG\nrejects VBZ O\nGerman JJ I-MISC\nBritish JJ I-MISC\n\nPeter I-PER\nBlackburn I-PER\n")
+    path.write_text("-DOCSTART- -X- O O\n\nEU NNP I-ORG\nrejects VBZ O\nGerman JJ I-MISC\nBritish JJ I-MISC\n\n"
+                    "Peter I-PER\nBlackburn I-PER\n")
     sents = read_conll_ner(path, scheme="IOB1")
     assert sents[0] == (["EU", "rejects", "German", "British"], ["B-ORG", "O", "B-MISC", "I-MISC"])
     assert sents[1] == (["Peter", "Blackburn"], ["B-PER", "I-PER"])

@@ -6,8 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import BACKENDS, ink
 from pixlm.render import SCRIPT_SAMPLES, TextRenderer
+
+from conftest import BACKENDS, ink
 
 P = 16
 

@@ -256,9 +256,8 @@ def _parse_spans(text: str | None):
 
 def _cmd_reconstruct(args) -> int:
     from .models.pixel import PixelForPreTraining
-    from .viz import reconstruct, save_png
-
     from .render import RendererConfig, TextRenderer
+    from .viz import reconstruct, save_png
 
     model = _load_folder(PixelForPreTraining, args.model)
     renderer = TextRenderer(RendererConfig.for_model(args.model, max_patches=model.config.max_patches))
@@ -373,7 +372,8 @@ def _cmd_finetune(args) -> int:
     results = finetune(cfg)
     for split in ("validation", "test"):
         if split in results:
-            shown = {k: round(v, 4) for k, v in results[split].items() if k not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
+            shown = {k: round(v, 4) for k, v in results[split].items()
+                     if k not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
             print(f"{split}: {shown}")
     print(f"best checkpoint: {results['best_checkpoint']}; metrics and predictions in {results['output_dir']}")
     return 0
@@ -717,9 +717,11 @@ def _add_vl(sub) -> None:
     p.add_argument("task", choices=["pretrain", "vqa", "nlvr2", "retrieval"], help="what to train")
     p.add_argument("--output-dir", required=True, metavar="DIR", help="model, tokenizer, checkpoints and all_results.json")
     p.add_argument("--model", default="tiny", metavar="PRESET|DIR",
-                   help="tiny (small CNN, 4 layers of 128, visual position embeddings), base (ResNet-50 + BERT-base), base-resnext, or a checkpoint folder")
+                   help="tiny (small CNN, 4 layers of 128, visual position embeddings), base (ResNet-50 + BERT-base), "
+                        "base-resnext, or a checkpoint folder")
     p.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="override a PixelBertConfig field (repeatable)")
-    p.add_argument("--tokenizer", metavar="DIR", help="a BERT tokenizer folder (default: the checkpoint's, or WordPiece trained on the data)")
+    p.add_argument("--tokenizer", metavar="DIR",
+                   help="a BERT tokenizer folder (default: the checkpoint's, or WordPiece trained on the data)")
     p.add_argument("--bert", metavar="DIR", help="initialise the text side and transformer from this BERT checkpoint folder")
     p.add_argument("--backbone-weights", metavar="FILE", help="torchvision state-dict file for the CNN (e.g. ImageNet weights)")
     d = p.add_argument_group("data (default: synthetic scenes)")
@@ -761,7 +763,8 @@ def _cmd_vl(args) -> int:
         images=args.images, train_annotations=args.train_annotations, validation_annotations=args.validation_annotations,
         sentences=args.sentences, pretraining_tasks=args.pretraining_tasks, pixel_sampling=args.pixel_sampling,
         max_steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, cnn_learning_rate=args.cnn_lr,
-        group_by_image=args.group_by_image, retrieval_negatives=args.negatives, retrieval_candidates=args.candidates, save_steps=args.save_steps,
+        group_by_image=args.group_by_image, retrieval_negatives=args.negatives, retrieval_candidates=args.candidates,
+        save_steps=args.save_steps,
         seed=args.seed, resume=not args.no_resume,
     )
     res = run_pixelbert(cfg)

@@ -1,8 +1,18 @@
 """Evaluation: metrics (and, to come, noise attacks and result tables)."""
 
 from .metrics import (
-    accuracy, attachment_scores, binary_f1, chunks, entity_f1, glue_metrics, matthews_corrcoef,
-    normalize_answer, pearson, spearman, squad_scores, token_accuracy,
+    accuracy,
+    attachment_scores,
+    binary_f1,
+    chunks,
+    entity_f1,
+    glue_metrics,
+    matthews_corrcoef,
+    normalize_answer,
+    pearson,
+    spearman,
+    squad_scores,
+    token_accuracy,
 )
 
 __all__ = [

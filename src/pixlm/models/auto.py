@@ -28,8 +28,12 @@ def register_configs() -> None:
 
 def register_models() -> None:
     from transformers.models.auto.modeling_auto import (
-        AutoModel, AutoModelForCausalLM, AutoModelForPreTraining, AutoModelForQuestionAnswering,
-        AutoModelForSequenceClassification, AutoModelForTokenClassification,
+        AutoModel,
+        AutoModelForCausalLM,
+        AutoModelForPreTraining,
+        AutoModelForQuestionAnswering,
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
     )
 
     from . import pixel, pixelbert, pixelgpt

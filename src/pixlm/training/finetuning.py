@@ -171,7 +171,7 @@ def _load_subword_model(cfg: FinetuneConfig, labels: list | None):
         raise ValueError(f"the subword baseline covers {', '.join(_SUBWORD_HEADS)}; not {cfg.task!r}")
     kwargs = {"num_labels": 1 if labels is None else len(labels)}
     if labels is not None:
-        kwargs.update(id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+        kwargs.update(id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)})
     return getattr(transformers, _SUBWORD_HEADS[cfg.task]).from_pretrained(cfg.model, **kwargs)
 
 
@@ -186,7 +186,7 @@ def _load_model(cfg: FinetuneConfig, labels: list | None):
     num_labels = 1 if labels is None else len(labels)
     label_kwargs = {} if cfg.task == "qa" else {"num_labels": num_labels}
     if labels is not None:
-        label_kwargs.update(id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+        label_kwargs.update(id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)})
     if cfg.model in pixel.PRESETS:
         overrides = {"num_channels": 1, "max_patches": cfg.max_patches, "pooling": cfg.pooling, **cfg.model_overrides}
         return head(pixel.PixelConfig.from_preset(cfg.model, **overrides, **label_kwargs))
@@ -541,7 +541,8 @@ def _finetune_qa(cfg: FinetuneConfig) -> dict:
     trainer = PixlmTrainer(
         model=model, args=_training_args(cfg, "f1", group_by_length=False), train_dataset=qa_features(train, renderer),
         eval_dataset=val_features, data_collator=collator, compute_metrics=compute,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)], pixel_processor=PixelProcessor(renderer, model.config.num_channels),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
+        pixel_processor=PixelProcessor(renderer, model.config.num_channels),
     )
     trainer.train()
     results = {"task": "qa", "primary_metric": "f1", "steps": trainer.state.global_step,
@@ -578,7 +579,7 @@ def _data_pipeline(cfg: FinetuneConfig, model, labels: list | None):
     from ..baselines.subword import is_subword_model
     from ..data.collators import SubwordCollator
 
-    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
+    label2id = None if labels is None else {label: i for i, label in enumerate(labels)}
     if is_subword_model(cfg.model):
         from transformers import AutoTokenizer
 
@@ -616,7 +617,7 @@ def _tokenizer(cfg: FinetuneConfig):
 def _collator(task: str, renderer, num_channels: int, labels: list | None, layout: str):
     from ..data import PixelClassificationCollator, PixelParsingCollator, PixelTokenClassificationCollator
 
-    label2id = None if labels is None else {l: i for i, l in enumerate(labels)}
+    label2id = None if labels is None else {label: i for i, label in enumerate(labels)}
     if task == "classify":
         return PixelClassificationCollator(renderer, num_channels, label2id)
     if task == "parse":
@@ -683,7 +684,6 @@ def evaluate(
 
     from ..evaluation.attacks import WORD_PRESERVING, attack_text, attack_words
     from ..models import pixel
-
     from ..models.loading import local_folder
 
     model_dir = local_folder(model_dir)

@@ -203,9 +203,8 @@ def pretrain(cfg: PretrainConfig) -> dict:
     import torch
     from transformers import set_seed
 
-    from .run import training_arguments
-
     from ..viz import loss_curve, save_png
+    from .run import training_arguments
 
     cfg.validate()
     os.makedirs(cfg.output_dir, exist_ok=True)
@@ -300,7 +299,8 @@ def pretrain(cfg: PretrainConfig) -> dict:
         curve = loss_curve(
             {
                 "train": [(h["step"], h["loss"]) for h in history if "loss" in h],
-                "held-out": ([(0, initial)] if initial is not None else []) + [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h],
+                "held-out": ([(0, initial)] if initial is not None else [])
+                + [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h],
             },
             title="next-patch loss (pixels)" if cfg.model_type == "pixelgpt" else "masked-patch loss",
         )

@@ -3,8 +3,8 @@
 from .configuration_pixel import PRESETS, PixelConfig
 from .modeling_pixel import (
     LEGACY_KEY_MAPPING,
-    PixelForPreTraining,
     PixelForBiaffineParsing,
+    PixelForPreTraining,
     PixelForPreTrainingOutput,
     PixelForQuestionAnswering,
     PixelForSequenceClassification,
@@ -19,7 +19,8 @@ from .modeling_pixel import (
 )
 
 __all__ = [
-    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForBiaffineParsing", "PixelForPreTrainingOutput", "PixelForQuestionAnswering",
+    "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForBiaffineParsing", "PixelForPreTrainingOutput",
+    "PixelForQuestionAnswering",
     "PixelForSequenceClassification", "PixelForTokenClassification",
     "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "mask_patches", "patchify",
     "sincos_position_table", "unpatchify",

@@ -3,8 +3,15 @@
 from .backbones import BACKBONES, build_backbone, load_backbone_weights
 from .configuration_pixelbert import PRESETS, PixelBertConfig
 from .modeling_pixelbert import (
-    PixelBertForImageTextRetrieval, PixelBertForNLVR2, PixelBertForPreTraining, PixelBertForQuestionAnswering,
-    PixelBertModel, PixelBertPreTrainedModel, VisualTokens, cell_mask, sample_cells,
+    PixelBertForImageTextRetrieval,
+    PixelBertForNLVR2,
+    PixelBertForPreTraining,
+    PixelBertForQuestionAnswering,
+    PixelBertModel,
+    PixelBertPreTrainedModel,
+    VisualTokens,
+    cell_mask,
+    sample_cells,
 )
 
 __all__ = [

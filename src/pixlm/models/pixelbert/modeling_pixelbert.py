@@ -25,9 +25,9 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.models.bert.modeling_bert import BertEmbeddings, BertLMPredictionHead, BertOnlyMLMHead
 from transformers.utils import ModelOutput
 
+from ..loading import load_checked
 from .backbones import build_backbone, load_backbone_weights
 from .configuration_pixelbert import PixelBertConfig
-from ..loading import load_checked
 
 VISUAL_STRIDE = 64  # the backbone's 32 and the extra 2 x 2 max-pool
 MAX_GRID = 64  # rows and columns of visual position embeddings, when used (images up to 4,096 pixels a side)

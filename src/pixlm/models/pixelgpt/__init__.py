@@ -2,8 +2,14 @@
 
 from .configuration_pixelgpt import ERNIE_PIXEL, PIXEL_TARGETS, PRESETS, ErniePixelConfig, PixelGPTConfig
 from .modeling_pixelgpt import (
-    LEGACY_KEY_MAPPING, ErniePixelForCausalLM, ErniePixelForSequenceClassification, PixelGPTForCausalLM,
-    PixelGPTForSequenceClassification, PixelGPTModel, PixelGPTOutput, PixelGPTPreTrainedModel,
+    LEGACY_KEY_MAPPING,
+    ErniePixelForCausalLM,
+    ErniePixelForSequenceClassification,
+    PixelGPTForCausalLM,
+    PixelGPTForSequenceClassification,
+    PixelGPTModel,
+    PixelGPTOutput,
+    PixelGPTPreTrainedModel,
 )
 
 __all__ = [

@@ -62,12 +62,12 @@ class Bigrams(Layout):
             lines = [self.backend.line(c) for c in bigram]
             margin = 2 * self.p  # room for overhangs on either side
             cfg = self.config
-            paper = np.full((cfg.patch_size, sum(l.width for l in lines) + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
+            paper = np.full((cfg.patch_size, sum(line.width for line in lines) + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
             pen = margin
             for line in lines:
                 line.draw(paper, pen, over=True)
                 pen += line.width
-            cell = _Cell.cut(paper, margin, [l.width for l in lines], sum(l.missing for l in lines))
+            cell = _Cell.cut(paper, margin, [line.width for line in lines], sum(line.missing for line in lines))
             if len(self._cells) >= max(cfg.cache_size, 1):
                 self._cells.clear()
             self._cells[bigram] = cell
