@@ -7,15 +7,7 @@ import pytest
 import torch
 from transformers import ViTMAEConfig, ViTMAEForPreTraining, ViTMAEModel
 
-from pixlm.models.pixel import (
-    PixelConfig,
-    PixelForPreTraining,
-    PixelModel,
-    mask_patches,
-    patchify,
-    sincos_position_table,
-    unpatchify,
-)
+from pixlm.models.pixel import PixelConfig, PixelForPreTraining, PixelModel, mask_patches, patchify, sincos_position_table, unpatchify
 
 NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 

@@ -4,16 +4,7 @@ import json
 
 import pytest
 
-from pixlm.data.readers import (
-    iob1_to_iob2,
-    read_conll_ner,
-    read_conllu,
-    read_glue,
-    read_squad,
-    read_table,
-    write_conll_ner,
-    write_conllu,
-)
+from pixlm.data.readers import iob1_to_iob2, read_conll_ner, read_conllu, read_glue, read_squad, read_table, write_conll_ner, write_conllu
 
 CONLLU = """# sent_id = 1
 # text = Don't stop.

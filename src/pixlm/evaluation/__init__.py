@@ -1,4 +1,5 @@
-"""Evaluation: metrics (and, to come, noise attacks and result tables)."""
+"""Evaluation: metrics (`metrics`), orthographic noise (`attacks`), dependency trees (`trees`) and
+retrieval scoring (`retrieval`); the metrics are importable from here."""
 
 from .metrics import (
     accuracy,
