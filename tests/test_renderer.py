@@ -433,7 +433,7 @@ def test_atlas_paste_equals_copying_each_piece():
         papers = [rng.integers(0, 256, (height, int(w)) + extra, dtype=np.uint8) for w in rng.integers(1, 30, 40)]
         atlas = PieceAtlas(height, rgb, white=1200, initial_columns=16)  # small, so it has to grow
         slots = [atlas.add(pp, (1.0, 0, 0, pp.shape[1], 0, 1, 0)) for pp in papers]
-        at, widths = atlas.numbers[slots, AT].astype(int), atlas.numbers[slots, WIDTH].astype(int)
+        at, widths = atlas.geometry[slots, AT].astype(int), atlas.geometry[slots, WIDTH].astype(int)
         lo = 5 + np.cumsum(widths + rng.integers(0, 4, len(papers))) - widths  # gaps of 0-3 columns
 
         def copied(chosen, where):
@@ -455,7 +455,7 @@ def test_atlas_paste_equals_copying_each_piece():
         slots2 = atlas.compact([(pp, (1.0, 0, 0, pp.shape[1], 0, 1, 0)) for pp in papers[::2]])
         assert slots2 == list(range(len(papers[::2])))
         got2 = np.full_like(got, 255)
-        assert atlas.paste(got2, lo[::2], atlas.numbers[slots2, AT].astype(int), widths[::2])
+        assert atlas.paste(got2, lo[::2], atlas.geometry[slots2, AT].astype(int), widths[::2])
         assert np.array_equal(got2, copied(papers[::2], lo[::2]))
 
 

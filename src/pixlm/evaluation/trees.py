@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _cle(scores: np.ndarray) -> np.ndarray:
+def _chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
     """Chu-Liu/Edmonds on scores[dep, head] over nodes 0..n (0 the root, which has no head).
     Returns head[dep] for dep 1..n (index 0 unused)."""
     n = scores.shape[0]
@@ -39,7 +39,7 @@ def _cle(scores: np.ndarray) -> np.ndarray:
         gain, d = max(gains)
         t[c, index[h]] = cycle_score + gain
         enter_from[h] = d
-    sub = _cle(t)
+    sub = _chu_liu_edmonds(t)
     out = heads.copy()
     for d in outside:
         if d == 0:
@@ -90,7 +90,7 @@ def decode_tree(scores: np.ndarray) -> list[int]:
         constrained = full.copy()
         constrained[1:, 0] = -np.inf
         constrained[r, 0] = full[r, 0]
-        heads = _cle(constrained)
+        heads = _chu_liu_edmonds(constrained)
         total = sum(full[d, heads[d]] for d in range(1, n + 1))
         if total > best_total:
             best, best_total = heads, total

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-# Columns of `PieceAtlas.numbers`.
-ADVANCE, MISSING, LEAD, WIDTH, LEFT, CHARS, FIRST, AT = range(8)
+# Columns of `PieceAtlas.geometry`.
+ADVANCE, MISSING, INK_START, WIDTH, LEFT, CHARS, FIRST_VISIBLE, AT = range(8)
 
 
 class PieceAtlas:
-    """Each added piece gets a slot: a row of `numbers` (advance, missing glyphs, lead, width,
-    left, characters, first character of its word, and `at`, where its columns start) and, if
-    it has ink, `width` columns of `columns`.
+    """Each added piece gets a slot: a row of `geometry` (advance, missing glyphs, ink_start
+    (where its word's ink starts), width, left, characters, first_visible (its word's first
+    character), and `at`, where its columns start) and, if it has ink, `width` columns of
+    `columns`.
 
     Columns are stored one per row (`columns[k]` is a pixel column of height[, 3] values), so a
     piece is one contiguous block of memory and a gather copies whole columns at a time.
@@ -26,7 +27,7 @@ class PieceAtlas:
         self.height, self.rgb, self.white = height, rgb, white
         self._set_columns(self._white(max(initial_columns, white + 1)))
         self.used = white
-        self.numbers = np.zeros((1024, AT + 1), np.float64)
+        self.geometry = np.zeros((1024, AT + 1), np.float64)
         self.count = 0
         self._ramp = np.arange(white, dtype=np.intp)
         self._block = np.empty_like(self._words[:white])  # gathered columns, reused (stays in cache)
@@ -45,32 +46,32 @@ class PieceAtlas:
     def _white(self, columns: int) -> np.ndarray:
         return np.full((columns, self.height) + ((3,) if self.rgb else ()), 255, np.uint8)
 
-    def add(self, paper: np.ndarray, numbers: tuple) -> int:
-        """Store a piece's paper (height, width[, 3]) and its (advance, missing, lead, width,
-        left, characters, first); return its slot."""
-        width = paper.shape[1]
+    def add(self, image: np.ndarray, geometry: tuple) -> int:
+        """Store a piece's image (height, width[, 3]) and its (advance, missing, ink_start,
+        width, left, characters, first_visible); return its slot."""
+        width = image.shape[1]
         if self.used + width > len(self.columns):
             grown = self._white(max(2 * len(self.columns), self.used + width))
             grown[: self.used] = self.columns[: self.used]
             self._set_columns(grown)
         at = self.used
-        self.columns[at : at + width] = paper.swapaxes(0, 1)
+        self.columns[at : at + width] = image.swapaxes(0, 1)
         self.used += width
-        if self.count == len(self.numbers):
-            self.numbers = np.concatenate([self.numbers, np.zeros_like(self.numbers)])
-        self.numbers[self.count] = (*numbers, at)
+        if self.count == len(self.geometry):
+            self.geometry = np.concatenate([self.geometry, np.zeros_like(self.geometry)])
+        self.geometry[self.count] = (*geometry, at)
         self.count += 1
         return self.count - 1
 
     def compact(self, pieces: list[tuple[np.ndarray, tuple]]) -> list[int]:
-        """Start again with only these (paper, numbers) pairs (the live pieces); return their
+        """Start again with only these (image, geometry) pairs (the live pieces); return their
         new slots."""
-        total = self.white + sum(paper.shape[1] for paper, _ in pieces)
+        total = self.white + sum(image.shape[1] for image, _ in pieces)
         self._set_columns(self._white(max(2 * total, 4096)))
         self.used = self.white
-        self.numbers = np.zeros((max(2 * len(pieces), 1024), AT + 1), np.float64)
+        self.geometry = np.zeros((max(2 * len(pieces), 1024), AT + 1), np.float64)
         self.count = 0
-        return [self.add(paper, numbers) for paper, numbers in pieces]
+        return [self.add(image, geometry) for image, geometry in pieces]
 
     def paste(self, strip: np.ndarray, lo: np.ndarray, at: np.ndarray, width: np.ndarray) -> bool:
         """Copy pieces (atlas columns at..at+width) to strip columns lo..lo+width, white between;

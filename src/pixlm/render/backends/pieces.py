@@ -20,7 +20,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from ..atlas import ADVANCE, AT, CHARS, FIRST, LEAD, LEFT, MISSING, WIDTH, PieceAtlas
+from ..atlas import ADVANCE, AT, CHARS, FIRST_VISIBLE, INK_START, LEFT, MISSING, WIDTH, PieceAtlas
 from ..text import end_of_word, piece_keys, spaced_words
 from .base import Line, composite
 
@@ -53,24 +53,24 @@ class WholeLineOnly(Exception):
 class Piece:
     """A drawn piece of text as it is pasted: over white, cut to its inked columns."""
 
-    __slots__ = ("paper", "left", "advance", "char_x0", "char_x1", "centre", "missing", "first", "slot", "width",
-                 "chars", "lead", "numbers")
+    __slots__ = ("image", "left", "advance", "char_x0", "char_x1", "centre", "missing", "first_visible", "slot", "width",
+                 "chars", "ink_start", "geometry")
 
-    def __init__(self, paper: np.ndarray, left: int, advance: int, char_x0: np.ndarray, char_x1: np.ndarray,
-                 missing: int = 0, first: int = 0):
-        self.paper = paper  # (p, w) or (p, w, 3) uint8; w may be 0 (a space)
-        self.left = left  # column of paper[:, 0], relative to the pen position where the piece starts
+    def __init__(self, image: np.ndarray, left: int, advance: int, char_x0: np.ndarray, char_x1: np.ndarray,
+                 missing: int = 0, first_visible: int = 0):
+        self.image = image  # (p, w) or (p, w, 3) uint8; w may be 0 (a space)
+        self.left = left  # column of image[:, 0], relative to the pen position where the piece starts
         self.advance = advance
         self.char_x0, self.char_x1 = char_x0, char_x1  # each character's extent from the piece's start
         self.missing = missing
         # Index of the first character that is not whitespace (a piece starts with the
         # whitespace before its word), and where it starts: the word's start.
-        self.first = first
+        self.first_visible = first_visible
         self.slot = -1  # its row in the PieceAtlas; -1 while it is not there
-        self.width = paper.shape[1]
+        self.width = image.shape[1]
         n = self.chars = len(char_x0)
-        self.lead = max(int(char_x0[first]), 0) if first < n else 0
-        self.numbers = (advance, missing, self.lead, self.width, left, n, first)
+        self.ink_start = max(int(char_x0[first_visible]), 0) if first_visible < n else 0
+        self.geometry = (advance, missing, self.ink_start, self.width, left, n, first_visible)
         self.centre = (char_x0 + char_x1) / 2
 
     def paste(self, canvas: np.ndarray, x: int, clip: float | None = None, rows: int = 0, over: bool = False) -> None:
@@ -84,21 +84,21 @@ class Piece:
         a, b = max(lo, 0), min(lo + width, end)
         if b <= a:
             return
-        paper = self.paper[:, a - lo : b - lo]
+        image = self.image[:, a - lo : b - lo]
         if rows:
             h = canvas.shape[0]
             if abs(rows) >= h:
                 return
             if rows > 0:
-                target, paper = canvas[rows:, a:b], paper[: h - rows]
+                target, image = canvas[rows:, a:b], image[: h - rows]
             else:
-                target, paper = canvas[: h + rows, a:b], paper[-rows:]
+                target, image = canvas[: h + rows, a:b], image[-rows:]
         else:
             target = canvas[:, a:b]
         if over:
-            composite(target, paper, over)
+            composite(target, image, over)
         else:
-            np.minimum(target, paper, out=target)  # `composite` without over, without its call
+            np.minimum(target, image, out=target)  # `composite` without over, without its call
 
 
 def piece_from_run(run, rgb: bool, text: str = "") -> Piece:
@@ -112,11 +112,11 @@ def piece_from_run(run, rgb: bool, text: str = "") -> Piece:
     else:
         ink, left = ink[:, :0], 0
     if rgb:
-        paper = (ink[..., :3].astype(np.int16) + 255 - ink[..., 3:].astype(np.int16)).clip(0, 255).astype(np.uint8)
+        image = (ink[..., :3].astype(np.int16) + 255 - ink[..., 3:].astype(np.int16)).clip(0, 255).astype(np.uint8)
     else:
-        paper = 255 - ink
-    first = len(text) - len(text.lstrip())
-    return Piece(np.ascontiguousarray(paper), left, int(run.advance), run.char_x0, run.char_x1, run.missing, first)
+        image = 255 - ink
+    first_visible = len(text) - len(text.lstrip())
+    return Piece(np.ascontiguousarray(image), left, int(run.advance), run.char_x0, run.char_x1, run.missing, first_visible)
 
 
 class AtlasPieces(abc.Sequence):
@@ -143,26 +143,26 @@ class PieceLine(Line):
     """A left-to-right line of pieces, each at the pen where the last one ended."""
 
     def __init__(self, text: str, pieces, xs, height: int, complete: bool, cache: "PieceCache",
-                 numbers: np.ndarray | None = None, width: int | None = None, missing: int = 0):
+                 geometry: np.ndarray | None = None, width: int | None = None, missing: int = 0):
         self.text = text
         self.pieces = pieces
         self.xs = xs  # pen of each piece (ints, from 0)
         self.height = height
         self.complete = complete
         self._cache = cache
-        self._numbers = numbers  # their atlas rows (advance, missing, lead, width, left, chars, first, at)
-        if numbers is not None:
-            self.width = int(xs[-1] + numbers[-1, ADVANCE]) if len(pieces) else 0
-            self.missing = int(numbers[:, MISSING].sum()) if len(pieces) else 0
+        self._geometry = geometry  # their atlas rows (advance, missing, ink_start, width, left, chars, first_visible, at)
+        if geometry is not None:
+            self.width = int(xs[-1] + geometry[-1, ADVANCE]) if len(pieces) else 0
+            self.missing = int(geometry[:, MISSING].sum()) if len(pieces) else 0
         else:  # measured by the caller
             self.width, self.missing = width, missing
         self._extents = None
 
     @property
-    def numbers(self) -> np.ndarray:
-        if self._numbers is None:
-            self._numbers = self._cache.numbers_of(self.pieces)
-        return self._numbers
+    def geometry(self) -> np.ndarray:
+        if self._geometry is None:
+            self._geometry = self._cache.geometry_of(self.pieces)
+        return self._geometry
 
     def draw(self, canvas: np.ndarray, x: int, clip: float | None = None, over: bool = False) -> None:
         n = len(self.pieces)
@@ -185,7 +185,7 @@ class PieceLine(Line):
                     continue
                 a = x + pen + piece.left
                 if a >= inked_to and a >= 0 and a + width <= end:
-                    canvas[:, a : a + width] = piece.paper  # white there, so placing is darkening
+                    canvas[:, a : a + width] = piece.image  # white there, so placing is darkening
                     inked_to = a + width
                 else:
                     piece.paste(canvas, x + pen, clip, over=composited)
@@ -197,8 +197,8 @@ class PieceLine(Line):
         """One gather from the atlas where the pieces do not overlap (the canvas is white there,
         so placing equals darkening), else darkening piece by piece."""
         xs = np.asarray(self.xs, np.int64) + x
-        numbers = self.numbers
-        widths, lefts, at = numbers[:, WIDTH].astype(np.int64), numbers[:, LEFT].astype(np.int64), numbers[:, AT]
+        geometry = self.geometry
+        widths, lefts, at = geometry[:, WIDTH].astype(np.int64), geometry[:, LEFT].astype(np.int64), geometry[:, AT]
         lo = xs + lefts
         # Pieces wholly before the end, and the columns of the one the end cuts.
         keep = int(np.searchsorted(lo, end, side="left"))
@@ -219,7 +219,7 @@ class PieceLine(Line):
             x0 = np.full(n, np.nan, np.float32)
             x1 = np.full(n, np.nan, np.float32)
             if len(self.pieces):
-                counts = self.numbers[:, CHARS].astype(np.int64)
+                counts = self.geometry[:, CHARS].astype(np.int64)
                 total = int(counts.sum())
                 shift = np.repeat(np.asarray(self.xs, np.float32), counts)
                 pieces = list(self.pieces)
@@ -231,19 +231,19 @@ class PieceLine(Line):
     def char_centres(self) -> np.ndarray:
         if self._extents is not None or not len(self.pieces):
             return super().char_centres()
-        counts = self.numbers[:, CHARS].astype(np.int64)
+        counts = self.geometry[:, CHARS].astype(np.int64)
         return np.concatenate([p.centre for p in self.pieces]) + np.repeat(np.asarray(self.xs, np.float32), counts)
 
     def fit(self, room: float) -> int:
         # The pieces that end within room count whole; the next one is cut by its characters.
-        numbers = self.numbers
-        if not len(numbers):
+        geometry = self.geometry
+        if not len(geometry):
             return 0
-        ends = np.asarray(self.xs, np.float64) + numbers[:, ADVANCE]
+        ends = np.asarray(self.xs, np.float64) + geometry[:, ADVANCE]
         whole = int(np.searchsorted(ends, room + 1e-6, side="right"))
-        chars = numbers[:, CHARS]
+        chars = geometry[:, CHARS]
         before = int(chars[:whole].sum())
-        if whole == len(numbers):
+        if whole == len(geometry):
             return before
         cut = self.pieces[whole]
         local = room - float(self.xs[whole])
@@ -253,14 +253,14 @@ class PieceLine(Line):
         return before + fit
 
     def fit_end(self, room: float) -> tuple[int, float]:
-        numbers = self.numbers
-        if not len(numbers):
+        geometry = self.geometry
+        if not len(geometry):
             return 0, 0.0
         xs = self.xs
-        ends = xs + numbers[:, ADVANCE]
+        ends = xs + geometry[:, ADVANCE]
         whole = int(ends.searchsorted(room + 1e-6, side="right"))
-        before = int(numbers[:whole, CHARS].sum())
-        if whole < len(numbers):
+        before = int(geometry[:whole, CHARS].sum())
+        if whole < len(geometry):
             cut = self.pieces[whole]
             fit = bisect_right(cut.char_x1, room - float(xs[whole]) + 1e-6)
             while 0 < fit < cut.chars and cut.char_x0[fit] < cut.char_x1[fit - 1] - 1e-3:
@@ -270,7 +270,7 @@ class PieceLine(Line):
         if not before:
             return 0, 0.0
         j = whole - 1
-        while not numbers[j, CHARS]:  # the last piece holding a character
+        while not geometry[j, CHARS]:  # the last piece holding a character
             j -= 1
         last = self.pieces[j]
         return before, float(xs[j]) + float(last.char_x1[last.chars - 1])
@@ -278,7 +278,7 @@ class PieceLine(Line):
     def end_of(self, k: int) -> float:
         if not k:
             return 0.0
-        counts = np.cumsum(self.numbers[:, CHARS])
+        counts = np.cumsum(self.geometry[:, CHARS])
         j = int(np.searchsorted(counts, k, side="left"))  # the piece holding character k - 1
         first = int(counts[j - 1]) if j else 0
         return float(self.xs[j]) + float(self.pieces[j].char_x1[k - 1 - first])
@@ -288,11 +288,11 @@ class PieceLine(Line):
         the end of a text, holds no word)."""
         if not len(self.pieces):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        numbers = self.numbers
-        chars, first = numbers[:, CHARS].astype(np.int64), numbers[:, FIRST].astype(np.int64)
+        geometry = self.geometry
+        chars, first = geometry[:, CHARS].astype(np.int64), geometry[:, FIRST_VISIBLE].astype(np.int64)
         words = first < chars
         starts = np.cumsum(chars) - chars + first
-        xs = np.asarray(self.xs, np.int64) + numbers[:, LEAD].astype(np.int64)
+        xs = np.asarray(self.xs, np.int64) + geometry[:, INK_START].astype(np.int64)
         return starts[words], xs[words]
 
 
@@ -352,12 +352,12 @@ class PieceCache:
             atlas = self.atlas = PieceAtlas(self.height, self.rgb, white=self.white)
         elif atlas.count > 4 * self.atlas_live + self.atlas_slack:  # mostly slots of evicted pieces
             live = [(key, pc) for key, pc in self.cache.items() if pc.slot >= 0]
-            for (_, pc), slot in zip(live, atlas.compact([(pc.paper, pc.numbers) for _, pc in live])):
+            for (_, pc), slot in zip(live, atlas.compact([(pc.image, pc.geometry) for _, pc in live])):
                 pc.slot = slot
             self.slot_pieces = [pc for _, pc in live]
             self.slots = {key: pc.slot for key, pc in live if isinstance(key, str)}
             self.spaced = {key[1:]: slot for key, slot in self.slots.items() if key.startswith(" ")}
-        piece.slot = atlas.add(piece.paper, piece.numbers)
+        piece.slot = atlas.add(piece.image, piece.geometry)
         self.slot_pieces.append(piece)
         self.atlas_live += 1
 
@@ -386,10 +386,10 @@ class PieceCache:
         if complete and drawn_to < len(text):
             pieces = list(pieces)  # named before drawing, which may re-pack the atlas
             pieces.append(self.piece(text[drawn_to:]))
-        numbers = self.numbers_of(pieces)
-        adv = numbers[:, ADVANCE]
+        geometry = self.geometry_of(pieces)
+        adv = geometry[:, ADVANCE]
         xs = (np.cumsum(adv) - adv).astype(np.int64)
-        return PieceLine(text, pieces, xs, height, complete, self, numbers)
+        return PieceLine(text, pieces, xs, height, complete, self, geometry)
 
     def _pieces_filling(self, text: str, limit: float | None):
         """The leading pieces of a text (each word with the whitespace before it) until their
@@ -408,7 +408,7 @@ class PieceCache:
                 if not len(slots):
                     break
                 slot_blocks.append(slots)
-                used += float(self.atlas.numbers[slots, ADVANCE].sum())
+                used += float(self.atlas.geometry[slots, ADVANCE].sum())
             else:
                 if pieces is None:  # name the pieces so far while their slots still hold (drawing may move them)
                     pieces = [self.slot_pieces[s] for block in slot_blocks for s in block.tolist()]
@@ -464,16 +464,16 @@ class PieceCache:
             slots = np.fromiter(map(self.slots.get, keys, repeat(-1)), np.intp, len(keys))
         return slots if not len(slots) or slots.min() >= 0 else None
 
-    def numbers_of(self, pieces) -> np.ndarray:
+    def geometry_of(self, pieces) -> np.ndarray:
         """The pieces' rows of the atlas table (advance, missing, lead, width, left, characters,
         at)."""
         if isinstance(pieces, AtlasPieces):
-            return self.atlas.numbers.take(pieces.slots, axis=0)  # several times faster than [slots]
+            return self.atlas.geometry.take(pieces.slots, axis=0)  # several times faster than [slots]
         slots = np.fromiter(map(_SLOT, pieces), np.int64, len(pieces))
         if len(slots) and slots.min() >= 0:
-            return self.atlas.numbers.take(slots, axis=0)
+            return self.atlas.geometry.take(slots, axis=0)
         # Some piece is not in the atlas (no cache, a huge word, or it was evicted meanwhile).
         rows = np.empty((len(pieces), AT + 1), np.float64)
         for k, pc in enumerate(pieces):
-            rows[k] = self.atlas.numbers[pc.slot] if pc.slot >= 0 else pc.numbers + (-1,)
+            rows[k] = self.atlas.geometry[pc.slot] if pc.slot >= 0 else pc.geometry + (-1,)
         return rows

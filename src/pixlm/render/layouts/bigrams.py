@@ -62,12 +62,12 @@ class Bigrams(Layout):
             lines = [self.backend.line(c) for c in bigram]
             margin = 2 * self.p  # room for overhangs on either side
             cfg = self.config
-            paper = np.full((cfg.patch_size, sum(line.width for line in lines) + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
+            image = np.full((cfg.patch_size, sum(line.width for line in lines) + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
             pen = margin
             for line in lines:
-                line.draw(paper, pen, over=True)
+                line.draw(image, pen, over=True)
                 pen += line.width
-            cell = _Cell.cut(paper, margin, [line.width for line in lines], sum(line.missing for line in lines))
+            cell = _Cell.cut(image, margin, [line.width for line in lines], sum(line.missing for line in lines))
             if len(self._cells) >= max(cfg.cache_size, 1):
                 self._cells.clear()
             self._cells[bigram] = cell
@@ -92,10 +92,10 @@ class Bigrams(Layout):
                     pen += width
                 pen = math.ceil(pen / p) * p
             cfg = self.config
-            paper = np.full((cfg.patch_size, pen + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
+            image = np.full((cfg.patch_size, pen + 2 * margin) + ((3,) if cfg.rgb else ()), 255, np.uint8)
             for bigram, at in parts:
-                bigram.paste(paper, margin + at, self.backend.composite_over)
-            cell = _Cell.cut(paper, margin, [pen], sum(b.missing for b, _ in parts))
+                bigram.paste(image, margin + at, self.backend.composite_over)
+            cell = _Cell.cut(image, margin, [pen], sum(b.missing for b, _ in parts))
             cell.x0, cell.x1 = x0, x1
             if len(self._words_drawn) >= max(cfg.cache_size, 1):
                 self._words_drawn.clear()
@@ -160,27 +160,27 @@ class _Cell:
     """A drawn bigram or word: its advances (each character's, or the word's in whole patches),
     the characters no font holds, and its glyphs on white, starting `left` pixels from its pen."""
 
-    __slots__ = ("widths", "width", "missing", "paper", "left", "x0", "x1")
+    __slots__ = ("widths", "width", "missing", "image", "left", "x0", "x1")
 
-    def __init__(self, widths: list[int], missing: int, paper: np.ndarray, left: int):
+    def __init__(self, widths: list[int], missing: int, image: np.ndarray, left: int):
         self.widths, self.width, self.missing = widths, sum(widths), missing
-        self.paper, self.left = paper, left
+        self.image, self.left = image, left
         self.x0 = self.x1 = None
 
     @classmethod
-    def cut(cls, paper: np.ndarray, pen: int, widths: list[int], missing: int) -> "_Cell":
+    def cut(cls, image: np.ndarray, pen: int, widths: list[int], missing: int) -> "_Cell":
         """From a drawing with the pen at column `pen`, cut to its inked columns."""
-        ink = (paper < 255).reshape(paper.shape[0], paper.shape[1], -1).any(axis=(0, 2))
+        ink = (image < 255).reshape(image.shape[0], image.shape[1], -1).any(axis=(0, 2))
         cols = np.flatnonzero(ink)
         if not len(cols):
-            return cls(widths, missing, paper[:, :0], 0)
-        return cls(widths, missing, paper[:, cols[0] : cols[-1] + 1].copy(), int(cols[0]) - pen)
+            return cls(widths, missing, image[:, :0], 0)
+        return cls(widths, missing, image[:, cols[0] : cols[-1] + 1].copy(), int(cols[0]) - pen)
 
     def paste(self, canvas: np.ndarray, pen: int, over: bool) -> None:
         a = pen + self.left
-        lo, hi = max(a, 0), min(a + self.paper.shape[1], canvas.shape[1])
+        lo, hi = max(a, 0), min(a + self.image.shape[1], canvas.shape[1])
         if hi > lo:
-            composite(canvas[:, lo:hi], self.paper[:, lo - a : hi - a], over)
+            composite(canvas[:, lo:hi], self.image[:, lo - a : hi - a], over)
 
 
 def _bigram_starts(word: str, rtl: bool) -> list[tuple[list[int], str]]:
