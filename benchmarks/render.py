@@ -16,7 +16,7 @@ loads it (PIXEL's behaviour, one font: pixlm's first bundled, which the procedur
 cold and warm, against the procedure, and against sign/pixel-renderer (the maintained renderer
 package for PIXEL models; `pip install pixel-renderer` with the system's PyGObject and pycairo,
 Debian/Ubuntu: `apt-get install python3-gi python3-gi-cairo gir1.2-pango-1.0`), which renders
-single texts only, each on a canvas as wide as the text. PIXEL's figures from issue #2 are
+single texts only, each on a canvas as wide as the text. PIXEL's figures from a reference run are
 printed for scale. Finally, scaling with worker processes, and the renderer's own scaling
 against a pure-Python loop in the same rounds.
 """
@@ -35,7 +35,7 @@ from pixlm.render import SCRIPT_SAMPLES, TextRenderer, available_backends
 from pixlm.render.config import PUBLISHED_BEHAVIOUR
 from pixlm.render.fonts import bundled_fonts
 
-# PIXEL's PangoCairoTextRenderer on one core of this machine (issue #2), sentences/s.
+# PIXEL's PangoCairoTextRenderer on one core of this machine (a reference run), sentences/s.
 PIXEL_REFERENCE = {"english": 12000, "words": 3600, "pairs+spans": 1300, "long": 800}
 
 
@@ -421,8 +421,8 @@ def main() -> None:
     columns = [c for c in ("skia (cold cache)", "skia (warm cache)", "skia (no cache)", *backends, *procedure_columns)
                if c != "skia" and any(c in row for row in table.values())]
     bindings = [k for k in BINDINGS if any(f"vs {k}" in row for row in table.values())]
-    header = ("| workload | " + " | ".join(columns) + " | PIXEL (issue #2) | skia warm / pango | " +
-              " | ".join(f"skia warm / procedure ({k}), same rounds" for k in bindings) + " | skia warm / PIXEL (issue #2) |")
+    header = ("| workload | " + " | ".join(columns) + " | PIXEL (reference run) | skia warm / pango | " +
+              " | ".join(f"skia warm / procedure ({k}), same rounds" for k in bindings) + " | skia warm / PIXEL (reference run) |")
     print("\nsentences per second, one core\n")
     print(header)
     print("|" + "---|" * (len(columns) + 4 + len(bindings)))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pixel-BERT on synthetic scenes (issue #6): pretraining, VQA, retrieval and NLVR2, and the
+# Pixel-BERT on synthetic scenes: pretraining, VQA, retrieval and NLVR2, and the
 # pretraining ablation of the paper's Table 6, on this machine's CPU. docs/results.md records them.
 # Usage: scripts/pixelbert_results.sh [RUNS_DIR]
 # Two streams of runs side by side, one thread each (OMP_NUM_THREADS=1): the main runs, and the

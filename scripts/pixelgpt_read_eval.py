@@ -1,4 +1,4 @@
-"""Character accuracy of reading back what a PixelGPT model generates (issue #5).
+"""Character accuracy of reading back what a PixelGPT model generates.
 
     python scripts/pixelgpt_read_eval.py MODEL_DIR CORPUS.txt [--texts 50] [--prompt-patches 8] [--new-patches 8]
 

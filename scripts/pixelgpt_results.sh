@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PixelGPT, MonoGPT and DualGPT at CPU scale (issue #5): the same tiny decoder pretrained with the
+# PixelGPT, MonoGPT and DualGPT at CPU scale: the same tiny decoder pretrained with the
 # three mixtures on SST-2's training sentences (labels unused), held-out next-patch loss, then
 # SST-2 accuracy after finetuning; and a mono-layout model with binary targets whose generations
 # are read back. docs/results.md records the figures.

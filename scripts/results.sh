@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Finetuning results of issue #4 on this machine's CPU (docs/results.md records the figures).
+# Finetuning results on this machine's CPU (docs/results.md records the figures).
 # Usage: scripts/results.sh [RUNS_DIR] [TASK ...]   tasks: vi-pos pcm-ner sst2 mrpc conll-ner en-parse
 # Data from $PIXLM_DATA (default ../shared/data). Every model is the tiny preset from scratch;
 # the subword baseline is a tiny BERT with a WordPiece vocabulary trained on the same training text.
