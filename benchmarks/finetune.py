@@ -72,7 +72,7 @@ def main() -> None:
     from pixlm.data.readers import read_conllu, read_glue
     from pixlm.models.pixel import PixelConfig, PixelForSequenceClassification, PixelForTokenClassification
     from pixlm.render import TextRenderer
-    from pixlm.training.finetuning import text_length
+    from pixlm.training.tasks import text_length
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     shared = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -233,7 +233,7 @@ def test_pretrain_on_a_pre_rendered_arrow_corpus(corpus, tmp_path):
 def test_bad_settings_are_named(corpus, tmp_path):
     with pytest.raises(ValueError, match="max_steps must be a positive integer, got 0"):
         pretrain(tiny_config(corpus, tmp_path, max_steps=0))
-    with pytest.raises(ValueError, match="model must be a preset"):
+    with pytest.raises(ValueError, match=r"model must be a PIXEL preset \(tiny, small, base\) or a checkpoint folder"):
         pretrain(tiny_config(corpus, tmp_path, model="gigantic"))
     with pytest.raises(ValueError, match="renderer patch_size is 8 but the model's patch_size is 16"):
         pretrain(tiny_config(corpus, tmp_path, renderer_overrides={"patch_size": 8, "max_patches": 48}))

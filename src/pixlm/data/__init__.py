@@ -1,18 +1,19 @@
-"""Data: corpora, collators that render and pad to the batch's longest text, masking."""
+"""Data: corpora, readers, the processor and collators that render and pad to the batch's
+longest text, masking. The names below load on first use (see pixlm._lazy)."""
 
-from .collators import (
-    PairedClassificationCollator,
-    PixelClassificationCollator,
-    PixelParsingCollator,
-    PixelPretrainingCollator,
-    PixelTokenClassificationCollator,
-    TextClassificationCollator,
-    check_renderer_fits,
-)
-from .masking import SpanMaskingGenerator, num_masked
-from .processor import PixelProcessor
+from .._lazy import lazy_exports
 
-__all__ = ["PairedClassificationCollator", "PixelClassificationCollator", "PixelParsingCollator", "PixelPretrainingCollator",
-           "PixelProcessor", "PixelTokenClassificationCollator", "SpanMaskingGenerator", "TextClassificationCollator",
-           "check_renderer_fits",
-           "num_masked"]
+_EXPORTS = {
+    "PairedClassificationCollator": "collators",
+    "PixelClassificationCollator": "collators",
+    "PixelParsingCollator": "collators",
+    "PixelPretrainingCollator": "collators",
+    "PixelTokenClassificationCollator": "collators",
+    "TextClassificationCollator": "collators",
+    "check_renderer_fits": "collators",
+    "SpanMaskingGenerator": "masking",
+    "num_masked": "masking",
+    "PixelProcessor": "processor",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

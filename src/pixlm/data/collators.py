@@ -242,18 +242,14 @@ class PixelParsingCollator:
         return {**batch, "word_starts": word_starts, "arc_labels": arcs, "rel_labels": rels}
 
 
-class SubwordCollator:
-    """The subword counterpart of pixlm's collators: texts or pairs for classification; word
-    lists for POS/NER, labelled on each word's first subword (-100 elsewhere)."""
+class SubwordTaggingCollator:
+    """Word lists for the subword baseline's tagging, labelled on each word's first subword
+    (-100 elsewhere); its classification batches through `TextClassificationCollator`."""
 
-    def __init__(self, tokenizer, task: str, label2id: dict | None, max_length: int = 256):
-        if task not in ("classify", "pos", "ner"):
-            raise ValueError(f"the subword baseline covers classify, pos and ner; not {task!r}")
-        self.tokenizer, self.task, self.label2id, self.max_length = tokenizer, task, label2id, max_length
+    def __init__(self, tokenizer, label2id: dict, max_length: int = 256):
+        self.tokenizer, self.label2id, self.max_length = tokenizer, label2id, max_length
 
     def __call__(self, examples):
-        if self.task == "classify":
-            return TextClassificationCollator(self.tokenizer, self.label2id, self.max_length)(examples)
         enc = self.tokenizer([list(e["words"]) for e in examples], is_split_into_words=True, truncation=True,
                              max_length=self.max_length, padding=True, return_tensors="pt")
         labels = torch.full(enc["input_ids"].shape, -100, dtype=torch.long)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..files import written_whole
+from .glue import glue_task
 
 
 def _open(path: str | os.PathLike):
@@ -188,44 +189,19 @@ def write_conll_ner(sentences: list[tuple[list[str], list[str]]], predictions: l
 
 
 # -- GLUE ---------------------------------------------------------------------------------------
-@dataclass
-class GlueTask:
-    name: str
-    text_a: str | int  # column name, or index for header-less files
-    text_b: str | int | None
-    label: str | int | None
-    has_header: bool = True
-    regression: bool = False
-
-
-GLUE_TASKS = {
-    "CoLA": GlueTask("CoLA", 3, None, 1, has_header=False),
-    "SST-2": GlueTask("SST-2", "sentence", None, "label"),
-    "MRPC": GlueTask("MRPC", "#1 String", "#2 String", "Quality"),
-    "STS-B": GlueTask("STS-B", "sentence1", "sentence2", "score", regression=True),
-    "WNLI": GlueTask("WNLI", "sentence1", "sentence2", "label"),
-    "RTE": GlueTask("RTE", "sentence1", "sentence2", "label"),
-    "QNLI": GlueTask("QNLI", "question", "sentence", "label"),
-    "QQP": GlueTask("QQP", "question1", "question2", "is_duplicate"),
-    "MNLI": GlueTask("MNLI", "sentence1", "sentence2", "gold_label"),
-}
-
-
 def read_glue(task: str, path: str | os.PathLike) -> list[dict]:
     """Examples {text_a, text_b, label} of a GLUE TSV file (label None in test files).
 
     Quote characters are data, not quoting (some MRPC and SST-2 rows hold stray quotes); a
     byte-order mark is dropped. CoLA's train and dev files have no header, its test file has one.
     """
-    if task not in GLUE_TASKS:
-        raise ValueError(f"unknown GLUE task {task!r}; tasks: {', '.join(GLUE_TASKS)}")
-    spec = GLUE_TASKS[task]
+    spec = glue_task(task)
     with _open(path) as f:
         rows = [r for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r]
     if not rows:
         raise ValueError(f"{path}: empty file")
-    if task == "CoLA" and rows[0][:2] == ["index", "sentence"]:
-        spec = GlueTask("CoLA", "sentence", None, None)  # the test file has a header and no labels
+    if spec.name == "CoLA" and rows[0][:2] == ["index", "sentence"]:
+        spec = replace(spec, text_a="sentence", label=None, has_header=True)  # the test file has a header and no labels
     header = rows.pop(0) if spec.has_header else None
 
     def index_of(key):

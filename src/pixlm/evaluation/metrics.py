@@ -8,6 +8,8 @@ import re
 import string
 from typing import Sequence
 
+from ..data.glue import glue_task
+
 
 def _same_length(a: Sequence, b: Sequence, what: str) -> None:
     if len(a) != len(b):
@@ -37,14 +39,14 @@ def attachment_scores(
     punctuation included; LAS compares the universal part of the relation (`nmod:poss` -> `nmod`)."""
     _same_length(pred_heads, gold_heads, "attachment scores")
     total = uas = las = 0
-    for ph, pr, gh, gr in zip(pred_heads, pred_rels, gold_heads, gold_rels):
-        if not (len(ph) == len(pr) == len(gh) == len(gr)):
+    for sentence in zip(pred_heads, pred_rels, gold_heads, gold_rels):
+        if len({len(column) for column in sentence}) > 1:
             raise ValueError("attachment scores: a sentence's heads and relations differ in length")
-        for h1, r1, h2, r2 in zip(ph, pr, gh, gr):
+        for head, rel, gold_head, gold_rel in zip(*sentence):
             total += 1
-            if h1 == h2:
+            if head == gold_head:
                 uas += 1
-                if r1.split(":")[0] == r2.split(":")[0]:
+                if rel.split(":")[0] == gold_rel.split(":")[0]:
                     las += 1
     return {"uas": uas / total, "las": las / total}
 
@@ -136,25 +138,19 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return pearson(_ranks(x), _ranks(y))
 
 
-GLUE_METRICS = {
-    "CoLA": lambda p, r: {"matthews_correlation": matthews_corrcoef(p, r)},
-    "SST-2": lambda p, r: {"accuracy": accuracy(p, r)},
-    "MRPC": lambda p, r: {"accuracy": accuracy(p, r), "f1": binary_f1(p, r, positive="1")},
-    "QQP": lambda p, r: {"accuracy": accuracy(p, r), "f1": binary_f1(p, r, positive="1")},
-    "STS-B": lambda p, r: {"pearson": pearson(p, r), "spearman": spearman(p, r)},
-    "WNLI": lambda p, r: {"accuracy": accuracy(p, r)},
-    "RTE": lambda p, r: {"accuracy": accuracy(p, r)},
-    "QNLI": lambda p, r: {"accuracy": accuracy(p, r)},
-    "MNLI": lambda p, r: {"accuracy": accuracy(p, r)},
+METRICS = {  # by name, for records that name their metrics (GLUE's tasks)
+    "accuracy": accuracy,
+    "f1": lambda p, r: binary_f1(p, r, positive="1"),
+    "matthews_correlation": matthews_corrcoef,
+    "pearson": pearson,
+    "spearman": spearman,
 }
 
 
 def glue_metrics(task: str, predictions: Sequence, references: Sequence) -> dict[str, float]:
-    """GLUE's metrics for `task`: CoLA Matthews; STS-B Pearson/Spearman; MRPC, QQP F1 and
-    accuracy; the others accuracy."""
-    if task not in GLUE_METRICS:
-        raise ValueError(f"unknown GLUE task {task!r}; tasks: {', '.join(GLUE_METRICS)}")
-    return GLUE_METRICS[task](predictions, references)
+    """GLUE's metrics for `task` (its record in pixlm.data.glue): CoLA Matthews; STS-B
+    Pearson/Spearman; MRPC, QQP F1 and accuracy; the others accuracy."""
+    return {name: METRICS[name](predictions, references) for name in glue_task(task).metrics}
 
 
 # -- SQuAD --------------------------------------------------------------------------------------

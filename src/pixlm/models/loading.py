@@ -102,3 +102,16 @@ def load_checked(cls, parent_from_pretrained, source, *args, **kwargs):
     if summary:
         logger.warning(summary)
     return model, info
+
+
+def load_model(head, preset_or_folder: str, **overrides):
+    """A model of class `head` (e.g. PixelForTokenClassification): built new from one of its
+    family's presets, or loaded from a checkpoint folder (or a Hub name, downloaded), with
+    config fields `overrides` either way. The one place "preset or checkpoint" is decided."""
+    config_class = head.config_class
+    if preset_or_folder in config_class.presets:
+        return head(config_class.from_preset(preset_or_folder, **overrides))
+    if not os.path.isdir(preset_or_folder) and not _HUB_ID.fullmatch(str(preset_or_folder)):
+        raise ValueError(f"model must be a {config_class.family} preset ({', '.join(config_class.presets)}) or a "
+                         f"checkpoint folder; got {preset_or_folder!r}")
+    return head.from_pretrained(local_folder(preset_or_folder), **overrides)

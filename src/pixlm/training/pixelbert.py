@@ -16,17 +16,15 @@ import logging
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import torch
 
+from .config import PixelBertRunConfig
 from .run import training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer, last_checkpoint
 
 logger = logging.getLogger(__name__)
-
-TASKS = ("pretrain", "vqa", "nlvr2", "retrieval")
-
 
 class HybridOptimizer(torch.optim.Optimizer):
     """SGD for the CNN backbone and AdamW for everything else, driven as one optimizer (so the
@@ -126,63 +124,6 @@ class PixelBertTrainer(PixlmTrainer):
         return self.lr_scheduler
 
 
-@dataclass
-class PixelBertRunConfig:
-    """A Pixel-BERT pretraining or finetuning run. Data: synthetic scenes (default) or files."""
-
-    task: str
-    output_dir: str
-    model: str = "tiny"  # a preset (tiny, base, base-resnext) or a checkpoint folder
-    model_overrides: dict = field(default_factory=dict)
-    tokenizer: str | None = None  # a BERT tokenizer folder; default: the checkpoint's, or WordPiece trained on the data
-    bert: str | None = None  # a BERT checkpoint folder to initialise the text side and transformer from
-    backbone_weights: str | None = None  # a torchvision state-dict file for the CNN (e.g. ImageNet)
-    # synthetic scenes
-    scenes: int = 3000
-    validation_scenes: int = 200
-    scene_size: int = 128
-    # files (instead of scenes)
-    train: str | None = None  # captions (pretrain, retrieval), VQA questions, NLVR2 JSON
-    validation: str | None = None
-    images: str | None = None  # image folder (or root) of the files
-    train_annotations: str | None = None  # VQA answers for `train`
-    validation_annotations: str | None = None
-    sentences: str | None = None  # Flickr30k Entities sentence folder
-    # training
-    pretraining_tasks: str = "mlm,itm"
-    pixel_sampling: int | None = None  # cells kept per image in pretraining; None: the config's; 0: all
-    max_steps: int = 1000
-    batch_size: int = 32
-    learning_rate: float = 1e-4  # AdamW, transformer
-    weight_decay: float = 1e-2
-    cnn_learning_rate: float = 1e-2  # SGD, CNN
-    cnn_weight_decay: float = 5e-4
-    warmup_fraction: float = 0.05
-    decay_milestones: tuple = (0.6, 0.85)
-    group_by_image: bool = False  # VQA: batches of whole images' questions, each image through the CNN once
-    retrieval_negatives: int = 20
-    retrieval_candidates: int = 100  # images (and their captions) ranked in evaluation
-    eval_steps: int = 200
-    save_steps: int = 500
-    seed: int = 42
-    num_workers: int = 0
-    report_to: list = field(default_factory=list)
-    progress: bool = True
-    resume: bool = True
-
-    def validate(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
-        for name in ("max_steps", "batch_size", "eval_steps", "save_steps", "scenes", "validation_scenes"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if self.train and not self.images:
-            raise ValueError("data files need the image folder (images)")
-        if self.train and not self.validation:
-            raise ValueError("data files need a validation file (validation)")
-
-
 # -- data -------------------------------------------------------------------------------------
 def scene_examples(task: str, scenes, seed: int) -> list[dict]:
     """Examples of a task drawn from synthetic scenes."""
@@ -268,6 +209,7 @@ def _scene_vocabulary_texts(cfg: PixelBertRunConfig) -> list[str]:
 
 def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):
     from ..models import pixelbert as pb
+    from ..models.loading import load_model
 
     head = {"pretrain": pb.PixelBertForPreTraining, "vqa": pb.PixelBertForQuestionAnswering,
             "nlvr2": pb.PixelBertForNLVR2, "retrieval": pb.PixelBertForImageTextRetrieval}[cfg.task]
@@ -277,16 +219,12 @@ def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):
         overrides["num_visual_samples"] = cfg.pixel_sampling
     if labels is not None:
         overrides.update(num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={a: i for i, a in enumerate(labels)})
-    if cfg.model in pb.PRESETS:
-        model = head(pb.PixelBertConfig.from_preset(cfg.model, vocab_size=len(tokenizer),
-                                                    pad_token_id=tokenizer.pad_token_id, **overrides))
-    elif os.path.isdir(cfg.model):
-        model = head.from_pretrained(cfg.model, **overrides)
-        if len(tokenizer) > model.config.vocab_size:
-            raise ValueError(f"tokenizer has {len(tokenizer)} tokens but checkpoint {cfg.model} has vocab_size "
-                             f"{model.config.vocab_size}")
-    else:
-        raise ValueError(f"model must be a Pixel-BERT preset ({', '.join(pb.PRESETS)}) or a checkpoint folder; got {cfg.model!r}")
+    if cfg.model in pb.PRESETS:  # a new model takes the tokenizer's vocabulary
+        overrides.update(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    model = load_model(head, cfg.model, **overrides)
+    if len(tokenizer) > model.config.vocab_size:
+        raise ValueError(f"tokenizer has {len(tokenizer)} tokens but checkpoint {cfg.model} has vocab_size "
+                         f"{model.config.vocab_size}")
     if cfg.bert:
         model.init_text_from_bert(cfg.bert)
     if cfg.backbone_weights:

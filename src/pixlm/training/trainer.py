@@ -57,15 +57,17 @@ class PixlmTrainer(Trainer):
     - saves the pixel processor (`text_renderer_config.json`, `preprocessor_config.json`) in every
       checkpoint and beside the final model, so `PixelProcessor.from_pretrained` reloads it;
     - stops with a message naming the step when the loss is NaN or infinite;
-    - evaluates in the data's order, even when training batches are grouped by length;
+    - evaluates in the data's order, even when training batches are grouped by length, and
+      with `eval_data_collator` if given (deterministic masks for a held-out loss);
     - writes TensorBoard logs to `<output_dir>/runs`, evaluations before training included
       (transformers' callback would open its writer in `./runs` of the working directory
       when something is logged before training starts).
     """
 
-    def __init__(self, *args, pixel_processor=None, **kwargs):
+    def __init__(self, *args, pixel_processor=None, eval_data_collator=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pixel_processor = pixel_processor
+        self.eval_data_collator = eval_data_collator
         for callback in self.callback_handler.callbacks:
             if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
                 callback.logging_dir = os.path.join(self.args.output_dir, "runs")
@@ -78,6 +80,22 @@ class PixlmTrainer(Trainer):
         if self.args.world_size <= 1:
             return torch.utils.data.SequentialSampler(eval_dataset)
         return None
+
+    def get_eval_dataloader(self, eval_dataset=None):
+        return self._with_eval_collator(super().get_eval_dataloader, eval_dataset)
+
+    def get_test_dataloader(self, test_dataset):
+        return self._with_eval_collator(super().get_test_dataloader, test_dataset)
+
+    def _with_eval_collator(self, make_loader, dataset):
+        if self.eval_data_collator is None:
+            return make_loader(dataset)
+        # The base class batches with self.data_collator: swap it for the time of the call.
+        training_collator, self.data_collator = self.data_collator, self.eval_data_collator
+        try:
+            return make_loader(dataset)
+        finally:
+            self.data_collator = training_collator
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         loss = super().training_step(model, inputs, num_items_in_batch)
@@ -136,40 +154,26 @@ class PixlmTrainer(Trainer):
             torch.distributed.barrier()
 
 
-def reconstruction_figure(model, renderer, text: str, k: int):
-    """PIXEL's reconstruction of a held-out text, masked with seed k."""
-    from ..viz import reconstruct
-
-    return reconstruct(model, renderer, text, seed=k)[0]
-
-
-def generation_figure(model, renderer, text: str, k: int):
-    """A causal model continuing the first half of a held-out text."""
-    from ..viz import generate
-
-    half = max(1, (renderer(text).num_patches - 1) // 2)
-    return generate(model, renderer, text, prompt_patches=half)[0]
-
-
 class ReconstructionCallback(TrainerCallback):
-    """Every `every` steps (and at step 0), write a figure for a few held-out texts (PIXEL's
-    reconstructions by default; `figure` draws another, e.g. `generation_figure`) to
-    `<out_dir>/step-NNNNNN.png`."""
+    """Every `every` steps (and at step 0), write a figure of a few held-out texts to
+    `<out_dir>/step-NNNNNN.png`: `figure(model, renderer, text, k)` draws one (a model family's
+    `figure`: PIXEL's reconstructions, PixelGPT's continuations)."""
 
-    def __init__(self, renderer, texts: list[str], every: int, out_dir: str, figure=reconstruction_figure):
+    def __init__(self, renderer, texts: list[str], every: int, out_dir: str, figure):
         self.renderer, self.texts, self.every, self.out_dir = renderer, texts, every, out_dir
         self.figure = figure
         self.written: list[str] = []
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         if state.global_step == 0:
-            self._write(model, 0, state)
+            self.write_figure(model, 0, state)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self.every and state.global_step % self.every == 0:
-            self._write(model, state.global_step, state)
+            self.write_figure(model, state.global_step, state)
 
-    def _write(self, model, step: int, state) -> None:
+    def write_figure(self, model, step: int, state) -> None:
+        """Write the figure of `step` (on the main process only) and remember its path."""
         if not state.is_world_process_zero or model is None or not self.texts:
             return
         from PIL import Image

@@ -34,6 +34,8 @@ class PixelConfig(PretrainedConfig):
     """
 
     model_type = "pixel"
+    presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
+    family = "PIXEL"
 
     def __init__(
         self,
@@ -135,4 +137,4 @@ class PixelConfig(PretrainedConfig):
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelConfig":
         """`tiny`, `small` or `base` (pixel-base), with any field overridden."""
-        return config_from_preset(cls, PRESETS, "PIXEL", name, overrides)
+        return config_from_preset(cls, cls.presets, cls.family, name, overrides)

@@ -35,6 +35,8 @@ class PixelBertConfig(PretrainedConfig):
     """
 
     model_type = "pixelbert"
+    presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
+    family = "Pixel-BERT"
 
     def __init__(
         self,
@@ -102,7 +104,7 @@ class PixelBertConfig(PretrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelBertConfig":
-        return config_from_preset(cls, PRESETS, "Pixel-BERT", name, overrides)
+        return config_from_preset(cls, cls.presets, cls.family, name, overrides)
 
     def bert_config(self) -> BertConfig:
         """The text and transformer side, as transformers' BERT takes it."""

@@ -40,6 +40,8 @@ class PixelGPTConfig(PretrainedConfig):
     """
 
     model_type = "pixelgpt"
+    presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
+    family = "PixelGPT"
 
     def __init__(
         self,
@@ -139,7 +141,7 @@ class PixelGPTConfig(PretrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelGPTConfig":
-        return config_from_preset(cls, PRESETS, "PixelGPT", name, overrides)
+        return config_from_preset(cls, cls.presets, cls.family, name, overrides)
 
 
 class ErniePixelConfig(PixelGPTConfig):

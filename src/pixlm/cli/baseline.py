@@ -1,0 +1,37 @@
+"""`pixlm baseline`: the subword baseline, created and pretrained at equal budget."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "baseline",
+        help="a subword (WordPiece BERT) baseline trained on the same corpus, for equal-budget comparisons",
+        description="create: train a WordPiece tokenizer on a corpus and save it with a fresh BERT of a preset's size. "
+                    "pretrain: masked language modelling on a corpus. The folder then goes to pixlm finetune/evaluate "
+                    "like a PIXEL checkpoint (classify, pos, ner).",
+    )
+    p.add_argument("action", choices=["create", "pretrain"], help="create a model, or pretrain one with MLM")
+    p.add_argument("--corpus", required=True, metavar="FILE", help="the text corpus (as for pixlm pretrain)")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="where the model and tokenizer go")
+    p.add_argument("--model", metavar="DIR", help="pretrain: the model folder to start from")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "small", "base"], help="create: model size (default tiny)")
+    p.add_argument("--vocab-size", type=int, default=8000, metavar="N", help="create: WordPiece vocabulary size (default 8000)")
+    p.add_argument("--steps", type=int, default=1000, metavar="N", help="pretrain: steps, as many as the pixel model had")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="pretrain: texts per step (default 32)")
+    p.add_argument("--lr", type=float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..baselines.subword import create_subword_model
+    from ..training.subword import pretrain_subword
+
+    if args.action == "create":
+        print(f"subword model and tokenizer: {create_subword_model(args.corpus, args.output_dir, args.preset, args.vocab_size)}")
+        return 0
+    if not args.model:
+        raise ValueError("pretrain needs --model, a folder made by `pixlm baseline create`")
+    res = pretrain_subword(args.model, args.corpus, args.output_dir, args.steps, args.batch_size, args.lr)
+    print(f"{res['steps']} steps, train loss {res['train_loss']:.4f}: {res['output_dir']}")
+    return 0

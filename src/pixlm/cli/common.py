@@ -1,0 +1,25 @@
+"""What several commands share: printing a pretraining run's results, loading a model folder."""
+
+from __future__ import annotations
+
+
+def print_results(results: dict) -> None:
+    a, b = results.get("initial_eval_loss"), results.get("final_eval_loss")
+    kind = "next-patch" if results.get("config", {}).get("model_type") == "pixelgpt" else "masked-patch"
+    if a is not None and b is not None:
+        print(f"held-out {kind} loss: {a:.4f} at step 0 -> {b:.4f} at step {results['steps']} "
+              f"({100 * (a - b) / a:.1f}% lower)")
+    print(f"model and renderer config: {results['output_dir']}")
+    if results.get("loss_curve"):
+        print(f"loss curve: {results['loss_curve']}")
+    shots = results.get("reconstructions") or []
+    if shots:
+        label = "generations" if kind == "next-patch" else "reconstructions"
+        print(f"{label}: {shots[0]} (start), {shots[-1]} (end)")
+
+
+def load_folder(model_cls, folder: str):
+    """A model from a folder, or from the Hub by its name (downloaded)."""
+    from ..models.loading import local_folder
+
+    return model_cls.from_pretrained(local_folder(folder))

@@ -1,0 +1,40 @@
+"""`pixlm finetune`: any registered task (pixlm.training.tasks); flags from `FinetuneConfig`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..training.config import FinetuneConfig
+from ..training.tasks import TASKS
+from .flags import add_config_flags, config_from_args
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "finetune",
+        help="finetune a pixel model: " + ", ".join(t.description for t in TASKS.values()),
+        description="Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation "
+                    "metric; writes all_results.json and predictions in the input's format.",
+        epilog="Tasks:\n" + "".join(f"  {name}: {t.description}, from {t.formats}\n" for name, t in TASKS.items())
+               + "Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
+               "--validation ud/en_ewt/dev.conllu --test ud/en_ewt/test.conllu --output-dir runs/pos\n"
+               "  pixlm finetune --task classify --model runs/pixel --train glue/SST-2/train.tsv "
+               "--validation glue/SST-2/dev.tsv --output-dir runs/sst2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_config_flags(p, FinetuneConfig)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..training import finetune
+
+    cfg = config_from_args(FinetuneConfig, args)
+    results = finetune(cfg)
+    for split in ("validation", "test"):
+        if split in results:
+            shown = {k: round(v, 4) for k, v in results[split].items()
+                     if k not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
+            print(f"{split}: {shown}")
+    print(f"best checkpoint: {results['best_checkpoint']}; metrics and predictions in {results['output_dir']}")
+    return 0

@@ -1,0 +1,48 @@
+"""`pixlm quickstart`: pretrain a tiny PIXEL on a corpus that ships with Python, in minutes."""
+
+from __future__ import annotations
+
+from .common import print_results
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "quickstart",
+        help="train a tiny PIXEL on Python's own documentation, in minutes on a CPU",
+        description="Pretrain a tiny PIXEL on sentences from Python's documentation topics (shipped with Python: "
+                    "no download), then print the held-out loss before and after and where the checkpoint, "
+                    "loss curve and reconstructions are.",
+    )
+    p.add_argument("--output-dir", default="pixlm-quickstart", metavar="DIR", help="where to write (default pixlm-quickstart)")
+    p.add_argument("--steps", type=int, default=None, metavar="N", help="training steps (default 1500)")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="texts per step (default 32)")
+    p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--layout", default="continuous", choices=["continuous", "bigrams"],
+                   help="rendering of the corpus: PIXEL's continuous strips (default), or bigrams (Lotz et al. "
+                        "2023: two characters per patch, so equal bigrams are equal patches)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..training.quickstart import QUICKSTART_STEPS, quickstart, stdlib_corpus
+
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    steps = args.steps or QUICKSTART_STEPS
+    out = args.output_dir
+    print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns to fill in masked "
+          f"patches of {len(stdlib_corpus()):,} sentences from Python's own documentation, rendered in the "
+          f"{args.layout} layout: {steps:,} steps, about {steps * 0.2 / 60:.0f} minutes on 2 CPU cores. Checkpoints, "
+          f"the loss curve and reconstructions go to {out}/.", flush=True)
+    results = quickstart(out, max_steps=steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                         layout=args.layout)
+    print_results(results)
+    print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
+    print(f"""
+Next:
+  pixlm reconstruct --model {out} "Text of your own to fill in" -o recon.png   # what it fills in
+  pixlm pretrain --corpus {out}/corpus-train.txt --validation {out}/corpus-held-out.txt --model {out} \\
+      --output-dir {out}-longer --steps 5000                                         # train on from here
+  tensorboard --logdir {out}-longer/runs                                           # its curves, live""")
+    return 0

@@ -1,0 +1,219 @@
+"""The model families as the training entry points see them: one description each (its models,
+pretraining objective and collators, the figure pretraining draws, what it needs besides a
+renderer), found by name in `FAMILIES` or from a checkpoint folder with `family_of`.
+`pretrain` and `finetune` ask the description instead of testing `model_type`.
+
+The descriptions import their models and collators inside their methods: the CLI reads this
+registry for its choices without importing torch."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+
+
+class Family:
+    """One model family. Subclasses set the attributes and the methods that differ."""
+
+    name: str = ""  # the `model_type` pixlm saves, and --model-type's value
+    title: str = ""  # how papers and model cards name it
+    module: str = ""  # where its models live: pixlm.models.<module>
+    model_types: tuple[str, ...] = ()  # the `model_type`s of checkpoints it opens (released ones too)
+    pretraining_head: str | None = None  # the class `pretrain` trains
+    objective: str = ""  # model cards: what pretraining optimises
+    loss_name: str = ""  # loss curves: the held-out loss
+    figure_folder: str = ""  # where pretraining's figures go, under the output folder
+    uses_tokenizer: bool = False  # pretraining may batch tokens as well as pixels
+    unused_parameters: bool = False  # DDP: a batch may leave some parameters without a gradient
+
+    def models(self):
+        return importlib.import_module(f"pixlm.models.{self.module}")
+
+    def head(self, name: str):
+        return getattr(self.models(), name)
+
+    def task_model(self, task, source: str):
+        """The model class that carries `task` (a pixlm.training.tasks.Task) for this family;
+        `source`, the checkpoint, is named in the error when it carries none."""
+        raise ValueError(f"{source} is a {self.title} model, which pixlm finetune does not finetune")
+
+    def finetuning_model(self, task, cfg, label_kwargs: dict):
+        """The model `finetune` trains for `task`, from `cfg.model` (a preset or checkpoint)."""
+        return self.task_model(task, cfg.model).from_pretrained(cfg.model, **cfg.model_overrides, **label_kwargs)
+
+    def finetuned_model(self, task, folder: str, **options):
+        """A model finetuned for `task`, to evaluate (`options`: config fields to override);
+        refuses one finetuned for another task."""
+        head = self.task_model(task, folder)
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+            architectures = json.load(f).get("architectures") or []
+        if architectures and not self.same_head(architectures[0], head):
+            raise ValueError(f"checkpoint {folder} holds a {architectures[0]}, but task {task.name!r} needs {head.__name__}")
+        return head.from_pretrained(folder, **options)
+
+    def same_head(self, saved: str, head) -> bool:
+        """Whether a checkpoint's saved architecture is the class `head` (PIXEL's own code
+        spells its classes PIXELFor...)."""
+        return saved.lower() == head.__name__.lower()
+
+    def pretraining_model(self, cfg, tokenizer=None):
+        """The model `pretrain` starts from: a preset built new, or a checkpoint continued."""
+        from ..models.loading import load_model
+
+        return load_model(self.head(self.pretraining_head), cfg.model, **cfg.model_overrides)
+
+    def collators(self, cfg, model, renderer, tokenizer):
+        """(training collator, held-out collator) for pretraining."""
+        raise NotImplementedError
+
+    def figure(self, model, renderer, text: str, k: int):
+        """The picture pretraining draws of a held-out text (PIL image)."""
+        raise NotImplementedError
+
+
+class PixelFamily(Family):
+    name, title, module = "pixel", "PIXEL", "pixel"
+    model_types = ("pixel", "vit")  # PIXEL's finetuned heads subclass ViT's and save model_type vit
+    pretraining_head = "PixelForPreTraining"
+    objective = "masked-patch reconstruction with span masking"
+    loss_name = "masked-patch loss"
+    figure_folder = "reconstructions"
+
+    def task_model(self, task, source):
+        return self.head(task.head)
+
+    def finetuning_model(self, task, cfg, label_kwargs):
+        from ..models.loading import load_model
+
+        head = self.task_model(task, cfg.model)
+        if cfg.model in head.config_class.presets:  # from scratch: grayscale strips of the run's length
+            overrides = {"num_channels": 1, "max_patches": cfg.max_patches, "pooling": cfg.pooling, **cfg.model_overrides}
+            return load_model(head, cfg.model, **overrides, **label_kwargs)
+        if cfg.modality != "pixels":
+            raise ValueError(f"modality {cfg.modality!r} is PixelGPT's (text or pair); {cfg.model} is a PIXEL model, "
+                             "which reads pixels")
+        with open(os.path.join(cfg.model, "config.json"), encoding="utf-8") as f:
+            architectures = json.load(f).get("architectures") or []
+        from .tasks import TASKS
+
+        other_heads = {t.head.lower() for t in TASKS.values() if t.head != task.head}
+        if architectures and architectures[0].lower() in other_heads:
+            raise ValueError(f"checkpoint {cfg.model} holds a {architectures[0]}, but task {task.name!r} needs {task.head}; "
+                             "start from a pretrained PIXEL checkpoint or one finetuned for the same task")
+        return load_model(head, cfg.model, pooling=cfg.pooling, **cfg.model_overrides, **label_kwargs)
+
+    def collators(self, cfg, model, renderer, tokenizer):
+        from ..data import PixelPretrainingCollator
+
+        mc = model.config
+        args = dict(num_channels=mc.num_channels, mask_ratio=mc.mask_ratio, span_masking=cfg.span_masking,
+                    max_span_length=mc.max_span_length, span_weights=mc.span_weights, seed=cfg.seed)
+        return PixelPretrainingCollator(renderer, **args), PixelPretrainingCollator(renderer, deterministic=True, **args)
+
+    def figure(self, model, renderer, text, k):
+        from ..viz import reconstruct
+
+        return reconstruct(model, renderer, text, seed=k)[0]
+
+
+class PixelGPTFamily(Family):
+    name, title, module = "pixelgpt", "PixelGPT", "pixelgpt"
+    model_types = ("pixelgpt", "ernie-pixel")  # pixlm's, and the released baidu/PixelGPT checkpoints'
+    pretraining_head = "PixelGPTForCausalLM"
+    objective = "next-patch prediction"
+    loss_name = "next-patch loss (pixels)"
+    figure_folder = "generations"
+    uses_tokenizer = True
+    unused_parameters = True  # a pixel batch leaves the token embedding and head unused, a text batch the pixel side
+
+    def task_model(self, task, source):
+        if not task.pixelgpt:
+            from .tasks import TASKS
+
+            covered = ", ".join(name for name, t in TASKS.items() if t.pixelgpt)
+            raise ValueError(f"checkpoint {source} is a PixelGPT model, which finetunes for {covered}; not {task.name!r}")
+        from transformers import AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification  # PixelGPT's or the released ErniePixel's, by model_type
+
+    def finetuning_model(self, task, cfg, label_kwargs):
+        model = super().finetuning_model(task, cfg, label_kwargs)
+        model.config.modality = cfg.modality  # saved with the model, so that evaluation feeds it the same way
+        return model
+
+    def same_head(self, saved, head):
+        return saved.endswith("ForSequenceClassification")
+
+    def pretraining_model(self, cfg, tokenizer=None):
+        from ..models.loading import load_model
+
+        head = self.head(self.pretraining_head)
+        overrides = dict(cfg.model_overrides)
+        if tokenizer is not None and cfg.model in head.config_class.presets:
+            overrides.setdefault("vocab_size", len(tokenizer))
+        return load_model(head, cfg.model, **overrides)
+
+    def collators(self, cfg, model, renderer, tokenizer):
+        """PixelGPT's held-out batches are always pixels, so that every variant (PixelGPT,
+        MonoGPT, DualGPT) is scored by the same next-patch loss."""
+        from ..data.mixture import PixelGPTCollator
+
+        mc = model.config
+        if tokenizer is not None and len(tokenizer) > mc.vocab_size:
+            raise ValueError(f"tokenizer has {len(tokenizer)} tokens but the model's vocab_size is {mc.vocab_size}")
+        args = dict(num_channels=mc.num_channels, max_tokens=min(cfg.max_tokens, mc.max_tokens), seed=cfg.seed)
+        return (PixelGPTCollator(renderer, tokenizer, mixture=cfg.mixture, **args),
+                PixelGPTCollator(renderer, None, mixture="pixelgpt", **args))
+
+    def figure(self, model, renderer, text, k):
+        from ..viz import generate
+
+        half = max(1, (renderer(text).num_patches - 1) // 2)
+        return generate(model, renderer, text, prompt_patches=half)[0]
+
+
+class SubwordFamily(Family):
+    """The subword baseline: a BERT with its WordPiece tokenizer trained on the same corpus
+    (pixlm.baselines.subword); pretrained by pixlm.training.subword."""
+
+    name, title, module = "subword", "subword baseline (BERT)", ""
+    model_types = ("bert",)
+
+    def task_model(self, task, source):
+        if not task.subword_head:
+            from .tasks import TASKS
+
+            covered = ", ".join(name for name, t in TASKS.items() if t.subword_head)
+            raise ValueError(f"the subword baseline covers {covered}; not {task.name!r}")
+        return self.head(task.subword_head)
+
+    def head(self, name):
+        import transformers
+
+        return getattr(transformers, name)
+
+    def finetuning_model(self, task, cfg, label_kwargs):
+        return self.task_model(task, cfg.model).from_pretrained(cfg.model, **label_kwargs)
+
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (PixelFamily(), PixelGPTFamily(), SubwordFamily())}
+PRETRAINABLE = tuple(name for name, f in FAMILIES.items() if f.pretraining_head)
+
+
+def family_of(model: str) -> Family:
+    """The family of a checkpoint folder (by its config's model_type); PIXEL for a preset name."""
+    config = os.path.join(model, "config.json")
+    if not os.path.isfile(config):
+        return FAMILIES["pixel"]
+    from ..baselines.subword import is_subword_model
+
+    if is_subword_model(model):
+        return FAMILIES["subword"]
+    with open(config, encoding="utf-8") as f:
+        model_type = json.load(f).get("model_type")
+    for family in FAMILIES.values():
+        if model_type in family.model_types and family.name != "subword":
+            return family
+    raise ValueError(f"checkpoint {model} has model_type {model_type!r}, which no pixlm family opens "
+                     f"({', '.join(t for f in FAMILIES.values() for t in f.model_types)})")

@@ -1,0 +1,37 @@
+"""Named-entity recognition: CoNLL files with IOB1 or IOB2 tags, scored by entity F1 (seqeval's
+micro average)."""
+
+from __future__ import annotations
+
+from .base import register_task
+from .words import WordTagging
+
+
+@register_task
+class NamedEntities(WordTagging):
+    name = "ner"
+    description = "named-entity recognition"
+    formats = "CoNLL (IOB tags)"
+
+    def read(self, path, cfg):
+        from ...data.readers import read_conll_ner
+
+        return [{"words": w, "tags": t} for w, t in read_conll_ner(path, cfg.ner_scheme)]
+
+    def read_hub(self, ds, source, cfg):
+        from ...data.hub import hub_word_tags
+
+        return hub_word_tags(ds, source, "ner_tags")
+
+    def primary_metric(self, cfg):
+        return "f1"
+
+    def score(self, predicted, gold):
+        from ...evaluation import entity_f1
+
+        return entity_f1(predicted, gold)
+
+    def write_tags(self, path, tags, out_path, cfg):
+        from ...data.readers import read_conll_ner, write_conll_ner
+
+        write_conll_ner(read_conll_ner(path, cfg.ner_scheme), tags, out_path)

@@ -1,0 +1,105 @@
+"""What the word-level tasks (tagging, parsing) share: words drawn one by one, labels on each
+word's first patch, words the canvas cut off, and attacks that keep the words aligned."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from ...files import written_whole
+from .base import Task
+
+
+def word_predictions(logits: np.ndarray, label_ids: np.ndarray) -> list[list[int]]:
+    """Per example, the predicted label of each labelled word (its first patch), in order."""
+    preds = logits.argmax(-1)
+    return [row[lab != -100].tolist() for row, lab in zip(preds, label_ids)]
+
+
+def most_frequent_label(task: Task, train: list[dict]) -> str:
+    """The tag (or relation) most frequent in the training examples."""
+    counts = collections.Counter(label for e in train for label in task.example_labels(e))
+    if not counts:
+        raise ValueError(f"the {task.name} training data holds no labelled words")
+    return counts.most_common(1)[0][0]
+
+
+class WordTask(Task):
+    """A task over the words of a sentence; examples are {words, ...}."""
+
+    word_level = True
+
+    def attack(self, example, attack, severity, seed, index, noise_dir):
+        from ...evaluation.attacks import WORD_PRESERVING, attack_words
+
+        if attack not in WORD_PRESERVING:
+            raise ValueError(f"attack {attack!r} changes the number of words; task {self.name!r} needs one of "
+                             f"{', '.join(WORD_PRESERVING)}")
+        return {**example, "words": attack_words(list(example["words"]), attack, severity, seed + index, noise_dir)}
+
+
+class WordTagging(WordTask):
+    """One tag per word (POS, NER): examples are {words, tags}."""
+
+    head = "PixelForTokenClassification"
+    subword_head = "BertForTokenClassification"
+
+    def example_labels(self, example):
+        return example["tags"]
+
+    def collator(self, renderer, num_channels, label2id, cfg):
+        from ...data import PixelTokenClassificationCollator
+
+        return PixelTokenClassificationCollator(renderer, num_channels, label2id, cfg.layout)
+
+    def subword_collator(self, tokenizer, label2id, cfg):
+        from ...data.collators import SubwordTaggingCollator
+
+        return SubwordTaggingCollator(tokenizer, label2id)
+
+    def compute_metrics(self, labels, examples, dataset, cfg):
+        def compute(eval_pred) -> dict[str, float]:
+            words = word_predictions(eval_pred.predictions, eval_pred.label_ids)
+            gold = [lab[lab != -100].tolist() for lab in eval_pred.label_ids]
+            return self.score([[labels[i] for i in ws] for ws in words], [[labels[i] for i in gs] for gs in gold])
+
+        return compute
+
+    def score(self, predicted: list[list[str]], gold: list[list[str]]) -> dict[str, float]:
+        """The metrics of predicted tags against gold tags, sentence by sentence."""
+        raise NotImplementedError
+
+    def word_tags(self, run, dataset) -> list[list[str]]:
+        """Predicted tag of every word; words the canvas cut off get the most frequent training tag."""
+        out = run.trainer.predict(dataset)
+        fallback = most_frequent_label(self, run.train)
+        tags = []
+        for e, ws in zip(dataset, word_predictions(out.predictions, out.label_ids)):
+            predicted = [run.labels[i] for i in ws]
+            tags.append(predicted + [fallback] * (len(e["words"]) - len(predicted)))
+        return tags
+
+    def prediction_extension(self, path):
+        from ...data.hub import is_hub_name
+
+        return ".txt" if is_hub_name(path) else self.file_extension
+
+    file_extension = ".txt"
+
+    def write_predictions(self, run, path, examples, dataset, out_path):
+        from ...data.hub import is_hub_name
+
+        tags = self.word_tags(run, dataset)
+        if not is_hub_name(path):
+            return self.write_tags(path, tags, out_path, run.cfg)
+        # Hub data has no file to copy: word, gold and predicted tag, as CoNLL.
+        with written_whole(out_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            for e, predicted in zip(examples, tags):
+                for w, gold, tag in zip(e["words"], e["tags"], predicted):
+                    f.write(f"{w} {gold} {tag}\n")
+                f.write("\n")
+
+    def write_tags(self, path: str, tags: list[list[str]], out_path: str, cfg) -> None:
+        """The data file `path` again, with the predicted tags in place of the gold ones."""
+        raise NotImplementedError
