@@ -410,3 +410,27 @@ def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():
     trainer = SimpleNamespace(predict=lambda examples: SimpleNamespace(predictions=logits, label_ids=label_ids))
     tags = pos.word_tags(FinetuneRun(None, trainer, labels, train), [{"words": ["x", "y", "z"]}])
     assert tags == [["DET", "VERB", "NOUN"]]
+
+
+def test_an_interrupted_finetuning_resumes_from_its_last_checkpoint(tmp_path):
+    """A second `finetune` into the same folder continues from its newest checkpoint (the
+    Trainer's state: step, optimizer, best checkpoint) rather than starting over."""
+    train, dev = pos_data(tmp_path)
+    out = tmp_path / "pos"
+    common = dict(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(out), eval_steps=2,
+                  batch_size=8, max_patches=32, model_overrides=TINY, progress=False)
+    first = finetune(FinetuneConfig(max_steps=4, **common))
+    assert first["steps"] == 4
+    again = finetune(FinetuneConfig(max_steps=6, **common))
+    assert again["steps"] == 6
+    state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
+    assert [h["step"] for h in state["log_history"] if "eval_loss" in h] == [2, 4, 6]  # one history, not two runs
+    fresh = finetune(FinetuneConfig(max_steps=2, resume=False, **{**common, "output_dir": str(tmp_path / "fresh")}))
+    assert fresh["steps"] == 2
+
+
+def test_unknown_choices_get_a_suggestion():
+    with pytest.raises(ValueError, match=r"task must be one of classify, pos, ner, parse, qa; got 'nre' \(did you mean 'ner'\?\)"):
+        FinetuneConfig(task="nre", model="tiny", train="a", validation="b", output_dir="c").validate()
+    with pytest.raises(ValueError, match=r"layout must be one of words, bigrams; got 'word' \(did you mean 'words'\?\)"):
+        FinetuneConfig(task="pos", model="tiny", train="a", validation="b", output_dir="c", layout="word").validate()

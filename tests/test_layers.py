@@ -7,9 +7,9 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "pixlm"
 
-# Lower numbers sit lower. `files`, `options` and `_lazy` are leaves every layer may use.
-LAYERS = {"files": 0, "options": 0, "_lazy": 0, "render": 1, "data": 2, "models": 3, "baselines": 4, "viz": 4, "evaluation": 4,
-          "training": 5, "cli": 6, "__main__": 6}
+# Lower numbers sit lower. `files`, `options`, `registry` and `_lazy` are leaves every layer may use.
+LAYERS = {"files": 0, "options": 0, "registry": 0, "_lazy": 0, "render": 1, "data": 2, "models": 3, "baselines": 4, "viz": 4,
+          "evaluation": 4, "training": 5, "cli": 6, "__main__": 6}
 # Imports that go up by design: the hook that registers pixlm's families with transformers'
 # Auto classes when those load (so `import pixlm` stays light).
 ALLOWED = {("_registration", "models")}

@@ -268,3 +268,17 @@ print(type(AutoModel.from_pretrained({str(tmp_path / 'bert')!r})).__name__)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split() == ["PixelForPreTraining", "PixelModel", "PixelGPTForCausalLM", "PixelBertConfig",
                                   "PixelBertModel"]
+
+
+def test_a_checkpoint_of_another_family_or_no_model_is_refused_by_name(tmp_path):
+    """Loading would otherwise leave every weight out and give a model with random weights."""
+    from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM
+
+    gpt = tmp_path / "gpt"
+    PixelGPTForCausalLM(PixelGPTConfig.from_preset("tiny", num_hidden_layers=1)).save_pretrained(gpt)
+    with pytest.raises(ValueError, match=r"holds a 'pixelgpt' model, but PixelForPreTraining loads PIXEL models"):
+        PixelForPreTraining.from_pretrained(gpt)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="has no config.json: it is not a model folder"):
+        PixelForPreTraining.from_pretrained(empty)

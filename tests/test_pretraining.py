@@ -73,7 +73,7 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
 
 def test_interrupted_run_resumes_to_the_same_weights(corpus, tmp_path):
     straight = tmp_path / "straight"
-    pretrain(tiny_config(corpus, straight))
+    straight_results = pretrain(tiny_config(corpus, straight))
     expected = params(PixelForPreTraining.from_pretrained(straight))
 
     broken = tmp_path / "broken"
@@ -102,6 +102,8 @@ def test_interrupted_run_resumes_to_the_same_weights(corpus, tmp_path):
     assert last_checkpoint(str(broken)).endswith("checkpoint-4")
     res = pretrain(tiny_config(corpus, broken))  # resumes from checkpoint-4
     assert res["steps"] == 8
+    # The step-0 loss reported is the one measured at step 0 before the interruption.
+    assert res["initial_eval_loss"] == pytest.approx(straight_results["initial_eval_loss"])
     got = params(PixelForPreTraining.from_pretrained(broken))
     for k, v in expected.items():
         torch.testing.assert_close(got[k], v, rtol=1e-5, atol=1e-6, msg=k)
@@ -300,3 +302,41 @@ def test_pixel_processor_turns_text_into_model_inputs_and_travels_with_the_model
         processor([["not", "flagged"]])
     with pytest.raises(ValueError, match="text_pair holds 2 texts but text holds 1"):
         processor(["one"], ["two", "three"])
+
+
+def test_a_damaged_newest_checkpoint_is_skipped_for_the_one_before(corpus, tmp_path, caplog):
+    """A checkpoint cut short on disk (here its weights truncated) is not resumed from: the run
+    says which file is damaged and continues from the checkpoint before it, to the same end."""
+    from pixlm.training.run import checkpoint_problem, resume_checkpoint
+
+    out = tmp_path / "run"
+    pretrain(tiny_config(corpus, out, max_steps=8, save_steps=4, save_total_limit=3))
+    newest = out / "checkpoint-8"
+    assert checkpoint_problem(str(newest)) is None
+    weights = newest / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    assert "model.safetensors is truncated or corrupt" in checkpoint_problem(str(newest))
+    with caplog.at_level("WARNING", logger="pixlm"):
+        assert resume_checkpoint(str(out), True) == str(out / "checkpoint-4")
+    assert "not resuming from" in caplog.text and "checkpoint-8" in caplog.text
+    (out / "checkpoint-4" / "optimizer.pt").write_bytes(b"PK\x03\x04 cut")
+    assert resume_checkpoint(str(out), True) is None  # nothing whole is left: start afresh
+    with pytest.raises(ValueError, match="cannot resume from .*checkpoint-4: .*optimizer.pt is truncated or corrupt"):
+        resume_checkpoint(str(out), str(out / "checkpoint-4"))
+
+
+def test_config_typos_and_ranges_are_named_with_the_fix(corpus, tmp_path):
+    with pytest.raises(ValueError, match=r"PixelConfig has no field 'mask_ratoi' \(did you mean 'mask_ratio'\?\)"):
+        pretrain(tiny_config(corpus, tmp_path, model_overrides={"mask_ratoi": 0.5}))
+    with pytest.raises(ValueError, match=r"RendererConfig has no field 'max_patchs' \(did you mean 'max_patches'\?\)"):
+        pretrain(tiny_config(corpus, tmp_path, renderer_overrides={"max_patchs": 48}))
+    with pytest.raises(ValueError, match=r"precision must be one of auto, fp32, bf16, fp16; got 'bf61' \(did you mean 'bf16'\?\)"):
+        tiny_config(corpus, tmp_path, precision="bf61").validate()
+    with pytest.raises(ValueError, match="warmup_fraction must be at most 1, got 5"):
+        tiny_config(corpus, tmp_path, warmup_fraction=5).validate()
+    with pytest.raises(ValueError, match="learning_rate must be a finite number, got nan"):
+        tiny_config(corpus, tmp_path, learning_rate=float("nan")).validate()
+    with pytest.raises(ValueError, match="learning_rate must be greater than 0, got 0"):
+        tiny_config(corpus, tmp_path, learning_rate=0).validate()
+    with pytest.raises(ValueError, match="batch_size must be an integer, got 2.5"):
+        tiny_config(corpus, tmp_path, batch_size=2.5).validate()

@@ -7,8 +7,9 @@ from __future__ import annotations
 import importlib
 
 
-def lazy_exports(package: str, names: dict[str, str]):
-    """(__getattr__, __dir__) for a package that exports `names` {name: submodule}."""
+def lazy_exports(package: str, exports: dict[str, tuple[str, ...]]):
+    """(__getattr__, __dir__, __all__) for a package that exports {submodule: names}."""
+    names = {name: module for module, listed in exports.items() for name in listed}
 
     def __getattr__(name: str):
         if name in names:
@@ -18,4 +19,4 @@ def lazy_exports(package: str, names: dict[str, str]):
     def __dir__():
         return sorted(names)
 
-    return __getattr__, __dir__
+    return __getattr__, __dir__, list(names)

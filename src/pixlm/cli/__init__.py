@@ -1,5 +1,7 @@
-"""The `pixlm` command: one module per command (as accelerate's are), each with `register(sub)`
-adding its parser and `run(args)` calling the same functions a user would. The training
+"""The `pixlm` command: one module per command (as accelerate's are). A command's module
+docstring is its help (the first line) and description (the rest); it may add an `EPILOG`
+(examples, shown as written), and has `add_arguments(parser)` and `run(args)`, which calls the
+same functions a user would. The training
 commands' flags are made from their config dataclasses (`flags.py`). Every failure becomes one
 line (exit 2 for bad usage, 1 for a failure, 130 when interrupted); --debug shows the traceback."""
 
@@ -31,7 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "went wrong")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").register(sub)
+        command = importlib.import_module(f"{__name__}.{name}")
+        summary, _, description = command.__doc__.strip().partition("\n\n")
+        p = sub.add_parser(name, help=getattr(command, "HELP", summary.rstrip(".")),
+                           description=description.strip(), epilog=getattr(command, "EPILOG", None),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)  # docstrings and examples keep their lines
+        command.add_arguments(p)
+        p.set_defaults(func=command.run)
     return parser
 
 

@@ -1,18 +1,20 @@
-"""`pixlm attack`: orthographic noise on a text or CoNLL-U file."""
+"""Perturb a text file with Zeroé-style orthographic noise.
+
+Attack a share of the words (--severity) of a text file (one text per line) or of a CoNLL-U
+file's word forms (annotations stay aligned), deterministically under --seed.
+"""
 
 from __future__ import annotations
 
+EPILOG = (
+    "Attacks:\n"
+    "  full-swap, inner-swap, intrude, disemvowel, truncate (no tables needed)\n"
+    "  keyboard (en.key), natural (en.natural), visual (visual_repres.txt), homoglyph (unicode_confusables.txt)\n"
+    "  segmentation (joins words; text lines only)"
+)
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "attack",
-        help="perturb a text file with Zeroé-style orthographic noise",
-        description="Attack a share of the words (--severity) of a text file (one text per line) or of a CoNLL-U "
-                    "file's word forms (annotations stay aligned), deterministically under --seed.",
-        epilog="Attacks: full-swap, inner-swap, intrude, disemvowel, truncate (no tables needed); keyboard (en.key), "
-               "natural (en.natural), visual (visual_repres.txt), homoglyph (unicode_confusables.txt); "
-               "segmentation (joins words; text lines only).",
-    )
+
+def add_arguments(p) -> None:
     p.add_argument("--attack", required=True, choices=list(_attacks()), help="the kind of noise")
     p.add_argument("--severity", required=True, type=float, metavar="P", help="share of words attacked, in [0, 1]")
     p.add_argument("--input", required=True, metavar="FILE", help="a text file (one text per line) or a .conllu file")
@@ -20,7 +22,6 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--format", choices=["lines", "conllu"], help="input format (default: by the file's extension)")
     p.add_argument("--noise-dir", metavar="DIR", help="folder of the noise tables (default $PIXLM_DATA/noise)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,23 +1,20 @@
-"""`pixlm attend`: Pixel-BERT's attention over an image, as a PNG."""
+"""Where each word looks in the image, for a Pixel-BERT model (PNG).
+
+Read TEXT with IMAGE and write a PNG of each word piece's last-layer attention over the image
+(averaged over heads), as in Pixel-BERT's Figure 3.
+"""
 
 from __future__ import annotations
 
 import os
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "attend",
-        help="where each word looks in the image, for a Pixel-BERT model (PNG)",
-        description="Read TEXT with IMAGE and write a PNG of each word piece's last-layer attention over the "
-                    "image (averaged over heads), as in Pixel-BERT's Figure 3.",
-    )
+def add_arguments(p) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="a Pixel-BERT folder (pixlm vl ...)")
     p.add_argument("--image", required=True, metavar="FILE", help="the image")
     p.add_argument("--text", required=True, help="the text read with it")
     p.add_argument("--layer", type=int, default=-1, help="encoder layer (default the last)")
     p.add_argument("-o", "--output", default="attention.png", metavar="PNG", help="where to write (default attention.png)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

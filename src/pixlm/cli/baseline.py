@@ -1,16 +1,14 @@
-"""`pixlm baseline`: the subword baseline, created and pretrained at equal budget."""
+"""A subword (WordPiece BERT) baseline trained on the same corpus, for equal-budget comparisons.
+
+create: train a WordPiece tokenizer on a corpus and save it with a fresh BERT of a preset's
+size. pretrain: masked language modelling on a corpus. The folder then goes to pixlm
+finetune/evaluate like a PIXEL checkpoint (classify, pos, ner).
+"""
 
 from __future__ import annotations
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "baseline",
-        help="a subword (WordPiece BERT) baseline trained on the same corpus, for equal-budget comparisons",
-        description="create: train a WordPiece tokenizer on a corpus and save it with a fresh BERT of a preset's size. "
-                    "pretrain: masked language modelling on a corpus. The folder then goes to pixlm finetune/evaluate "
-                    "like a PIXEL checkpoint (classify, pos, ner).",
-    )
+def add_arguments(p) -> None:
     p.add_argument("action", choices=["create", "pretrain"], help="create a model, or pretrain one with MLM")
     p.add_argument("--corpus", required=True, metavar="FILE", help="the text corpus (as for pixlm pretrain)")
     p.add_argument("--output-dir", required=True, metavar="DIR", help="where the model and tokenizer go")
@@ -20,7 +18,6 @@ def register(sub) -> None:
     p.add_argument("--steps", type=int, default=1000, metavar="N", help="pretrain: steps, as many as the pixel model had")
     p.add_argument("--batch-size", type=int, default=32, metavar="N", help="pretrain: texts per step (default 32)")
     p.add_argument("--lr", type=float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,18 +1,16 @@
-"""`pixlm evaluate`: score a finetuned model, clean or under attack."""
+"""Score a finetuned model on a file, clean or under orthographic noise.
+
+Score a checkpoint made by `pixlm finetune` on a file. With --attack, that attack is applied to
+--severity of each example's words first; with --attack all and several severities, one table
+over all word-preserving attacks.
+"""
 
 from __future__ import annotations
 
 from ..training.tasks import TASKS
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help="score a finetuned model on a file, clean or under orthographic noise",
-        description="Score a checkpoint made by `pixlm finetune` on a file. With --attack, that attack is applied to "
-                    "--severity of each example's words first; with --attack all and several severities, one table "
-                    "over all word-preserving attacks.",
-    )
+def add_arguments(p) -> None:
     p.add_argument("--model", required=True, metavar="DIR|HUB-ID",
                    help="a checkpoint made by pixlm finetune, or a published finetuned PIXEL model (a folder, or "
                         "its Hub name, e.g. Team-PIXEL/pixel-base-finetuned-pos-ud-vietnamese-vtb, downloaded)")
@@ -32,7 +30,6 @@ def register(sub) -> None:
     p.add_argument("--text-columns", nargs="+", default=["text"], metavar="COL", help="CSV/JSONL text column(s)")
     p.add_argument("--label-column", default="label", metavar="COL", help="CSV/JSONL label column")
     p.add_argument("--output", metavar="JSON", help="also write the scores as JSON")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,29 +1,27 @@
-"""`pixlm finetune`: any registered task (pixlm.training.tasks); flags from `FinetuneConfig`."""
+"""Finetune a pixel model for any registered task.
+
+Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation
+metric; writes all_results.json and predictions in the input's format.
+"""
 
 from __future__ import annotations
-
-import argparse
 
 from ..training.config import FinetuneConfig
 from ..training.tasks import TASKS
 from .flags import add_config_flags, config_from_args
 
+HELP = "Finetune a pixel model: " + ", ".join(t.description for t in TASKS.values())
+EPILOG = (
+    "Tasks:\n" + "".join(f"  {name}: {t.description}, from {t.formats}\n" for name, t in TASKS.items())
+    + "Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
+    "--validation ud/en_ewt/dev.conllu --test ud/en_ewt/test.conllu --output-dir runs/pos\n"
+    "  pixlm finetune --task classify --model runs/pixel --train glue/SST-2/train.tsv "
+    "--validation glue/SST-2/dev.tsv --output-dir runs/sst2"
+)
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "finetune",
-        help="finetune a pixel model: " + ", ".join(t.description for t in TASKS.values()),
-        description="Finetune a PIXEL checkpoint (or a preset from scratch) with early stopping on the validation "
-                    "metric; writes all_results.json and predictions in the input's format.",
-        epilog="Tasks:\n" + "".join(f"  {name}: {t.description}, from {t.formats}\n" for name, t in TASKS.items())
-               + "Examples:\n  pixlm finetune --task pos --model runs/pixel --train ud/en_ewt/train.conllu "
-               "--validation ud/en_ewt/dev.conllu --test ud/en_ewt/test.conllu --output-dir runs/pos\n"
-               "  pixlm finetune --task classify --model runs/pixel --train glue/SST-2/train.tsv "
-               "--validation glue/SST-2/dev.tsv --output-dir runs/sst2",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+
+def add_arguments(p) -> None:
     add_config_flags(p, FinetuneConfig)
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

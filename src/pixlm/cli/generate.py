@@ -1,26 +1,24 @@
-"""`pixlm generate`: continue a text with a PixelGPT model, in pixels or tokens."""
+"""Continue a prompt with a PixelGPT model: rendered patches (PNG) or tokens.
+
+Render PROMPT, generate patches autoregressively with a key-value cache, and write a PNG of the
+prompt and its continuation; with a mono or bigrams renderer the continuation is also read back
+as text. With --tokens (or --token-ids), continue the prompt as text instead: greedy generate()
+on tokens, as transformers does it.
+"""
 
 from __future__ import annotations
 
-import argparse
-
 from .common import load_folder
 
+EPILOG = (
+    "Examples:\n  pixlm generate \"The cat sat\" --model runs/pixelgpt --patches 64\n"
+    "  pixlm generate \"The cat sat\" --model PixelGPT --renderer pixelgpt/renderers/noto_renderer\n"
+    "  pixlm generate \"The cat sat\" --model DualGPT --tokens --max-new-tokens 20\n"
+    "  pixlm generate --model DualGPT --token-ids 1,450,6635 --max-new-tokens 20"
+)
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "generate",
-        help="continue a prompt with a PixelGPT model: rendered patches (PNG) or tokens",
-        description="Render PROMPT, generate patches autoregressively with a key-value cache, and write a PNG of "
-                    "the prompt and its continuation; with a mono or bigrams renderer the continuation is also "
-                    "read back as text. With --tokens (or --token-ids), continue the prompt as text instead: "
-                    "greedy generate() on tokens, as transformers does it.",
-        epilog="Examples:\n  pixlm generate \"The cat sat\" --model runs/pixelgpt --patches 64\n"
-               "  pixlm generate \"The cat sat\" --model PixelGPT --renderer pixelgpt/renderers/noto_renderer\n"
-               "  pixlm generate \"The cat sat\" --model DualGPT --tokens --max-new-tokens 20\n"
-               "  pixlm generate --model DualGPT --token-ids 1,450,6635 --max-new-tokens 20",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+
+def add_arguments(p) -> None:
     p.add_argument("prompt", nargs="?", help="the text to continue")
     p.add_argument("--model", required=True, metavar="DIR",
                    help="a PixelGPT checkpoint folder (pixlm pretrain --model-type pixelgpt, or a released one)")
@@ -36,7 +34,6 @@ def register(sub) -> None:
     t.add_argument("--token-ids", metavar="IDS", help="a prompt given as comma-separated token ids; prints the ids")
     t.add_argument("--tokenizer", metavar="DIR", help="tokenizer folder for --tokens (default: the model folder's)")
     t.add_argument("--max-new-tokens", type=int, default=32, metavar="N", help="tokens to generate (default 32)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,29 +1,26 @@
-"""`pixlm pretrain`: PIXEL or the PixelGPT family on a text corpus; flags from `PretrainConfig`."""
+"""Pretrain PIXEL (masked patches) or PixelGPT/MonoGPT/DualGPT (next patch and token) on a text corpus.
+
+Pretrain with transformers' Trainer: PIXEL (default) or, with --model-type pixelgpt, the causal
+decoder on a --mixture of pixel, text and paired batches. Runs under torchrun for several
+processes, resumes from the last checkpoint in --output-dir, logs to TensorBoard.
+"""
 
 from __future__ import annotations
-
-import argparse
 
 from ..training.config import PretrainConfig
 from .common import print_results
 from .flags import add_config_flags, config_from_args
 
+EPILOG = (
+    "Example:\n  pixlm pretrain --corpus wiki.txt --output-dir runs/pixel-small --model small --steps 100000\n"
+    "  torchrun --nproc_per_node 8 -m pixlm pretrain --corpus wiki.txt --output-dir runs/pixel --model base\n"
+    "  pixlm pretrain --model-type pixelgpt --mixture dualgpt --tokenizer runs/bpe --corpus wiki.txt --output-dir runs/dual"
+)
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "pretrain",
-        help="pretrain PIXEL (masked patches) or PixelGPT/MonoGPT/DualGPT (next patch and token) on a text corpus",
-        description="Pretrain with transformers' Trainer: PIXEL (default) or, with --model-type pixelgpt, the causal "
-                    "decoder on a --mixture of pixel, text and paired batches. Runs under torchrun for several "
-                    "processes, resumes from the last checkpoint in --output-dir, logs to TensorBoard.",
-        epilog="Example:\n  pixlm pretrain --corpus wiki.txt --output-dir runs/pixel-small --model small --steps 100000\n"
-               "  torchrun --nproc_per_node 8 -m pixlm pretrain --corpus wiki.txt --output-dir runs/pixel --model base\n"
-               "  pixlm pretrain --model-type pixelgpt --mixture dualgpt --tokenizer runs/bpe --corpus wiki.txt --output-dir runs/dual",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+
+def add_arguments(p) -> None:
     add_config_flags(p, PretrainConfig)
     p.add_argument("--resume-from", metavar="CHECKPOINT", help="resume from this checkpoint folder")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

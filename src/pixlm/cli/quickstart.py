@@ -1,18 +1,16 @@
-"""`pixlm quickstart`: pretrain a tiny PIXEL on a corpus that ships with Python, in minutes."""
+"""Train a tiny PIXEL on Python's own documentation, in minutes on a CPU.
+
+Pretrain a tiny PIXEL on sentences from Python's documentation topics (shipped with Python: no
+download), then print the held-out loss before and after and where the checkpoint, loss curve
+and reconstructions are.
+"""
 
 from __future__ import annotations
 
 from .common import print_results
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "quickstart",
-        help="train a tiny PIXEL on Python's own documentation, in minutes on a CPU",
-        description="Pretrain a tiny PIXEL on sentences from Python's documentation topics (shipped with Python: "
-                    "no download), then print the held-out loss before and after and where the checkpoint, "
-                    "loss curve and reconstructions are.",
-    )
+def add_arguments(p) -> None:
     p.add_argument("--output-dir", default="pixlm-quickstart", metavar="DIR", help="where to write (default pixlm-quickstart)")
     p.add_argument("--steps", type=int, default=None, metavar="N", help="training steps (default 1500)")
     p.add_argument("--batch-size", type=int, default=32, metavar="N", help="texts per step (default 32)")
@@ -21,7 +19,6 @@ def register(sub) -> None:
     p.add_argument("--layout", default="continuous", choices=["continuous", "bigrams"],
                    help="rendering of the corpus: PIXEL's continuous strips (default), or bigrams (Lotz et al. "
                         "2023: two characters per patch, so equal bigrams are equal patches)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,4 +1,9 @@
-"""`pixlm read`: read mono or bigrams patches back as text."""
+"""Read mono or bigrams patches back as text.
+
+Match each cell of a rendered strip against the renderer's own cells and print the text. Give a
+PNG strip (as pixlm render writes), or --text to render and read back as a check (prints the
+character accuracy).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,12 @@ import os
 from ..render.layouts import readable_layouts
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "read",
-        help="read mono or bigrams patches back as text",
-        description="Match each cell of a rendered strip against the renderer's own cells and print the text. "
-                    "Give a PNG strip (as pixlm render writes), or --text to render and read back as a check "
-                    "(prints the character accuracy).",
-    )
+def add_arguments(p) -> None:
     p.add_argument("image", nargs="?", help="a PNG of a strip, 16 pixels high")
     p.add_argument("--text", help="render this text and read it back, printing the character accuracy")
     p.add_argument("--layout", choices=readable_layouts(), default="mono", help="the strip's layout (default mono)")
     p.add_argument("--renderer", metavar="PATH", help="a text_renderer_config.json, or a model folder holding one")
     p.add_argument("--charset", metavar="CHARS", help="characters to recognise (default printable ASCII)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

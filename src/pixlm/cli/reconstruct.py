@@ -1,24 +1,21 @@
-"""`pixlm reconstruct`: what a pretrained PIXEL fills masked spans with."""
+"""Show what a PIXEL model reconstructs of masked text (PNG).
+
+Render TEXT, hide patches (PIXEL's span masking, or the spans you give), and write a PNG:
+original, mask, prediction, and the prediction pasted into the original.
+"""
 
 from __future__ import annotations
 
 from .common import load_folder
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "reconstruct",
-        help="show what a PIXEL model reconstructs of masked text (PNG)",
-        description="Render TEXT, hide patches (PIXEL's span masking, or the spans you give), and write a PNG: "
-                    "original, mask, prediction, and the prediction pasted into the original.",
-    )
+def add_arguments(p) -> None:
     p.add_argument("text", help="the text to render and reconstruct")
     p.add_argument("--model", required=True, metavar="DIR", help="a PIXEL checkpoint folder (with its text_renderer_config.json)")
     p.add_argument("--spans", metavar="S:E,...", help="hide these patch spans, e.g. 2:5,9:11 (end exclusive); default: span masking")
     p.add_argument("--seed", type=int, default=0, help="random seed for the mask (default 0)")
     p.add_argument("--wrap", type=int, default=32, metavar="N", help="patches per row in the picture (default 32)")
     p.add_argument("-o", "--output", default="reconstruction.png", metavar="PNG", help="where to write (default reconstruction.png)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

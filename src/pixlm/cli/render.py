@@ -1,4 +1,7 @@
-"""`pixlm render`: text to PNG strips (or a pre-rendered dataset)."""
+"""Render text to PNG images or an Arrow dataset.
+
+Render one text, a text file line by line, or the built-in multi-script sample.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,14 @@ import argparse
 from ..render.config import BACKENDS
 from ..render.layouts import LAYOUT_REGISTRY
 
+EPILOG = (
+    "Examples:\n  pixlm render 'Hello world' -o hello.png --grid --wrap 40\n"
+    "  pixlm render --sample -o renders/\n"
+    "  pixlm render --input corpus.txt --output corpus.arrow --workers 2"
+)
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "render",
-        help="render text to PNG images or an Arrow dataset",
-        description="Render one text, a text file line by line, or the built-in multi-script sample.",
-        epilog="Examples:\n  pixlm render 'Hello world' -o hello.png --grid --wrap 40\n"
-               "  pixlm render --sample -o renders/\n"
-               "  pixlm render --input corpus.txt --output corpus.arrow --workers 2",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+
+def add_arguments(p) -> None:
     p.add_argument("text", nargs="?", help="the text to render (omit with --input or --sample)")
     p.add_argument("--pair", metavar="TEXT", help="a second text: rendered after a black separator patch")
     p.add_argument("-o", "--output", metavar="PATH",
@@ -33,7 +33,6 @@ def register(sub) -> None:
     v.add_argument("--full", action="store_true", help="show the whole canvas, not only up to the end patch")
     v.add_argument("--scale", type=int, default=1, metavar="K", help="enlarge each pixel K times (default 1)")
     _renderer_options(p)
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

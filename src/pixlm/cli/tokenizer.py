@@ -1,21 +1,18 @@
-"""`pixlm tokenizer`: train a tokenizer for PixelGPT's text batches."""
+"""Train a BPE tokenizer on a corpus, for PixelGPT's text side (offline).
+
+train: a byte-level BPE tokenizer (with <s>, </s>, <pad>, <unk>) trained with `tokenizers` on a
+corpus, saved as a transformers tokenizer folder for pixlm pretrain --tokenizer.
+"""
 
 from __future__ import annotations
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "tokenizer",
-        help="train a BPE tokenizer on a corpus, for PixelGPT's text side (offline)",
-        description="train: a byte-level BPE tokenizer (with <s>, </s>, <pad>, <unk>) trained with `tokenizers` "
-                    "on a corpus, saved as a transformers tokenizer folder for pixlm pretrain --tokenizer.",
-    )
+def add_arguments(p) -> None:
     p.add_argument("action", choices=["train"], help="train a tokenizer")
     p.add_argument("--corpus", required=True, metavar="PATH", help="the text corpus (as for pixlm pretrain)")
     p.add_argument("--output-dir", required=True, metavar="DIR", help="where the tokenizer folder goes")
     p.add_argument("--vocab-size", type=int, default=8000, metavar="N", help="vocabulary size (default 8000)")
     p.add_argument("--text-column", default="text", help="column holding the text in jsonl/parquet/csv (default text)")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,30 +1,27 @@
-"""`pixlm vl`: Pixel-BERT pretraining and finetuning; flags from `PixelBertRunConfig`."""
+"""Pixel-BERT: pretrain (MLM + ITM) and finetune (VQA, NLVR2, retrieval) on images and text.
+
+Pixel-BERT on synthetic scenes (the default: learns on a CPU in minutes) or on files. pretrain:
+masked language modelling and image-text matching with random pixel sampling; vqa, nlvr2,
+retrieval: finetune a pretrained folder (--model). Writes the model, its tokenizer and
+all_results.json (held-out scores before and after) to --output-dir.
+"""
 
 from __future__ import annotations
-
-import argparse
 
 from ..training.config import PixelBertRunConfig
 from .flags import add_config_flags, config_from_args
 
+EPILOG = (
+    "Examples (the synthetic-scenes recipe of docs/results.md):\n"
+    "  pixlm vl pretrain --pretraining-tasks mlm --steps 2000 --lr 3e-4 --output-dir runs/pb\n"
+    "  pixlm vl vqa --model runs/pb --steps 3000 --lr 3e-4 --output-dir runs/vqa\n"
+    "  pixlm vl vqa --model runs/pb --train vqav2/questions.json --train-annotations vqav2/annotations.json "
+    "--validation ... --validation-annotations ... --images images/vqav2 --output-dir runs/vqa"
+)
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "vl",
-        help="Pixel-BERT: pretrain (MLM + ITM) and finetune (VQA, NLVR2, retrieval) on images and text",
-        description="Pixel-BERT on synthetic scenes (the default: learns on a CPU in minutes) or on files. "
-                    "pretrain: masked language modelling and image-text matching with random pixel sampling; "
-                    "vqa, nlvr2, retrieval: finetune a pretrained folder (--model). Writes the model, its "
-                    "tokenizer and all_results.json (held-out scores before and after) to --output-dir.",
-        epilog="Examples (the synthetic-scenes recipe of docs/results.md):\n"
-               "  pixlm vl pretrain --pretraining-tasks mlm --steps 2000 --lr 3e-4 --output-dir runs/pb\n"
-               "  pixlm vl vqa --model runs/pb --steps 3000 --lr 3e-4 --output-dir runs/vqa\n"
-               "  pixlm vl vqa --model runs/pb --train vqav2/questions.json --train-annotations vqav2/annotations.json "
-               "--validation ... --validation-annotations ... --images images/vqav2 --output-dir runs/vqa",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+
+def add_arguments(p) -> None:
     add_config_flags(p, PixelBertRunConfig)
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

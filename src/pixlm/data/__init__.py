@@ -3,17 +3,10 @@ longest text, masking. The names below load on first use (see pixlm._lazy)."""
 
 from .._lazy import lazy_exports
 
-_EXPORTS = {
-    "PairedClassificationCollator": "collators",
-    "PixelClassificationCollator": "collators",
-    "PixelParsingCollator": "collators",
-    "PixelPretrainingCollator": "collators",
-    "PixelTokenClassificationCollator": "collators",
-    "TextClassificationCollator": "collators",
-    "check_renderer_fits": "collators",
-    "SpanMaskingGenerator": "masking",
-    "num_masked": "masking",
-    "PixelProcessor": "processor",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = list(_EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "collators": ("PairedClassificationCollator", "PixelClassificationCollator", "PixelParsingCollator",
+                  "PixelPretrainingCollator", "PixelTokenClassificationCollator", "TextClassificationCollator",
+                  "check_renderer_fits"),
+    "masking": ("SpanMaskingGenerator", "num_masked"),
+    "processor": ("PixelProcessor",),
+})

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..render import RenderedText, RendererConfig, TextRenderer
+from ..render.layouts import word_aligned_layouts
 from .masking import PIXEL_SPAN_WEIGHTS, SpanMaskingGenerator
 from .processor import PixelProcessor
 
@@ -178,19 +179,25 @@ def render_words_batch(renderer: TextRenderer, examples: list[dict[str, Any]], n
     return rendered, PixelProcessor(renderer, num_channels).batch(rendered)
 
 
-class PixelTokenClassificationCollator:
-    """{words, tags} examples -> pixel_values, attention_mask, labels (B, L): each word's tag id
-    on its first patch, -100 on every other patch. Words are rendered with the renderer's
-    `words` (or `bigrams`) layout so that each starts a patch; words cut off by the canvas get
-    no label."""
+class _WordCollator:
+    """Shared by the word-level collators: words drawn so that each starts a patch, labels
+    looked up in `label2id` (tags, or dependency relations)."""
 
     def __init__(self, renderer: TextRenderer, num_channels: int, label2id: dict, layout: str = "words"):
-        if layout not in ("words", "bigrams"):
-            raise ValueError(f"token classification needs the words or bigrams layout, got {layout!r}")
+        if layout not in word_aligned_layouts():
+            raise ValueError(f"word-level tasks need a layout in which each word starts a patch "
+                             f"({', '.join(word_aligned_layouts())}), got {layout!r}")
         self.renderer = renderer
         self.num_channels = num_channels
         self.label2id = label2id
         self.layout = layout
+
+
+class PixelTokenClassificationCollator(_WordCollator):
+    """{words, tags} examples -> pixel_values, attention_mask, labels (B, L): each word's tag id
+    on its first patch, -100 on every other patch. Words are rendered with the renderer's
+    `words` (or `bigrams`) layout so that each starts a patch; words cut off by the canvas get
+    no label."""
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
@@ -208,17 +215,11 @@ class PixelTokenClassificationCollator:
         return batch
 
 
-class PixelParsingCollator:
+class PixelParsingCollator(_WordCollator):
     """{words, heads, rels} examples -> pixel_values, attention_mask and PIXEL's parser inputs:
     `word_starts` (B, K) each drawn word's first patch then the patch after the last one, padded
     with -100; `arc_labels` and `rel_labels` (B, L) each word's head (0 = root) and relation id,
     -100 past the words and for words (or heads) the canvas cut off."""
-
-    def __init__(self, renderer: TextRenderer, num_channels: int, rel2id: dict, layout: str = "words"):
-        self.renderer = renderer
-        self.num_channels = num_channels
-        self.rel2id = rel2id
-        self.layout = layout
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
@@ -235,10 +236,10 @@ class PixelParsingCollator:
                 if head is None or head > drawn:
                     continue
                 rel = e["rels"][k]
-                if rel not in self.rel2id:
-                    raise ValueError(f"relation {rel!r} was not seen in training; known relations: {sorted(self.rel2id)}")
+                if rel not in self.label2id:
+                    raise ValueError(f"relation {rel!r} was not seen in training; known relations: {sorted(self.label2id)}")
                 arcs[i, k] = head
-                rels[i, k] = self.rel2id[rel]
+                rels[i, k] = self.label2id[rel]
         return {**batch, "word_starts": word_starts, "arc_labels": arcs, "rel_labels": rels}
 
 

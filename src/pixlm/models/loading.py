@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from contextlib import contextmanager
 
+from ..options import unknown_keys
+
 logger = logging.getLogger("pixlm")
 
 
@@ -88,11 +90,34 @@ def check_mismatches(model, source: str, info: dict) -> None:
     )
 
 
+def check_model_type(cls, folder: str) -> None:
+    """Refuse a folder that holds no model, or a model of another family (whose weights would
+    all be left out, leaving a model with random weights), naming both types."""
+    config = os.path.join(folder, "config.json")
+    if not os.path.isfile(config):
+        raise FileNotFoundError(f"{folder} has no config.json: it is not a model folder (give the folder that "
+                                "save_pretrained or a training command wrote)")
+    import json
+
+    with open(config, encoding="utf-8") as f:
+        try:
+            model_type = json.load(f).get("model_type")
+        except ValueError as e:
+            raise ValueError(f"{config} is not valid JSON ({e})") from None
+    accepted = getattr(cls.config_class, "accepted_model_types", (cls.config_class.model_type,))
+    if model_type is not None and model_type not in accepted:
+        raise ValueError(f"{folder} holds a {model_type!r} model, but {cls.__name__} loads {cls.config_class.family} "
+                         f"models (model_type {', '.join(map(repr, accepted))}); load it with its own family's class "
+                         "(transformers' Auto classes pick it)")
+
+
 def load_checked(cls, parent_from_pretrained, source, *args, **kwargs):
     """`parent_from_pretrained(source, ...)` with the report in one line and mismatching shapes
     refused (unless `ignore_mismatched_sizes=True`); returns (model, loading info)."""
     allow_mismatch = kwargs.pop("ignore_mismatched_sizes", False)
     kwargs.pop("output_loading_info", None)
+    if os.path.isdir(source):
+        check_model_type(cls, str(source))
     with quiet_transformers_loading():
         model, info = parent_from_pretrained(source, *args, output_loading_info=True, ignore_mismatched_sizes=True,
                                              **kwargs)
@@ -109,9 +134,22 @@ def load_model(head, preset_or_folder: str, **overrides):
     family's presets, or loaded from a checkpoint folder (or a Hub name, downloaded), with
     config fields `overrides` either way. The one place "preset or checkpoint" is decided."""
     config_class = head.config_class
+    unknown_keys(overrides, config_fields(config_class), config_class.__name__)
     if preset_or_folder in config_class.presets:
         return head(config_class.from_preset(preset_or_folder, **overrides))
     if not os.path.isdir(preset_or_folder) and not _HUB_ID.fullmatch(str(preset_or_folder)):
         raise ValueError(f"model must be a {config_class.family} preset ({', '.join(config_class.presets)}) or a "
                          f"checkpoint folder; got {preset_or_folder!r}")
     return head.from_pretrained(local_folder(preset_or_folder), **overrides)
+
+
+def config_fields(config_class) -> set[str]:
+    """The fields a config class knows: what it saves, the arguments of its and its bases'
+    constructors, its aliases, and what transformers sets on any config (labels, token ids)."""
+    import inspect
+
+    known = set(config_class().to_dict()) | set(getattr(config_class, "attribute_map", {}))
+    for cls in config_class.__mro__:
+        if "__init__" in cls.__dict__:
+            known |= set(inspect.signature(cls.__init__).parameters) - {"self", "args", "kwargs"}
+    return known | {"num_labels", "output_attentions", "pad_token_id", "bos_token_id", "eos_token_id", "tie_word_embeddings"}

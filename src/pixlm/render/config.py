@@ -19,6 +19,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..options import suggestion
+
 CONFIG_NAME = "text_renderer_config.json"
 
 LAYOUTS = ("continuous", "words", "bigrams", "mono")
@@ -118,7 +120,8 @@ class RendererConfig:
         for name, allowed in (("layout", LAYOUTS), ("backend", BACKENDS), ("truncation", TRUNCATION),
                               ("control_characters", CONTROL_CHARACTERS), ("window_starts", WINDOW_STARTS)):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}"
+                                 f"{suggestion(getattr(self, name), allowed)}")
         for f in self.fonts:
             if not os.path.exists(f):
                 raise ValueError(f"font path {f!r} does not exist; give a .ttf/.otf/.ttc file or a folder of them")

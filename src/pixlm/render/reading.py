@@ -19,7 +19,7 @@ import string
 
 import numpy as np
 
-from .layouts import readable_layouts
+from .layouts import layout_class, readable_layouts
 from .renderer import TextRenderer
 
 DEFAULT_CHARSET = "".join(c for c in string.printable if not c.isspace())
@@ -43,12 +43,13 @@ class PatchReader:
         if not charset:
             raise ValueError("charset must hold at least one character")
         self.renderer, self.layout = renderer, layout
+        self.spec = layout_class(layout)
         self.patch_size = renderer.config.patch_size
-        self.cell = renderer.config.mono_cell_width if layout == "mono" else self.patch_size
+        self.cell = self.spec.cell_width(renderer.config)
         units = list(dict.fromkeys(charset))
-        if layout == "bigrams":
+        if self.spec.characters_per_cell == 2:
             units += [a + b for a in charset for b in charset]
-        else:
+        if self.spec.draws_spaces:
             units.append(" ")
         self.units = units
         images = [self._unit_image(u) for u in units]
@@ -65,7 +66,7 @@ class PatchReader:
         if unit == " ":
             return np.ones((self.patch_size, self.cell), np.float32)
         rendered = self.renderer(unit, layout=self.layout)
-        cells = 1 if self.layout == "mono" else max(rendered.num_text_patches, 1)
+        cells = 1 if self.spec.characters_per_cell == 1 else max(rendered.num_text_patches, 1)
         return self._gray(rendered.pixel_values)[:, : cells * self.cell]
 
     @staticmethod

@@ -4,14 +4,9 @@ is read without importing torch."""
 
 from .._lazy import lazy_exports
 
-_EXPORTS = {
-    "FinetuneConfig": "config",
-    "finetune": "finetuning",
-    "PretrainConfig": "config",
-    "pretrain": "pretraining",
-    "NonFiniteLossError": "trainer",
-    "PixlmTrainer": "trainer",
-    "last_checkpoint": "trainer",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = list(_EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "config": ("FinetuneConfig", "PretrainConfig", "PixelBertRunConfig"),
+    "finetuning": ("finetune",),
+    "pretraining": ("pretrain",),
+    "trainer": ("NonFiniteLossError", "PixlmTrainer", "last_checkpoint"),
+})

@@ -12,13 +12,18 @@ from ..options import check_fields, option
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODALITIES = ("pixels", "text", "pair")
-PIXELBERT_TASKS = ("pretrain", "vqa", "nlvr2", "retrieval")
 
 
 def _task_names():
     from .tasks import TASKS
 
     return TASKS
+
+
+def _vl_task_names():
+    from .vl_tasks import VL_TASKS
+
+    return VL_TASKS
 
 
 def _pretrainable_families():
@@ -166,6 +171,8 @@ class FinetuneConfig:
                               metavar="N", group="training", minimum=0)
     report_to: list[str] = option(help="where to log, e.g. tensorboard (default: nowhere)", metavar="TOOL",
                                   group="training", default_factory=list)
+    resume: bool | str = option(True, help="start afresh even if --output-dir holds checkpoints", flag="--no-resume",
+                                group="training")  # True: from the newest whole checkpoint in output_dir; or a path
     progress: bool = True
 
     def validate(self) -> None:
@@ -182,7 +189,7 @@ class FinetuneConfig:
 class PixelBertRunConfig:
     """A Pixel-BERT pretraining or finetuning run. Data: synthetic scenes (default) or files."""
 
-    task: str = option(help="what to train", choices=PIXELBERT_TASKS, positional=True)
+    task: str = option(help="what to train", choices=_vl_task_names, positional=True)
     output_dir: str = option(help="model, tokenizer, checkpoints and all_results.json", metavar="DIR")
     model: str = option("tiny", help="tiny (small CNN, 4 layers of 128, visual position embeddings), base (ResNet-50 + "
                                      "BERT-base), base-resnext, or a checkpoint folder", metavar="PRESET|DIR")

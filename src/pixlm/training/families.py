@@ -19,7 +19,6 @@ class Family:
     name: str = ""  # the `model_type` pixlm saves, and --model-type's value
     title: str = ""  # how papers and model cards name it
     module: str = ""  # where its models live: pixlm.models.<module>
-    model_types: tuple[str, ...] = ()  # the `model_type`s of checkpoints it opens (released ones too)
     pretraining_head: str | None = None  # the class `pretrain` trains
     objective: str = ""  # model cards: what pretraining optimises
     loss_name: str = ""  # loss curves: the held-out loss
@@ -29,6 +28,11 @@ class Family:
 
     def models(self):
         return importlib.import_module(f"pixlm.models.{self.module}")
+
+    @property
+    def model_types(self) -> tuple[str, ...]:
+        """The `model_type`s of the checkpoints it opens (released ones too), as its config says."""
+        return self.head(self.pretraining_head).config_class.accepted_model_types
 
     def head(self, name: str):
         return getattr(self.models(), name)
@@ -74,7 +78,6 @@ class Family:
 
 class PixelFamily(Family):
     name, title, module = "pixel", "PIXEL", "pixel"
-    model_types = ("pixel", "vit")  # PIXEL's finetuned heads subclass ViT's and save model_type vit
     pretraining_head = "PixelForPreTraining"
     objective = "masked-patch reconstruction with span masking"
     loss_name = "masked-patch loss"
@@ -119,7 +122,6 @@ class PixelFamily(Family):
 
 class PixelGPTFamily(Family):
     name, title, module = "pixelgpt", "PixelGPT", "pixelgpt"
-    model_types = ("pixelgpt", "ernie-pixel")  # pixlm's, and the released baidu/PixelGPT checkpoints'
     pretraining_head = "PixelGPTForCausalLM"
     objective = "next-patch prediction"
     loss_name = "next-patch loss (pixels)"
@@ -178,7 +180,7 @@ class SubwordFamily(Family):
     (pixlm.baselines.subword); pretrained by pixlm.training.subword."""
 
     name, title, module = "subword", "subword baseline (BERT)", ""
-    model_types = ("bert",)
+    model_types = ("bert",)  # transformers' BERT, with pixlm's marker in its config
 
     def task_model(self, task, source):
         if not task.subword_head:

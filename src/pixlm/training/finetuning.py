@@ -20,7 +20,7 @@ from dataclasses import asdict, replace
 from ..data.processor import PixelProcessor
 from .config import FinetuneConfig
 from .families import family_of
-from .run import training_arguments, write_model_card, write_results
+from .run import resume_checkpoint, training_arguments, write_model_card, write_results
 from .tasks import FinetuneRun, Task, get_task
 from .trainer import PixlmTrainer
 
@@ -119,7 +119,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         preprocess_logits_for_metrics=task.keep_outputs(model.config),
     )
     started = time.perf_counter()
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume_checkpoint(cfg.output_dir, cfg.resume))
     train_seconds = time.perf_counter() - started
     trainer.remove_callback(EarlyStoppingCallback)  # the scoring below is not a training evaluation
     results = {

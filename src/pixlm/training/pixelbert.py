@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from dataclasses import asdict
 
 import torch
 
 from .config import PixelBertRunConfig
-from .run import training_arguments, write_model_card, write_results
-from .trainer import PixlmTrainer, last_checkpoint
+from .run import resume_checkpoint, training_arguments, write_model_card, write_results
+from .trainer import PixlmTrainer
+from .vl_tasks import VL_TASKS, VLTask, get_vl_task
 
 logger = logging.getLogger(__name__)
 
@@ -125,35 +125,11 @@ class PixelBertTrainer(PixlmTrainer):
 
 
 # -- data -------------------------------------------------------------------------------------
-def scene_examples(task: str, scenes, seed: int) -> list[dict]:
-    """Examples of a task drawn from synthetic scenes."""
-    from ..data.scenes import balanced_pairs, scene_questions
-
-    rng = random.Random(seed)
-    if task in ("pretrain", "retrieval"):
-        return [{"image": s, "text": s.caption(), "image_id": k} for k, s in enumerate(scenes)]
-    if task == "vqa":
-        out = []
-        for k, s in enumerate(scenes):
-            for q, a in scene_questions(s, rng):
-                out.append({"image": s, "question": q, "answers": [a] * 10, "question_id": len(out)})
-        return out
-    return [{"images": [scenes[i], scenes[j]], "sentence": text, "label": label}
-            for i, j, text, label in balanced_pairs(scenes, len(scenes), seed)]
-
-
-def _file_examples(cfg: PixelBertRunConfig, path: str, annotations: str | None) -> list[dict]:
+def _file_examples(task: VLTask, cfg: PixelBertRunConfig, path: str, annotations: str | None) -> list[dict]:
     from ..data.images import keep_readable
-    from ..data.vl_readers import read_captions, read_nlvr2, read_vqa
 
-    if cfg.task == "vqa":
-        examples = read_vqa(path, annotations, cfg.images)
-    elif cfg.task == "nlvr2":
-        examples = read_nlvr2(path, cfg.images)
-    else:
-        examples = read_captions(path, cfg.images, sentences_dir=cfg.sentences)
-    key = "images" if cfg.task == "nlvr2" else "image"
-    kept, skipped = keep_readable(examples, key)
+    examples = task.read(path, annotations, cfg)
+    kept, skipped = keep_readable(examples, task.image_key)
     if not kept:
         raise ValueError(f"{path}: none of its {len(examples)} examples has a readable image under {cfg.images!r}")
     return kept
@@ -161,27 +137,15 @@ def _file_examples(cfg: PixelBertRunConfig, path: str, annotations: str | None) 
 
 def load_examples(cfg: PixelBertRunConfig) -> tuple[list[dict], list[dict]]:
     """(training, validation) examples for the run's task."""
+    task = get_vl_task(cfg.task)
     if cfg.train:
-        return (_file_examples(cfg, cfg.train, cfg.train_annotations),
-                _file_examples(cfg, cfg.validation, cfg.validation_annotations))
+        return (_file_examples(task, cfg, cfg.train, cfg.train_annotations),
+                _file_examples(task, cfg, cfg.validation, cfg.validation_annotations))
     from ..data.scenes import make_scenes
 
     train = make_scenes(cfg.scenes, seed=cfg.seed, size=cfg.scene_size)
     held_out = make_scenes(cfg.validation_scenes, seed=cfg.seed + 1_000_003, size=cfg.scene_size)
-    return scene_examples(cfg.task, train, cfg.seed), scene_examples(cfg.task, held_out, cfg.seed + 1)
-
-
-def _texts(task: str, examples: list[dict]) -> list[str]:
-    key = {"vqa": "question", "nlvr2": "sentence"}.get(task, "text")
-    return [e[key] for e in examples]
-
-
-def answer_vocabulary(examples: list[dict], limit: int = 3129) -> list[str]:
-    """The most frequent normalised answers (VQA's usual 3,129), most frequent first."""
-    from collections import Counter
-
-    counts = Counter(a for e in examples for a in e["answers"])
-    return [a for a, _ in counts.most_common(limit)]
+    return task.scene_examples(train, cfg.seed), task.scene_examples(held_out, cfg.seed + 1)
 
 
 # -- model ------------------------------------------------------------------------------------
@@ -194,7 +158,8 @@ def _tokenizer(cfg: PixelBertRunConfig, train: list[dict]):
     source = source or cfg.bert
     if source:
         return AutoTokenizer.from_pretrained(source)
-    texts = _texts(cfg.task, train) if cfg.train else _scene_vocabulary_texts(cfg)
+    task = get_vl_task(cfg.task)
+    texts = [e[task.text_key] for e in train] if cfg.train else _scene_vocabulary_texts(cfg)
     return train_wordpiece(texts, vocab_size=min(8000, 200 + 4 * len(set(w for t in texts for w in t.split()))), lowercase=True)
 
 
@@ -204,15 +169,15 @@ def _scene_vocabulary_texts(cfg: PixelBertRunConfig) -> list[str]:
     from ..data.scenes import make_scenes
 
     scenes = make_scenes(min(cfg.scenes, 500), seed=cfg.seed, size=16)
-    return [t for task in ("pretrain", "vqa", "nlvr2") for t in _texts(task, scene_examples(task, scenes, cfg.seed))]
+    tasks = {task.text_key: task for task in VL_TASKS.values()}.values()  # one task per kind of text
+    return [e[task.text_key] for task in tasks for e in task.scene_examples(scenes, cfg.seed)]
 
 
 def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):
     from ..models import pixelbert as pb
     from ..models.loading import load_model
 
-    head = {"pretrain": pb.PixelBertForPreTraining, "vqa": pb.PixelBertForQuestionAnswering,
-            "nlvr2": pb.PixelBertForNLVR2, "retrieval": pb.PixelBertForImageTextRetrieval}[cfg.task]
+    head = getattr(pb, get_vl_task(cfg.task).head)
     overrides = dict(cfg.model_overrides)
     overrides["pretraining_tasks"] = [t.strip() for t in cfg.pretraining_tasks.split(",") if t.strip()]
     if cfg.pixel_sampling is not None:
@@ -232,79 +197,14 @@ def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):
     return model
 
 
-def _collator(cfg: PixelBertRunConfig, model, tokenizer, train: list[dict], labels):
-    from ..data import vl_collators as vc
-
-    args = dict(seed=cfg.seed)
-    if cfg.task == "pretrain":
-        return vc.PixelBertPretrainingCollator.for_model(tokenizer, model.config, mlm_probability=model.config.mlm_probability, **args)
-    if cfg.task == "vqa":
-        return vc.PixelBertVQACollator.for_model(tokenizer, model.config, answer2id={a: i for i, a in enumerate(labels)}, **args)
-    if cfg.task == "nlvr2":
-        return vc.PixelBertNLVR2Collator.for_model(tokenizer, model.config, **args)
-    return vc.PixelBertRetrievalCollator.for_model(tokenizer, model.config, captions=[e["text"] for e in train],
-                                                   negatives=cfg.retrieval_negatives, **args)
-
-
 # -- evaluation -------------------------------------------------------------------------------
 @torch.no_grad()
 def evaluate_pixelbert(task: str, model, tokenizer, examples: list[dict], batch_size: int = 32,
                        retrieval_candidates: int = 100, seed: int = 0) -> dict:
     """Held-out scores: pretraining ITM and MLM accuracy; VQA accuracy (official); NLVR2
     accuracy; retrieval recall at 1/5/10 in both directions among `retrieval_candidates` images."""
-    from ..data import vl_collators as vc
-    from ..evaluation.vl_metrics import vqa_accuracy
-
     model.eval()
-    cfg = model.config
-    if task == "retrieval":
-        from ..evaluation.retrieval import retrieval_scores
-
-        pool = _one_caption_per_image(examples)[:retrieval_candidates]
-        return retrieval_scores(model, tokenizer, [e["image"] for e in pool], [e["text"] for e in pool],
-                                list(range(len(pool))), batch_size=max(batch_size, 64))
-    if task == "pretrain":
-        collate = vc.PixelBertPretrainingCollator.for_model(tokenizer, cfg, mlm_probability=cfg.mlm_probability, seed=seed)
-        itm_right = itm_total = mlm_right = mlm_total = 0
-        for k in range(0, len(examples), batch_size):
-            batch = collate(examples[k : k + batch_size])
-            out = model(**batch)
-            if out.itm_logits is not None:
-                itm_right += int((out.itm_logits.argmax(-1) == batch["itm_labels"]).sum())
-                itm_total += len(batch["itm_labels"])
-            if out.mlm_logits is not None:
-                chosen = batch["mlm_labels"] != -100
-                mlm_right += int((out.mlm_logits.argmax(-1)[chosen] == batch["mlm_labels"][chosen]).sum())
-                mlm_total += int(chosen.sum())
-        scores = {}
-        if itm_total:
-            scores["itm_accuracy"] = itm_right / itm_total
-        if mlm_total:
-            scores["mlm_accuracy"] = mlm_right / mlm_total
-        return scores
-    if task == "vqa":
-        collate = vc.PixelBertVQACollator.for_model(tokenizer, cfg, answer2id=cfg.label2id)
-        predictions = []
-        for k in range(0, len(examples), batch_size):
-            logits = model(**{k2: v for k2, v in collate(examples[k : k + batch_size]).items() if k2 != "labels"}).logits
-            predictions += [cfg.id2label[int(i)] for i in logits.argmax(-1)]
-        return {"vqa_accuracy": vqa_accuracy(predictions, [e["answers"] for e in examples])}
-    collate = vc.PixelBertNLVR2Collator.for_model(tokenizer, cfg)
-    right = 0
-    for k in range(0, len(examples), batch_size):
-        batch = collate(examples[k : k + batch_size])
-        right += int((model(**batch).logits.argmax(-1) == batch["labels"]).sum())
-    return {"accuracy": right / len(examples)}
-
-
-def _one_caption_per_image(examples: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for e in examples:
-        key = e.get("image_id", id(e["image"]))
-        if key not in seen:
-            seen.add(key)
-            out.append(e)
-    return out
+    return get_vl_task(task).evaluate(model, tokenizer, examples, batch_size, retrieval_candidates, seed)
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -314,20 +214,16 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     from transformers import set_seed
 
     from ..data.images import image_key
-    from ..evaluation.vl_metrics import normalize_vqa_answer
 
     cfg.validate()
     set_seed(cfg.seed)
     os.makedirs(cfg.output_dir, exist_ok=True)
+    task = get_vl_task(cfg.task)
     train, validation = load_examples(cfg)
-    labels = None
-    if cfg.task == "vqa":
-        for e in train + validation:
-            e["answers"] = [normalize_vqa_answer(a) for a in e["answers"]]
-        labels = answer_vocabulary(train)
+    labels = task.prepare(train, validation)
     tokenizer = _tokenizer(cfg, train)
     model = _model(cfg, tokenizer, labels)
-    collator = _collator(cfg, model, tokenizer, train, labels)
+    collator = task.collator(model, tokenizer, train, labels, cfg)
     args = training_arguments(
         cfg.output_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size, warmup_steps=cfg.warmup_fraction, logging_steps=max(1, cfg.eval_steps // 4),
@@ -340,11 +236,11 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
         optimizer_args=dict(cnn_lr=cfg.cnn_learning_rate, cnn_weight_decay=cfg.cnn_weight_decay, lr=cfg.learning_rate,
                             weight_decay=cfg.weight_decay),
         milestones=tuple(cfg.decay_milestones),
-        image_groups=[image_key(e["image"]) for e in train] if cfg.task == "vqa" and cfg.group_by_image else None,
+        image_groups=[image_key(e[task.image_key]) for e in train] if task.groups_by_image and cfg.group_by_image else None,
     )
     score = lambda: evaluate_pixelbert(cfg.task, trainer.model, tokenizer, validation, cfg.batch_size,  # noqa: E731
                                        cfg.retrieval_candidates, cfg.seed)
-    resume = last_checkpoint(cfg.output_dir) if cfg.resume else None
+    resume = resume_checkpoint(cfg.output_dir, cfg.resume)
     before = score() if resume is None else None
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
@@ -359,7 +255,7 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     write_model_card(
         cfg.output_dir, title=f"Pixel-BERT ({cfg.task}) trained with pixlm", family="pixelbert",
         summary=f"Pixel-BERT (a CNN over the image's pixels joined with a BERT transformer) "
-                f"{'pretrained with ' + cfg.pretraining_tasks if cfg.task == 'pretrain' else 'finetuned for ' + cfg.task}, "
+                f"{task.summary(cfg)}, "
                 f"{results['steps']} steps, on {'files' if cfg.train else 'synthetic scenes'}.",
         data={"train": cfg.train or f"{cfg.scenes} synthetic scenes", "validation": cfg.validation or
               f"{cfg.validation_scenes} synthetic scenes", "images": cfg.images}, base_model=cfg.model, metrics=scores,

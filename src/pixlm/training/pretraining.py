@@ -12,16 +12,17 @@ complete checkpoint in `output_dir`, logs to TensorBoard, writes reconstruction 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import math
 import os
 from dataclasses import asdict
 
 from ..data.processor import PixelProcessor
+from ..options import unknown_keys
 from .config import PretrainConfig, has_tokenizer
 from .families import FAMILIES, Family
-from .run import read_results, write_model_card, write_results
-from .trainer import STAGING, PixlmTrainer, ReconstructionCallback, last_checkpoint
+from .run import read_results, resume_checkpoint, write_model_card, write_results
+from .trainer import STAGING, PixlmTrainer, ReconstructionCallback
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def _load_renderer(cfg: PretrainConfig, model_config):
     if source is None and os.path.isfile(os.path.join(cfg.model, CONFIG_NAME)):
         source = cfg.model  # a checkpoint brings its renderer
     base = RendererConfig.from_pretrained(source).to_dict() if source else {"max_patches": model_config.max_patches}
+    unknown_keys(cfg.renderer_overrides, [f.name for f in dataclasses.fields(RendererConfig)], "RendererConfig")
     base.update(cfg.renderer_overrides)
     renderer = TextRenderer(RendererConfig(**base))
     check_renderer_fits(renderer.config, model_config.patch_size, model_config.num_channels, model_config.max_patches)
@@ -156,21 +158,19 @@ def pretrain(cfg: PretrainConfig) -> dict:
         eval_data_collator=eval_collator,
     )
 
-    resume = cfg.resume
-    if resume is True:
-        resume = last_checkpoint(cfg.output_dir)
-    elif resume is False:
-        resume = None
+    resume = resume_checkpoint(cfg.output_dir, cfg.resume)
     initial = None
     if resume is None:
         initial = trainer.evaluate()["eval_loss"]
-        logger.info("held-out masked-patch loss at step 0: %.4f", initial)
+        logger.info("held-out %s at step 0: %.4f", family.loss_name, initial)
+        if trainer.args.should_save:  # kept for a resumed run to report (the Trainer's state does not hold it)
+            write_results(cfg.output_dir, {"initial_eval_loss": initial, "steps": 0, "complete": False})
     else:
         logger.info("resuming from %s", resume)
     trainer.train(resume_from_checkpoint=resume)
     final = trainer.evaluate()["eval_loss"]
     if initial is None:
-        initial = _initial_eval_loss(cfg.output_dir, trainer.state.log_history)
+        initial = _initial_eval_loss(cfg.output_dir)
     trainer.save_model_atomically(cfg.output_dir)
     pictures.write_figure(trainer.model, trainer.state.global_step, trainer.state)
 
@@ -219,10 +219,8 @@ model = {family.pretraining_head}.from_pretrained("{cfg.output_dir}")
 outputs = model(**processor(["Some text to read."]))""")
 
 
-def _initial_eval_loss(output_dir: str, history: list[dict]) -> float | None:
-    """The step-0 loss of a resumed run, from the results of the run it continues."""
+def _initial_eval_loss(output_dir: str) -> float | None:
+    """The step-0 loss of a resumed run, as the run it continues recorded it when it happened
+    (None if it did not: a later evaluation is not the step-0 one)."""
     saved = read_results(output_dir)
-    if saved is not None:
-        return saved.get("initial_eval_loss")
-    evals = [h["eval_loss"] for h in history if "eval_loss" in h and not math.isnan(h["eval_loss"])]
-    return evals[0] if evals else None
+    return saved.get("initial_eval_loss") if saved else None

@@ -85,3 +85,55 @@ def _version(module: str) -> str:
         return __import__(module).__version__
     except (ImportError, AttributeError):
         return "?"
+
+
+def checkpoint_problem(folder: str) -> str | None:
+    """Why a checkpoint folder cannot be resumed from (a file missing, truncated or unreadable),
+    or None when it looks whole. Cheap: headers and directories only, no tensors are read."""
+    import zipfile
+
+    state = os.path.join(folder, "trainer_state.json")
+    try:
+        with open(state, encoding="utf-8") as f:
+            json.load(f)
+    except (OSError, ValueError) as e:
+        return f"{state} is unreadable ({type(e).__name__})"
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if name.endswith(".safetensors"):
+            from safetensors import safe_open
+
+            try:
+                with safe_open(path, framework="pt") as f:
+                    f.keys()
+            except Exception as e:  # noqa: BLE001 - safetensors raises its own error types
+                return f"{path} is truncated or corrupt ({type(e).__name__})"
+        elif name.endswith((".pt", ".pth", ".bin")) and os.path.getsize(path):
+            try:
+                zipfile.ZipFile(path).close()  # torch.save writes a zip archive; a cut one has no directory
+            except zipfile.BadZipFile:
+                return f"{path} is truncated or corrupt"
+    return None
+
+
+def resume_checkpoint(output_dir: str, resume: bool | str) -> str | None:
+    """The checkpoint a run continues from: `resume` itself if it is a path; with True, the
+    newest checkpoint in `output_dir` that is whole (a damaged one is skipped, with a warning
+    naming it and the reason); None to start afresh."""
+    import logging
+
+    from .trainer import checkpoints
+
+    if resume is False or resume is None:
+        return None
+    if isinstance(resume, str):
+        problem = checkpoint_problem(resume) if os.path.isdir(resume) else f"{resume} is not a checkpoint folder"
+        if problem:
+            raise ValueError(f"cannot resume from {resume}: {problem}")
+        return resume
+    for folder in reversed(checkpoints(output_dir)):
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            return folder
+        logging.getLogger("pixlm").warning("not resuming from %s: %s; trying the checkpoint before it", folder, problem)
+    return None

@@ -37,6 +37,7 @@ class PixelBertConfig(PretrainedConfig):
     model_type = "pixelbert"
     presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
     family = "Pixel-BERT"
+    accepted_model_types = ("pixelbert",)
 
     def __init__(
         self,

@@ -115,12 +115,21 @@ class Layout(ABC):
 
     Properties callers ask instead of comparing names: `word_aligned` (every word starts a
     patch, so a word's first patch can carry its label), `readable` (each patch holds known
-    characters at known places, so it can be read back by matching templates).
+    characters at known places, so it can be read back by matching templates); for readable
+    layouts, `characters_per_cell` (how many characters a cell holds), `draws_spaces` (whether a
+    space is a cell of its own) and `cell_width(config)`.
     """
 
     name: str = ""
     word_aligned: bool = False
     readable: bool = False
+    characters_per_cell: int = 0
+    draws_spaces: bool = True
+
+    @classmethod
+    def cell_width(cls, config) -> int:
+        """The width in pixels of one cell (a patch, unless the layout has its own cells)."""
+        return config.patch_size
 
     def __init__(self, renderer):
         self.renderer = renderer

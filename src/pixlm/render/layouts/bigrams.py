@@ -25,6 +25,8 @@ class Bigrams(Layout):
     name = "bigrams"
     word_aligned = True
     readable = True
+    characters_per_cell = 2
+    draws_spaces = False  # each word starts a new patch; the space between is not drawn
 
     def render(self, a: Text, b: Text | None, *, char_spans: bool = False, max_patches_a: int | None = None,
                overflow: bool = False, stride: int = 0, offset_mapping: bool = False) -> RenderedText:

@@ -17,6 +17,11 @@ from .base import FixedExtents, Layout, Segment, Text, register_layout
 class Mono(Layout):
     name = "mono"
     readable = True
+    characters_per_cell = 1
+
+    @classmethod
+    def cell_width(cls, config) -> int:
+        return config.mono_cell_width
 
     def render(self, a: Text, b: Text | None, *, char_spans: bool = False, max_patches_a: int | None = None,
                overflow: bool = False, stride: int = 0, offset_mapping: bool = False) -> RenderedText:

@@ -7,9 +7,10 @@ the registry for its choices and `pixlm --help` stays fast."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
+
+from ...registry import Registry
 
 if TYPE_CHECKING:
     import datasets
@@ -130,21 +131,6 @@ def text_length(example: dict) -> int:
     return len(example["text_a"]) + len(example.get("text_b") or "")
 
 
-TASKS: dict[str, Task] = {}
-
-
-def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: make the task known by its name to finetune, evaluate and the CLI."""
-    if cls.name in TASKS:
-        raise ValueError(f"task {cls.name!r} is registered twice")
-    TASKS[cls.name] = cls()
-    return cls
-
-
-def get_task(name: str) -> Task:
-    """The registered task called `name`, or an error listing them (with the nearest name)."""
-    if name in TASKS:
-        return TASKS[name]
-    near = difflib.get_close_matches(str(name), TASKS, n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
-    raise ValueError(f"task must be one of {', '.join(TASKS)}; got {name!r}{hint}")
+TASKS: Registry[Task] = Registry("task")
+register_task = TASKS.register  # class decorator: makes a task known to finetune, evaluate and the CLI
+get_task = TASKS.lookup  # the registered task called `name`, or an error naming the nearest
