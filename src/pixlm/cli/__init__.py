@@ -1,7 +1,8 @@
 """The `pixlm` command: one module per command (as accelerate's are). A command's module
 docstring is its help (the first line) and description (the rest); it may add an `EPILOG`
-(examples, shown as written), and has `add_arguments(parser)` and `run(args)`, which calls the
-same functions a user would. The training
+(examples, shown as written) and a `CONFIG` dataclass whose fields become its flags, has
+`add_arguments(parser)` for any other flags, and `run(args)`, which calls the same functions a
+user would. The training
 commands' flags are made from their config dataclasses (`flags.py`). Every failure becomes one
 line (exit 2 for bad usage, 1 for a failure, 130 when interrupted); --debug shows the traceback."""
 
@@ -11,6 +12,8 @@ import argparse
 import importlib
 import os
 import sys
+
+from .flags import add_config_flags
 
 EPILOG = "Run `pixlm COMMAND --help` for the options of each command."
 # The commands, in the order --help lists them; each is the module of that name here.
@@ -38,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=getattr(command, "HELP", summary.rstrip(".")),
                            description=description.strip(), epilog=getattr(command, "EPILOG", None),
                            formatter_class=argparse.RawDescriptionHelpFormatter)  # docstrings and examples keep their lines
-        command.add_arguments(p)
+        if hasattr(command, "CONFIG"):
+            add_config_flags(p, command.CONFIG)
+        if hasattr(command, "add_arguments"):
+            command.add_arguments(p)
         p.set_defaults(func=command.run)
     return parser
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..training.config import FinetuneConfig
 from ..training.tasks import TASKS
-from .flags import add_config_flags, config_from_args
+from .flags import config_from_args
 
 HELP = "Finetune a pixel model: " + ", ".join(t.description for t in TASKS.values())
 EPILOG = (
@@ -20,14 +20,13 @@ EPILOG = (
 )
 
 
-def add_arguments(p) -> None:
-    add_config_flags(p, FinetuneConfig)
+CONFIG = FinetuneConfig  # its fields are this command's flags
 
 
 def run(args) -> int:
     from ..training import finetune
 
-    cfg = config_from_args(FinetuneConfig, args)
+    cfg = config_from_args(CONFIG, args)
     results = finetune(cfg)
     for split in ("validation", "test"):
         if split in results:

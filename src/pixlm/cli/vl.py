@@ -9,8 +9,9 @@ all_results.json (held-out scores before and after) to --output-dir.
 from __future__ import annotations
 
 from ..training.config import PixelBertRunConfig
-from .flags import add_config_flags, config_from_args
+from .flags import config_from_args
 
+CONFIG = PixelBertRunConfig  # its fields are this command's flags
 EPILOG = (
     "Examples (the synthetic-scenes recipe of docs/results.md):\n"
     "  pixlm vl pretrain --pretraining-tasks mlm --steps 2000 --lr 3e-4 --output-dir runs/pb\n"
@@ -20,15 +21,10 @@ EPILOG = (
 )
 
 
-def add_arguments(p) -> None:
-    add_config_flags(p, PixelBertRunConfig)
-
-
 def run(args) -> int:
     from ..training.pixelbert import run_pixelbert
 
-    cfg = config_from_args(PixelBertRunConfig, args)
-    res = run_pixelbert(cfg)
+    res = run_pixelbert(config_from_args(CONFIG, args))
     before = res["before"] or {}
     for name, value in res["validation"].items():
         start = f"{before[name]:.3f} -> " if name in before else ""

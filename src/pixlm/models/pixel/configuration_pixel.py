@@ -34,8 +34,7 @@ class PixelConfig(PretrainedConfig):
     """
 
     model_type = "pixel"
-    presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
-    family = "PIXEL"
+    presets, family = PRESETS, "PIXEL"  # the named sizes (from_preset, load_model); the name in messages
     accepted_model_types = ("pixel", "vit", "vit_mae")  # PIXEL saved its finetuned heads as ViT's; transformers' ViT-MAE
 
     def __init__(

@@ -35,8 +35,7 @@ class PixelBertConfig(PretrainedConfig):
     """
 
     model_type = "pixelbert"
-    presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
-    family = "Pixel-BERT"
+    presets, family = PRESETS, "Pixel-BERT"  # the named sizes (from_preset, load_model); the name in messages
     accepted_model_types = ("pixelbert",)
 
     def __init__(

@@ -40,8 +40,7 @@ class PixelGPTConfig(PretrainedConfig):
     """
 
     model_type = "pixelgpt"
-    presets = PRESETS  # the named sizes `from_preset` and pixlm.models.loading.load_model know
-    family = "PixelGPT"
+    presets, family = PRESETS, "PixelGPT"  # the named sizes (from_preset, load_model); the name in messages
     accepted_model_types = ("pixelgpt", "ernie-pixel")  # pixlm's, and the released baidu/PixelGPT checkpoints'
 
     def __init__(
