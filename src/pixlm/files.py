@@ -26,3 +26,27 @@ def written_whole(path: str | os.PathLike, inputs: tuple = ()):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def read_text(path: str | os.PathLike, what: str = "file") -> str:
+    """The text of a UTF-8 file (a byte-order mark dropped). A file that is not UTF-8 is an
+    error naming its line and column, not text with replacement characters."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} {path!r} does not exist")
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ValueError(f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[e.start]:02x}); convert the file to UTF-8, "
+                         "e.g. iconv -f latin1 -t utf-8") from None
+
+
+def read_lines(path: str | os.PathLike, what: str = "file") -> list[str]:
+    """The lines of a UTF-8 text file, split as Python's text files split them (\\n, \\r\\n or
+    \\r), without their line breaks; a last line break ends a line, it does not start one."""
+    lines = read_text(path, what).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines

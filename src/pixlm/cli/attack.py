@@ -6,6 +6,8 @@ file's word forms (annotations stay aligned), deterministically under --seed.
 
 from __future__ import annotations
 
+from .flags import fraction
+
 EPILOG = (
     "Attacks:\n"
     "  full-swap, inner-swap, intrude, disemvowel, truncate (no tables needed)\n"
@@ -16,7 +18,7 @@ EPILOG = (
 
 def add_arguments(p) -> None:
     p.add_argument("--attack", required=True, choices=list(_attacks()), help="the kind of noise")
-    p.add_argument("--severity", required=True, type=float, metavar="P", help="share of words attacked, in [0, 1]")
+    p.add_argument("--severity", required=True, type=fraction, metavar="P", help="share of words attacked, in [0, 1]")
     p.add_argument("--input", required=True, metavar="FILE", help="a text file (one text per line) or a .conllu file")
     p.add_argument("--output", required=True, metavar="FILE", help="where the attacked file goes")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

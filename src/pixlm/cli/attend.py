@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 
+from .flags import png_path
+
 
 def add_arguments(p) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="a Pixel-BERT folder (pixlm vl ...)")
     p.add_argument("--image", required=True, metavar="FILE", help="the image")
     p.add_argument("--text", required=True, help="the text read with it")
     p.add_argument("--layer", type=int, default=-1, help="encoder layer (default the last)")
-    p.add_argument("-o", "--output", default="attention.png", metavar="PNG", help="where to write (default attention.png)")
+    p.add_argument("-o", "--output", type=png_path, default="attention.png", metavar="PNG", help="where to write (default attention.png)")
 
 
 def run(args) -> int:

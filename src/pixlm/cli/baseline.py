@@ -7,6 +7,8 @@ finetune/evaluate like a PIXEL checkpoint (classify, pos, ner).
 
 from __future__ import annotations
 
+from .flags import positive_float, positive_int
+
 
 def add_arguments(p) -> None:
     p.add_argument("action", choices=["create", "pretrain"], help="create a model, or pretrain one with MLM")
@@ -14,10 +16,10 @@ def add_arguments(p) -> None:
     p.add_argument("--output-dir", required=True, metavar="DIR", help="where the model and tokenizer go")
     p.add_argument("--model", metavar="DIR", help="pretrain: the model folder to start from")
     p.add_argument("--preset", default="tiny", choices=["tiny", "small", "base"], help="create: model size (default tiny)")
-    p.add_argument("--vocab-size", type=int, default=8000, metavar="N", help="create: WordPiece vocabulary size (default 8000)")
-    p.add_argument("--steps", type=int, default=1000, metavar="N", help="pretrain: steps, as many as the pixel model had")
-    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="pretrain: texts per step (default 32)")
-    p.add_argument("--lr", type=float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
+    p.add_argument("--vocab-size", type=positive_int, default=8000, metavar="N", help="create: WordPiece vocabulary size (default 8000)")
+    p.add_argument("--steps", type=positive_int, default=1000, metavar="N", help="pretrain: steps, as many as the pixel model had")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="pretrain: texts per step (default 32)")
+    p.add_argument("--lr", type=positive_float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
 
 
 def run(args) -> int:

@@ -8,6 +8,7 @@ over all word-preserving attacks.
 from __future__ import annotations
 
 from ..training.tasks import TASKS
+from .flags import fraction, positive_int
 
 
 def add_arguments(p) -> None:
@@ -15,7 +16,7 @@ def add_arguments(p) -> None:
                    help="a checkpoint made by pixlm finetune, or a published finetuned PIXEL model (a folder, or "
                         "its Hub name, e.g. Team-PIXEL/pixel-base-finetuned-pos-ud-vietnamese-vtb, downloaded)")
     p.add_argument("--task", required=True, choices=list(TASKS), help="the task the model was finetuned for")
-    p.add_argument("--max-patches", type=int, metavar="N",
+    p.add_argument("--max-patches", type=positive_int, metavar="N",
                    help="patches per text (default: the model's saved renderer; PIXEL's scripts used 256 for POS, NER "
                         "and parsing)")
     p.add_argument("--pooling", choices=["mean", "max", "cls", "pma"],  # as PIXEL named its poolings
@@ -23,7 +24,7 @@ def add_arguments(p) -> None:
                         "it; pixlm's checkpoints carry theirs)")
     p.add_argument("--data", required=True, metavar="FILE", help="the file to score (same format as for finetuning)")
     p.add_argument("--attack", metavar="NAME", help="an attack (see pixlm attack --help), or all")
-    p.add_argument("--severity", type=float, nargs="+", default=[0.5], metavar="P", help="share(s) of words attacked (default 0.5)")
+    p.add_argument("--severity", type=fraction, nargs="+", default=[0.5], metavar="P", help="share(s) of words attacked (default 0.5)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the attacks (default 0)")
     p.add_argument("--noise-dir", metavar="DIR", help="folder of the noise tables (default $PIXLM_DATA/noise)")
     p.add_argument("--glue-task", help="GLUE task of a TSV file (default: found in the path)")

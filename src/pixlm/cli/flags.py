@@ -104,3 +104,31 @@ def config_from_args(cls, args: argparse.Namespace, **values):
             value = []
         given[f.name] = value
     return cls(**{**given, **values})
+
+
+def _number_type(convert, name: str, accept, wanted: str):
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+# argparse types for the hand-written flags (the config flags are checked by their configs).
+positive_int = _number_type(int, "positive_int", lambda v: v >= 1, "a positive integer")
+non_negative_int = _number_type(int, "non_negative_int", lambda v: v >= 0, "0 or a positive integer")
+positive_float = _number_type(float, "positive_float", lambda v: v > 0 and v != float("inf"), "a positive number")
+fraction = _number_type(float, "fraction", lambda v: 0 <= v <= 1, "a number from 0 to 1")
+
+
+def png_path(text: str) -> str:
+    """An output path for a picture: pixlm writes PNG, so the name must say .png."""
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"must name a .png file (pixlm writes PNG), got {text!r}")
+    return text

@@ -9,6 +9,7 @@ on tokens, as transformers does it.
 from __future__ import annotations
 
 from .common import load_folder
+from .flags import png_path, positive_int
 
 EPILOG = (
     "Examples:\n  pixlm generate \"The cat sat\" --model runs/pixelgpt --patches 64\n"
@@ -22,18 +23,18 @@ def add_arguments(p) -> None:
     p.add_argument("prompt", nargs="?", help="the text to continue")
     p.add_argument("--model", required=True, metavar="DIR",
                    help="a PixelGPT checkpoint folder (pixlm pretrain --model-type pixelgpt, or a released one)")
-    p.add_argument("--patches", type=int, default=64, metavar="N", help="patches to generate (default 64)")
+    p.add_argument("--patches", type=positive_int, default=64, metavar="N", help="patches to generate (default 64)")
     p.add_argument("--no-cache", action="store_true", help="recompute every step instead of reusing keys and values (slow)")
-    p.add_argument("--wrap", type=int, default=32, metavar="N", help="patches per row in the picture (default 32)")
+    p.add_argument("--wrap", type=positive_int, default=32, metavar="N", help="patches per row in the picture (default 32)")
     p.add_argument("--renderer", metavar="PATH",
                    help="a renderer folder or text_renderer_config.json (default: the model folder's; for a "
                         "checkpoint released without one, PIXEL's published renderer)")
-    p.add_argument("-o", "--output", default="generation.png", metavar="PNG", help="where to write (default generation.png)")
+    p.add_argument("-o", "--output", type=png_path, default="generation.png", metavar="PNG", help="where to write (default generation.png)")
     t = p.add_argument_group("text (tokens)")
     t.add_argument("--tokens", action="store_true", help="continue PROMPT as tokens and print the text")
     t.add_argument("--token-ids", metavar="IDS", help="a prompt given as comma-separated token ids; prints the ids")
     t.add_argument("--tokenizer", metavar="DIR", help="tokenizer folder for --tokens (default: the model folder's)")
-    t.add_argument("--max-new-tokens", type=int, default=32, metavar="N", help="tokens to generate (default 32)")
+    t.add_argument("--max-new-tokens", type=positive_int, default=32, metavar="N", help="tokens to generate (default 32)")
 
 
 def run(args) -> int:

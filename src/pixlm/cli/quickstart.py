@@ -8,13 +8,14 @@ and reconstructions are.
 from __future__ import annotations
 
 from .common import print_results
+from .flags import positive_float, positive_int
 
 
 def add_arguments(p) -> None:
     p.add_argument("--output-dir", default="pixlm-quickstart", metavar="DIR", help="where to write (default pixlm-quickstart)")
     p.add_argument("--steps", type=int, default=None, metavar="N", help="training steps (default 1500)")
-    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="texts per step (default 32)")
-    p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="texts per step (default 32)")
+    p.add_argument("--lr", type=positive_float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--layout", default="continuous", choices=["continuous", "bigrams"],
                    help="rendering of the corpus: PIXEL's continuous strips (default), or bigrams (Lotz et al. "

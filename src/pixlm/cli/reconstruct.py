@@ -7,6 +7,7 @@ original, mask, prediction, and the prediction pasted into the original.
 from __future__ import annotations
 
 from .common import load_folder
+from .flags import png_path, positive_int
 
 
 def add_arguments(p) -> None:
@@ -14,8 +15,9 @@ def add_arguments(p) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="a PIXEL checkpoint folder (with its text_renderer_config.json)")
     p.add_argument("--spans", metavar="S:E,...", help="hide these patch spans, e.g. 2:5,9:11 (end exclusive); default: span masking")
     p.add_argument("--seed", type=int, default=0, help="random seed for the mask (default 0)")
-    p.add_argument("--wrap", type=int, default=32, metavar="N", help="patches per row in the picture (default 32)")
-    p.add_argument("-o", "--output", default="reconstruction.png", metavar="PNG", help="where to write (default reconstruction.png)")
+    p.add_argument("--wrap", type=positive_int, default=32, metavar="N", help="patches per row in the picture (default 32)")
+    p.add_argument("-o", "--output", type=png_path, default="reconstruction.png", metavar="PNG",
+                   help="where to write (default reconstruction.png)")
 
 
 def run(args) -> int:

@@ -9,6 +9,7 @@ import argparse
 
 from ..render.config import BACKENDS
 from ..render.layouts import LAYOUT_REGISTRY
+from .flags import non_negative_int, positive_float, positive_int
 
 EPILOG = (
     "Examples:\n  pixlm render 'Hello world' -o hello.png --grid --wrap 40\n"
@@ -25,13 +26,14 @@ def add_arguments(p) -> None:
                         "a folder with --sample (default: render.png, or renders/)")
     p.add_argument("--input", metavar="FILE", help="render this UTF-8 text file line by line (empty lines skipped)")
     p.add_argument("--sample", action="store_true", help="render the built-in multi-script sample, one PNG per script")
-    p.add_argument("--limit", type=int, metavar="N", help="with --input: only the first N lines")
-    p.add_argument("--workers", type=int, default=0, metavar="N", help="with --input: worker processes (default 0: this process)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="with --input: only the first N lines")
+    p.add_argument("--workers", type=non_negative_int, default=0, metavar="N",
+                   help="with --input: worker processes (default 0: this process)")
     v = p.add_argument_group("picture")
     v.add_argument("--grid", action="store_true", help="overlay the patch grid in red")
-    v.add_argument("--wrap", type=int, metavar="N", help="wrap the strip into rows of N patches, so a person can read it")
+    v.add_argument("--wrap", type=positive_int, metavar="N", help="wrap the strip into rows of N patches, so a person can read it")
     v.add_argument("--full", action="store_true", help="show the whole canvas, not only up to the end patch")
-    v.add_argument("--scale", type=int, default=1, metavar="K", help="enlarge each pixel K times (default 1)")
+    v.add_argument("--scale", type=positive_int, default=1, metavar="K", help="enlarge each pixel K times (default 1)")
     _renderer_options(p)
 
 
@@ -56,6 +58,8 @@ def run(args) -> int:
     if args.input:
         lines = export.read_lines(args.input, args.limit)
         out = args.output or "renders"
+        if os.path.splitext(out)[1].lower() not in ("", ".arrow"):
+            raise ValueError(f"-o {out}: with --input, give a folder (PNGs) or a .arrow file (a dataset)")
         if out.endswith(".arrow"):
             n = export.lines_to_arrow(renderer, lines, out, num_workers=args.workers)
             print(f"wrote {n} rows to {out} (load with datasets.Dataset.from_file)")
@@ -64,6 +68,8 @@ def run(args) -> int:
                                          grid=args.grid, wrap=args.wrap, full=args.full)
             print(f"wrote {len(paths)} PNGs to {os.path.abspath(out)}")
         return 0
+    if args.output and not args.output.lower().endswith(".png"):
+        raise ValueError(f"-o {args.output}: one text is written as a PNG; give a name ending in .png")
     r = renderer(args.text, args.pair)
     img = strip_image(r.pixel_values, renderer.config.patch_size, grid=args.grid, wrap=args.wrap,
                       num_patches=None if args.full else r.num_patches, scale=args.scale)
@@ -87,10 +93,10 @@ def _renderer_options(p: argparse.ArgumentParser) -> None:
                    help="a font file or folder that heads the fallback chain (repeatable), "
                         "for instance PIXEL's GoNotoCurrent.ttf")
     g.add_argument("--backend", choices=list(BACKENDS), help="drawing backend (default skia; pango needs pixlm[pango])")
-    g.add_argument("--max-patches", type=int, metavar="N", help="patches on the canvas (default 529)")
-    g.add_argument("--patch-size", type=int, metavar="PX", help="patch size and strip height in pixels (default 16)")
-    g.add_argument("--font-size", type=float, metavar="PT", help="font size in points (default 8)")
-    g.add_argument("--dpi", type=int, help="dots per inch the font size is taken at (default 120)")
+    g.add_argument("--max-patches", type=positive_int, metavar="N", help="patches on the canvas (default 529)")
+    g.add_argument("--patch-size", type=positive_int, metavar="PX", help="patch size and strip height in pixels (default 16)")
+    g.add_argument("--font-size", type=positive_float, metavar="PT", help="font size in points (default 8)")
+    g.add_argument("--dpi", type=positive_int, help="dots per inch the font size is taken at (default 120)")
 
 
 def _build_renderer(args):

@@ -6,12 +6,14 @@ corpus, saved as a transformers tokenizer folder for pixlm pretrain --tokenizer.
 
 from __future__ import annotations
 
+from .flags import positive_int
+
 
 def add_arguments(p) -> None:
     p.add_argument("action", choices=["train"], help="train a tokenizer")
     p.add_argument("--corpus", required=True, metavar="PATH", help="the text corpus (as for pixlm pretrain)")
     p.add_argument("--output-dir", required=True, metavar="DIR", help="where the tokenizer folder goes")
-    p.add_argument("--vocab-size", type=int, default=8000, metavar="N", help="vocabulary size (default 8000)")
+    p.add_argument("--vocab-size", type=positive_int, default=8000, metavar="N", help="vocabulary size (default 8000)")
     p.add_argument("--text-column", default="text", help="column holding the text in jsonl/parquet/csv (default text)")
 
 

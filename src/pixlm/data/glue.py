@@ -18,6 +18,7 @@ class GlueTask:
     has_header: bool = True
     regression: bool = False
     metrics: tuple[str, ...] = ("accuracy",)  # names in pixlm.evaluation.metrics.METRICS; the first is primary
+    labels: tuple[str, ...] = ("0", "1")  # the values its label column may hold (none for a regression)
 
     @property
     def primary_metric(self) -> str:
@@ -28,12 +29,13 @@ GLUE_TASKS = {task.name: task for task in (
     GlueTask("CoLA", "cola", 3, None, 1, has_header=False, metrics=("matthews_correlation",)),
     GlueTask("SST-2", "sst2", "sentence", None, "label"),
     GlueTask("MRPC", "mrpc", "#1 String", "#2 String", "Quality", metrics=("f1", "accuracy")),
-    GlueTask("STS-B", "stsb", "sentence1", "sentence2", "score", regression=True, metrics=("pearson", "spearman")),
+    GlueTask("STS-B", "stsb", "sentence1", "sentence2", "score", regression=True, metrics=("pearson", "spearman"),
+             labels=()),
     GlueTask("WNLI", "wnli", "sentence1", "sentence2", "label"),
-    GlueTask("RTE", "rte", "sentence1", "sentence2", "label"),
-    GlueTask("QNLI", "qnli", "question", "sentence", "label"),
+    GlueTask("RTE", "rte", "sentence1", "sentence2", "label", labels=("entailment", "not_entailment")),
+    GlueTask("QNLI", "qnli", "question", "sentence", "label", labels=("entailment", "not_entailment")),
     GlueTask("QQP", "qqp", "question1", "question2", "is_duplicate", metrics=("f1", "accuracy")),
-    GlueTask("MNLI", "mnli", "sentence1", "sentence2", "gold_label"),
+    GlueTask("MNLI", "mnli", "sentence1", "sentence2", "gold_label", labels=("contradiction", "entailment", "neutral")),
 )}
 
 

@@ -5,20 +5,25 @@ Each reader checks its input and names the file and line of anything malformed.
 
 from __future__ import annotations
 
+import collections
 import csv
+import io
 import json
+import logging
 import os
+import re
 from dataclasses import dataclass, field, replace
 
-from ..files import written_whole
+from ..files import read_text, written_whole
 from .glue import glue_task
+
+logger = logging.getLogger("pixlm")
+_RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")  # a multiword token
+_EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node
 
 
 def _open(path: str | os.PathLike):
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"file {path!r} does not exist")
-    return open(path, encoding="utf-8-sig", newline="")  # utf-8-sig drops a byte-order mark
+    return io.StringIO(read_text(path), newline="")
 
 
 # -- CoNLL-U ------------------------------------------------------------------------------------
@@ -64,16 +69,20 @@ def read_conllu(path: str | os.PathLike) -> list[Sentence]:
     tokens: list[Token] = []
     comments: list[str] = []
     lines: list[str] = []
+    start = 1  # the line the sentence starts on
     with _open(path) as f:
         for lineno, raw in enumerate(f, 1):
             line = raw.rstrip("\r\n")
             if not line.strip():
                 if tokens:
+                    _check_tree(tokens, path, start)
                     sentences.append(Sentence(tokens, comments, lines))
                 elif comments or lines:
                     raise ValueError(f"{path}:{lineno}: sentence without words")
                 tokens, comments, lines = [], [], []
                 continue
+            if not lines:
+                start = lineno
             lines.append(line)
             if line.startswith("#"):
                 comments.append(line)
@@ -82,10 +91,11 @@ def read_conllu(path: str | os.PathLike) -> list[Sentence]:
             if len(cols) != 10:
                 raise ValueError(f"{path}:{lineno}: expected 10 tab-separated columns, got {len(cols)}")
             ident = cols[0]
-            if "-" in ident or "." in ident:
+            if _RANGE_ID.fullmatch(ident) or _EMPTY_ID.fullmatch(ident):
                 continue  # a multiword token or an empty node
-            if not ident.isdigit():
-                raise ValueError(f"{path}:{lineno}: word ID must be an integer, got {ident!r}")
+            if not ident.isdigit() or ident.startswith("0"):
+                raise ValueError(f"{path}:{lineno}: ID must be a word number (1, 2, ...), a range (1-2) or an empty "
+                                 f"node (1.1), got {ident!r}")
             if int(ident) != len(tokens) + 1:
                 raise ValueError(f"{path}:{lineno}: word ID {ident} out of order (expected {len(tokens) + 1})")
             head = None
@@ -95,15 +105,42 @@ def read_conllu(path: str | os.PathLike) -> list[Sentence]:
                 head = int(cols[6])
             tokens.append(Token(int(ident), cols[1], cols[2], cols[3], cols[4], cols[5], head, cols[7], cols[8], cols[9]))
     if tokens:
+        _check_tree(tokens, path, start)
         sentences.append(Sentence(tokens, comments, lines))
     if not sentences:
         raise ValueError(f"{path}: no sentences")
-    for sentence in sentences:
-        n = len(sentence.tokens)
-        for t in sentence.tokens:
-            if t.head is not None and t.head > n:
-                raise ValueError(f"{path}: word {t.id} of sentence {sentence.text!r} has HEAD {t.head} beyond its {n} words")
     return sentences
+
+
+def _check_tree(tokens: list[Token], path, line: int) -> None:
+    """The rules of the CoNLL 2018 evaluation script for a sentence's HEADs: all given or none,
+    within the sentence, no word its own head, exactly one root, no cycle."""
+    where = f"{path}:{line}: sentence"
+    heads = [t.head for t in tokens]
+    if all(h is None for h in heads):
+        return  # no syntax annotated (a file for tagging only)
+    if any(h is None for h in heads):
+        missing = next(t.id for t in tokens if t.head is None)
+        raise ValueError(f"{where}: word {missing} has HEAD _ while other words have heads")
+    n = len(tokens)
+    for t in tokens:
+        if t.head > n:
+            raise ValueError(f"{where}: word {t.id} has HEAD {t.head} beyond its {n} words")
+        if t.head == t.id:
+            raise ValueError(f"{where}: word {t.id} is its own head")
+    roots = [t.id for t in tokens if t.head == 0]
+    if len(roots) != 1:
+        raise ValueError(f"{where}: {len(roots)} words have HEAD 0 ({roots}); a tree has exactly one root")
+    rooted = {0}  # words known to reach the root
+    for t in tokens:
+        path, on_path, node = [], set(), t.id
+        while node not in rooted:
+            if node in on_path:
+                raise ValueError(f"{where}: the heads of words {sorted(path[path.index(node):])} form a cycle")
+            path.append(node)
+            on_path.add(node)
+            node = heads[node - 1]
+        rooted.update(path)
 
 
 def write_conllu(
@@ -163,8 +200,13 @@ def read_conll_ner(path: str | os.PathLike, scheme: str = "IOB2") -> list[tuple[
     if not out:
         raise ValueError(f"{path}: no sentences")
     if scheme == "IOB1":
-        out = [(w, iob1_to_iob2(t)) for w, t in out]
-    return out
+        return [(w, iob1_to_iob2(t)) for w, t in out]
+    repaired = [(w, iob1_to_iob2(t)) for w, t in out]
+    starts = sum(a != b for (_, tags), (_, fixed) in zip(out, repaired) for a, b in zip(tags, fixed))
+    if starts:
+        logger.warning("%s: %d entities start with I- (after O or another type), which IOB2 does not allow; read as "
+                       "B- (as conlleval does). If the file is IOB1, say so (--ner-scheme IOB1)", path, starts)
+    return repaired
 
 
 def iob1_to_iob2(tags: list[str]) -> list[str]:
@@ -221,9 +263,23 @@ def read_glue(task: str, path: str | os.PathLike) -> list[dict]:
     for lineno, row in enumerate(rows, 2 if header else 1):
         if len(row) < needed:
             raise ValueError(f"{path}:{lineno}: expected at least {needed} tab-separated columns, got {len(row)}")
-        label = None if y is None else (float(row[y]) if spec.regression else row[y])
+        if header and len(row) != len(header):
+            raise ValueError(f"{path}:{lineno}: {len(row)} tab-separated columns where the header has {len(header)} "
+                             "(a tab inside a text?)")
+        label = None if y is None else _glue_label(spec, row[y], path, lineno)
         examples.append({"text_a": row[a], "text_b": None if b is None else row[b], "label": label})
     return examples
+
+
+def _glue_label(spec, value: str, path, lineno: int):
+    if spec.regression:
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{path}:{lineno}: {spec.name}'s score must be a number, got {value!r}") from None
+    if spec.labels and value not in spec.labels:
+        raise ValueError(f"{path}:{lineno}: {spec.name}'s label must be one of {', '.join(spec.labels)}, got {value!r}")
+    return value
 
 
 # -- SQuAD --------------------------------------------------------------------------------------
@@ -238,13 +294,24 @@ def read_squad(path: str | os.PathLike) -> list[dict]:
     if "data" not in data:
         raise ValueError(f"{path}: expected SQuAD JSON with a top-level 'data' list")
     out = []
-    for article in data["data"]:
-        for para in article.get("paragraphs", []):
+    ids: collections.Counter = collections.Counter()
+    for k, article in enumerate(data["data"]):
+        for j, para in enumerate(article.get("paragraphs", [])):
+            if not isinstance(para.get("context"), str):
+                raise ValueError(f"{path}: article {k}, paragraph {j} has no context text")
             context = para["context"]
             for qa in para.get("qas", []):
+                for key in ("id", "question"):
+                    if not isinstance(qa.get(key), str):
+                        raise ValueError(f"{path}: article {k}, paragraph {j}: a question without {key!r} (text)")
+                ids[qa["id"]] += 1
+                if ids[qa["id"]] > 1:
+                    raise ValueError(f"{path}: question id {qa['id']!r} appears more than once; ids must be unique")
                 answers = qa.get("answers", [])
                 for a in answers:
-                    s = a["answer_start"]
+                    s = a.get("answer_start")
+                    if not isinstance(s, int) or not isinstance(a.get("text"), str):
+                        raise ValueError(f"{path}: question {qa['id']}: an answer needs text and an integer answer_start")
                     if context[s : s + len(a["text"])] != a["text"]:
                         raise ValueError(f"{path}: question {qa['id']}: answer {a['text']!r} is not at {s} in its context")
                 out.append({
@@ -264,9 +331,12 @@ def read_table(path: str | os.PathLike, columns: list[str]) -> list[dict]:
             for lineno, line in enumerate(f, 1):
                 if line.strip():
                     try:
-                        rows.append(json.loads(line))
+                        row = json.loads(line)
                     except json.JSONDecodeError as e:
                         raise ValueError(f"{path}:{lineno}: not a JSON object: {e}") from e
+                    if not isinstance(row, dict):
+                        raise ValueError(f"{path}:{lineno}: expected a JSON object per line, got {type(row).__name__}")
+                    rows.append(row)
         elif ext in (".csv", ".tsv"):
             rows = list(csv.DictReader(f, delimiter="\t" if ext == ".tsv" else ","))
         else:
@@ -276,4 +346,8 @@ def read_table(path: str | os.PathLike, columns: list[str]) -> list[dict]:
     missing = [c for c in columns if c not in rows[0]]
     if missing:
         raise ValueError(f"{path}: no column(s) {missing}; columns are {sorted(rows[0])}")
+    for k, r in enumerate(rows):
+        absent = [c for c in columns if r.get(c) is None]
+        if absent:
+            raise ValueError(f"{path}: row {k + 1} has no value in column(s) {absent}")
     return [{c: r[c] for c in columns} for r in rows]

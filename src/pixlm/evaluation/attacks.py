@@ -246,7 +246,7 @@ def attack_file(path: str, out_path: str, attack: str, severity: float, seed: in
     annotations stay aligned; `# text` becomes the attacked words). Returns the lines or
     sentences written."""
     from ..data.readers import read_conllu, write_conllu
-    from ..files import written_whole
+    from ..files import read_lines, written_whole
 
     fmt = fmt or ("conllu" if str(path).endswith(".conllu") else "lines")
     if fmt == "conllu":
@@ -274,12 +274,8 @@ def attack_file(path: str, out_path: str, attack: str, severity: float, seed: in
         return len(sentences)
     if fmt != "lines":
         raise ValueError(f"format must be lines or conllu, got {fmt!r}")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"input file {path!r} does not exist")
-    count = 0
-    with written_whole(out_path, inputs=(path,)) as tmp, open(path, encoding="utf-8") as src, \
-            open(tmp, "w", encoding="utf-8") as dst:
-        for k, line in enumerate(src):
-            dst.write(attack_text(line.rstrip("\n"), attack, severity, seed + k, noise_dir_path) + "\n")
-            count += 1
-    return count
+    lines = read_lines(path, "input file")
+    with written_whole(out_path, inputs=(path,)) as tmp, open(tmp, "w", encoding="utf-8") as dst:
+        for k, line in enumerate(lines):
+            dst.write(attack_text(line, attack, severity, seed + k, noise_dir_path) + "\n")
+    return len(lines)

@@ -142,8 +142,21 @@ def word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int = -100)
     return weights.bmm(states), torch.tensor(counts, device=states.device)
 
 
+def check_labels(labels: torch.Tensor, num_labels: int, name: str = "labels") -> None:
+    """Refuse class ids outside [0, num_labels) (-100, ignored, aside) before the loss would
+    fail with an index error from deep inside torch."""
+    if labels.dtype.is_floating_point:
+        raise ValueError(f"{name} must be integer class ids for a model with {num_labels} labels, got {labels.dtype}")
+    used = labels[labels != -100]
+    if used.numel() and (int(used.min()) < 0 or int(used.max()) >= num_labels):
+        bad = int(used.max()) if int(used.max()) >= num_labels else int(used.min())
+        raise ValueError(f"{name} must be class ids in [0, {num_labels}) or -100 (ignored), got {bad}: the model was "
+                         f"made with {num_labels} labels (num_labels / id2label in its config)")
+
+
 def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, num_labels: int) -> torch.Tensor:
     """Cross-entropy over classes, or mean squared error when `num_labels == 1` (regression)."""
     if num_labels == 1:
         return nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
+    check_labels(labels, num_labels)
     return nn.functional.cross_entropy(logits, labels)

@@ -40,6 +40,8 @@ def check_pixel_values(pixel_values: torch.Tensor, num_channels: int, patch_size
         raise ValueError(f"pixel_values must be floats in [0, 1], got dtype {pixel_values.dtype} (a uint8 strip "
                          f"is divided by 255); {how}")
     if pixel_values.numel() and not torch.jit.is_tracing():
+        if not torch.isfinite(pixel_values).all():
+            raise ValueError(f"pixel_values hold NaN or infinite values; {how}")
         low, high = torch.aminmax(pixel_values.detach())
         if high > 1.0 + 1e-3 or low < -1e-3:
             raise ValueError(f"pixel_values must be in [0, 1] (white 1, black 0); got values from {low.item():g} to "

@@ -7,22 +7,19 @@ from typing import Iterator
 
 import numpy as np
 
+from ..files import read_lines as read_text_lines
 from .renderer import TextRenderer
 
 
 def read_lines(path: str | os.PathLike, limit: int | None = None) -> list[str]:
     """Non-empty lines of a UTF-8 text file (line breaks stripped)."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"input file {path!r} does not exist")
     lines = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            if line.strip():
-                lines.append(line)
-                if limit is not None and len(lines) >= limit:
-                    break
+    for line in read_text_lines(path, "input file"):
+        if line.strip():
+            lines.append(line)
+            if limit is not None and len(lines) >= limit:
+                break
     if not lines:
         raise ValueError(f"input file {path!r} holds no non-empty line to render")
     return lines

@@ -28,7 +28,7 @@ from transformers.activations import ACT2FN
 from transformers.modeling_outputs import QuestionAnsweringModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
-from ..heads import Biaffine, SequencePoolingHead, sequence_classification_loss, word_means
+from ..heads import Biaffine, SequencePoolingHead, check_labels, sequence_classification_loss, word_means
 from ..loading import load_checked
 from ..patches import check_pixel_values, patch_stats, patchify, unpatchify
 from .configuration_pixel import PixelConfig
@@ -321,6 +321,10 @@ class PixelModel(PixelPreTrainedModel):
         b, length, _ = embeddings.shape
         if attention_mask is None:
             attention_mask = torch.ones(b, length, device=embeddings.device)
+        for name, per_patch in (("attention_mask", attention_mask), ("patch_mask", patch_mask), ("noise", noise)):
+            if per_patch is not None and tuple(per_patch.shape) != (b, length):
+                raise ValueError(f"{name} must be (batch, patches) = ({b}, {length}) for these pixel_values, got shape "
+                                 f"{tuple(per_patch.shape)}")
         attention_mask = attention_mask.to(embeddings.dtype)
         if mask_ratio is None:
             mask_ratio = self.config.mask_ratio if (patch_mask is not None or noise is not None) else 0.0
@@ -494,6 +498,7 @@ class PixelForTokenClassification(PixelPreTrainedModel):
         logits = self.classifier(self.dropout(out.last_hidden_state[:, 1:]))
         loss = None
         if labels is not None:
+            check_labels(labels, self.num_labels)
             loss = F.cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1), ignore_index=-100)
         return TokenClassifierOutput(loss=loss, logits=logits)
 

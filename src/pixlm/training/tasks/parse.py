@@ -34,8 +34,13 @@ class DependencyParsing(WordTask):
     def read(self, path, cfg):
         from ...data.readers import read_conllu
 
-        return [{"words": s.words, "heads": [t.head or 0 for t in s.tokens], "rels": [t.deprel for t in s.tokens]}
-                for s in read_conllu(path)]
+        sentences = read_conllu(path)
+        for s in sentences:
+            if s.tokens[0].head is None:
+                raise ValueError(f"{path}: sentence {s.text or s.words[:5]!r} has no heads (HEAD _): parsing needs "
+                                 "annotated trees")
+        return [{"words": s.words, "heads": [t.head for t in s.tokens], "rels": [t.deprel for t in s.tokens]}
+                for s in sentences]
 
     def read_hub(self, ds, source, cfg):
         from ...data.hub import hub_parses

@@ -1,0 +1,152 @@
+"""Bad input at every boundary: each case names the entry point, the input, the exact error
+class and what the message must name (the file and line, the field, the rule broken, the fix).
+docs/bad-input.md lists the cases by entry point and outcome."""
+
+import pytest
+
+from pixlm.data import readers
+
+
+def _conllu(*sentences: list[tuple]) -> str:
+    """CoNLL-U text from (id, form, head) rows per sentence."""
+    out = []
+    for rows in sentences:
+        out += [f"{i}\t{form}\t_\tX\t_\t_\t{head}\tdep\t_\t_" for i, form, head in rows] + [""]
+    return "\n".join(out) + "\n"
+
+
+GOOD = [(1, "a", 2), (2, "b", 0)]
+
+READER_CASES = [
+    # (case, reader, file name, content (str or bytes), error class, message pattern)
+    ("conllu cycle", readers.read_conllu, "x.conllu", _conllu([(1, "a", 2), (2, "b", 3), (3, "c", 2), (4, "d", 0)]),
+     ValueError, r"x.conllu:1: sentence: the heads of words \[2, 3\] form a cycle"),
+    ("conllu two roots", readers.read_conllu, "x.conllu", _conllu(GOOD, [(1, "a", 0), (2, "b", 0)]),
+     ValueError, r"x.conllu:4: sentence: 2 words have HEAD 0 \(\[1, 2\]\); a tree has exactly one root"),
+    ("conllu own head", readers.read_conllu, "x.conllu", _conllu([(1, "a", 1), (2, "b", 0)]),
+     ValueError, r"word 1 is its own head"),
+    ("conllu negative id", readers.read_conllu, "x.conllu", "-2\ta\t_\tX\t_\t_\t0\troot\t_\t_\n\n",
+     ValueError, r"x.conllu:1: ID must be a word number .* got '-2'"),
+    ("conllu letter range", readers.read_conllu, "x.conllu", "a-b\tab\t_\t_\t_\t_\t_\t_\t_\t_\n1\ta\t_\tX\t_\t_\t0\troot\t_\t_\n\n",
+     ValueError, r"x.conllu:1: ID must be .* got 'a-b'"),
+    ("conllu some heads missing", readers.read_conllu, "x.conllu", _conllu([(1, "a", "_"), (2, "b", 0)]),
+     ValueError, r"word 1 has HEAD _ while other words have heads"),
+    ("conllu head beyond", readers.read_conllu, "x.conllu", _conllu([(1, "a", 5), (2, "b", 0)]),
+     ValueError, r"word 1 has HEAD 5 beyond its 2 words"),
+    ("conllu not utf-8", readers.read_conllu, "x.conllu", "1\tcaf\xe9\t_\tX\t_\t_\t0\troot\t_\t_\n\n".encode("latin-1"),
+     ValueError, r"x.conllu:1:6: not UTF-8 \(byte 0xe9\); convert the file to UTF-8"),
+    ("glue tab inside a sentence", lambda p: readers.read_glue("SST-2", p), "dev.tsv", "sentence\tlabel\ngood\tfilm\t1\n",
+     ValueError, r"dev.tsv:2: 3 tab-separated columns where the header has 2 \(a tab inside a text\?\)"),
+    ("glue label not of the task", lambda p: readers.read_glue("SST-2", p), "dev.tsv", "sentence\tlabel\ngood film\tpositive\n",
+     ValueError, r"dev.tsv:2: SST-2's label must be one of 0, 1, got 'positive'"),
+    ("sts-b score not a number", lambda p: readers.read_glue("STS-B", p), "dev.tsv",
+     "sentence1\tsentence2\tscore\na\tb\thigh\n", ValueError, r"dev.tsv:2: STS-B's score must be a number, got 'high'"),
+    ("squad duplicate ids", readers.read_squad, "x.json",
+     '{"data": [{"paragraphs": [{"context": "a b", "qas": [{"id": "q", "question": "?", "answers": []},'
+     ' {"id": "q", "question": "?", "answers": []}]}]}]}', ValueError, r"question id 'q' appears more than once"),
+    ("squad no context", readers.read_squad, "x.json", '{"data": [{"paragraphs": [{"qas": []}]}]}',
+     ValueError, r"article 0, paragraph 0 has no context text"),
+    ("squad answer elsewhere", readers.read_squad, "x.json",
+     '{"data": [{"paragraphs": [{"context": "a b", "qas": [{"id": "q", "question": "?", '
+     '"answers": [{"text": "b", "answer_start": 0}]}]}]}]}', ValueError, r"question q: answer 'b' is not at 0 in its context"),
+    ("jsonl row not an object", lambda p: readers.read_table(p, ["text", "label"]), "x.jsonl",
+     '{"text": "a", "label": 1}\n[1, 2]\n', ValueError, r"x.jsonl:2: expected a JSON object per line, got list"),
+    ("jsonl value missing", lambda p: readers.read_table(p, ["text", "label"]), "x.jsonl",
+     '{"text": "a", "label": 1}\n{"text": "b"}\n', ValueError, r"x.jsonl: row 2 has no value in column\(s\) \['label'\]"),
+    ("conll ner bad tag", lambda p: readers.read_conll_ner(p), "x.txt", "Paris LOC\n\n",
+     ValueError, r"x.txt:1: tag 'LOC' is not O, B-TYPE or I-TYPE"),
+    ("text file not utf-8", lambda p: __import__("pixlm.render.export", fromlist=["x"]).read_lines(p), "x.txt",
+     b"fine\ncaf\xe9\n", ValueError, r"x.txt:2:4: not UTF-8"),
+]
+
+
+@pytest.mark.parametrize("case,reader,name,content,error,message", READER_CASES, ids=[c[0] for c in READER_CASES])
+def test_readers_refuse_bad_files_naming_the_place_and_the_rule(tmp_path, case, reader, name, content, error, message):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(error, match=message):
+        reader(str(path))
+
+
+def test_iob2_entities_starting_with_i_are_read_as_b_with_a_warning(tmp_path, caplog):
+    """Real IOB2 data is sometimes a bit off (MasakhaNER's Yorùbá files have one such tag): warn
+    and count, and read it as conlleval does."""
+    path = tmp_path / "x.txt"
+    path.write_text("in O\nParis I-LOC\n\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pixlm"):
+        assert readers.read_conll_ner(str(path)) == [(["in", "Paris"], ["O", "B-LOC"])]
+    assert "1 entities start with I-" in caplog.text and "--ner-scheme IOB1" in caplog.text
+
+
+CLI_CASES = [
+    # (case, argv, exit code, stderr pattern)
+    ("render scale 0", ["render", "x", "--scale", "0"], 2, r"argument --scale: must be a positive integer, got '0'"),
+    ("render wrap 0", ["render", "x", "--wrap", "0"], 2, r"argument --wrap: must be a positive integer"),
+    ("render limit 0", ["render", "--input", "x.txt", "--limit", "0"], 2, r"argument --limit: must be a positive integer"),
+    ("render font size nan", ["render", "x", "--font-size", "nan"], 2, r"argument --font-size: must be a positive number"),
+    ("render jpg", ["render", "x", "-o", "x.jpg"], 2, r"-o x.jpg: one text is written as a PNG; give a name ending in .png"),
+    ("reconstruct jpg", ["reconstruct", "x", "--model", "m", "-o", "x.jpg"], 2, r"must name a .png file"),
+    ("attack severity 5", ["attack", "--attack", "truncate", "--severity", "5", "--input", "a", "--output", "b"], 2,
+     r"argument --severity: must be a number from 0 to 1, got '5'"),
+    ("finetune task typo", ["finetune", "--task", "nre", "--model", "tiny", "--train", "a", "--validation", "b",
+                            "--output-dir", "c"], 2, r"argument --task: invalid choice: 'nre'"),
+    ("finetune lr 0", ["finetune", "--task", "pos", "--model", "tiny", "--train", "a", "--validation", "b",
+                       "--output-dir", "c", "--lr", "0"], 2, r"learning_rate must be greater than 0, got 0"),
+    ("finetune warmup 5", ["finetune", "--task", "pos", "--model", "tiny", "--train", "a", "--validation", "b",
+                           "--output-dir", "c", "--warmup", "5"], 2, r"warmup_fraction must be at most 1, got 5"),
+    ("pretrain steps 0", ["pretrain", "--corpus", "a", "--output-dir", "b", "--steps", "0"], 2,
+     r"max_steps must be a positive integer, got 0"),
+    ("pretrain model arg typo", ["pretrain", "--corpus", "CORPUS", "--output-dir", "b", "--model-arg", "mask_ratoi=0.5"], 2,
+     r"PixelConfig has no field 'mask_ratoi' \(did you mean 'mask_ratio'\?\)"),
+    ("vl steps 0", ["vl", "vqa", "--output-dir", "b", "--steps", "0"], 2, r"max_steps must be a positive integer, got 0"),
+]
+
+
+@pytest.mark.parametrize("case,argv,code,message", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_cli_refuses_bad_flags_in_one_line(tmp_path, monkeypatch, capsys, case, argv, code, message):
+    from pixlm.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "CORPUS").write_text("A text to learn from.\n" * 40)
+    got = main(argv)
+    err = capsys.readouterr().err
+    assert got == code
+    assert "Traceback" not in err
+    import re
+
+    assert re.search(message, err), err
+
+
+def test_models_refuse_labels_outside_their_label_set():
+    import torch
+
+    from pixlm.models.pixel import PixelConfig, PixelForSequenceClassification, PixelForTokenClassification
+
+    config = PixelConfig.from_preset("tiny", num_channels=1, max_patches=8, num_hidden_layers=1, num_labels=3)
+    pixels = torch.rand(2, 1, 16, 16 * 8)
+    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) or -100 \(ignored\), got 7"):
+        PixelForSequenceClassification(config)(pixel_values=pixels, labels=torch.tensor([0, 7]))
+    tags = torch.full((2, 8), -100)
+    tags[0, 1] = -3
+    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) or -100 \(ignored\), got -3"):
+        PixelForTokenClassification(config)(pixel_values=pixels, labels=tags)
+    tags[0, 1] = 2  # in range, and -100 elsewhere: fine
+    assert PixelForTokenClassification(config)(pixel_values=pixels, labels=tags).loss.isfinite()
+
+
+def test_models_refuse_masks_of_the_wrong_length_and_nan_pixels():
+    import torch
+
+    from pixlm.models.pixel import PixelConfig, PixelModel
+
+    model = PixelModel(PixelConfig.from_preset("tiny", num_channels=1, max_patches=8, num_hidden_layers=1))
+    pixels = torch.rand(2, 1, 16, 16 * 6)
+    with pytest.raises(ValueError, match=r"attention_mask must be \(batch, patches\) = \(2, 6\) for these pixel_values, "
+                                         r"got shape \(2, 8\)"):
+        model(pixel_values=pixels, attention_mask=torch.ones(2, 8))
+    pixels[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="pixel_values hold NaN or infinite values"):
+        model(pixel_values=pixels)
