@@ -150,3 +150,89 @@ def test_models_refuse_masks_of_the_wrong_length_and_nan_pixels():
     pixels[0, 0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="pixel_values hold NaN or infinite values"):
         model(pixel_values=pixels)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KiB tmpfs filled to the last byte (needs root and permission to mount: skipped
+    otherwise, saying so)."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("a full disk is simulated with a tmpfs, which needs root and permission to mount")
+    try:
+        (disk / "old.txt").write_text("the old output\n")
+        try:
+            with open(disk / "filler", "wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError:
+            pass
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_full_disk_is_named_and_leaves_no_half_written_file(full_disk):
+    import errno
+    import os
+
+    from pixlm.files import check_writable, written_whole
+
+    with pytest.raises(ValueError, match=r"cannot write to output folder .*: the disk is full"):
+        check_writable(full_disk / "run")
+    with pytest.raises(OSError, match=r"the disk is full: .*old.txt was not written") as raised:
+        with written_whole(full_disk / "old.txt") as tmp, open(tmp, "w") as f:
+            f.write("x" * 100_000)
+    assert raised.value.errno == errno.ENOSPC
+    assert (full_disk / "old.txt").read_text() == "the old output\n"
+    assert not [n for n in os.listdir(full_disk) if n.endswith(".tmp") or n.startswith(".pixlm-write-check")]
+
+
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path):
+    from pixlm.training import FinetuneConfig, finetune
+
+    (tmp_path / "train.conllu").write_text(_conllu(GOOD))
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(ValueError, match=r"output folder '.*taken' is a file; give a folder"):
+        finetune(FinetuneConfig(task="pos", model="tiny", train=str(tmp_path / "train.conllu"),
+                                validation=str(tmp_path / "train.conllu"), output_dir=str(tmp_path / "taken")))
+
+
+def test_reconstruct_refuses_a_checkpoint_without_a_decoder(tmp_path, capsys):
+    """A finetuned tagger has PIXEL's encoder but no pretraining decoder: reconstructing with
+    a random decoder would draw noise and exit 0."""
+    from pixlm.cli import main
+    from pixlm.data import PixelProcessor
+    from pixlm.models.pixel import PixelConfig, PixelForTokenClassification
+
+    tagger = tmp_path / "tagger"
+    PixelForTokenClassification(PixelConfig.from_preset("tiny", num_channels=1, max_patches=32,
+                                                        num_hidden_layers=1, num_labels=3)).save_pretrained(tagger)
+    PixelProcessor(num_channels=1).save_pretrained(tagger)
+    assert main(["reconstruct", "Some text.", "--model", str(tagger), "-o", str(tmp_path / "r.png")]) == 2
+    assert "has no pretraining decoder weights (a finetuned checkpoint?)" in capsys.readouterr().err
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_a_font_file_cut_short_is_named_instead_of_drawing_blank(tmp_path):
+    import os
+
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+    from pixlm.render.sfnt import FontFileError
+
+    source = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+    if not os.path.isfile(source):
+        pytest.skip(f"needs a system font to cut short ({source}: apt install fonts-dejavu-core)")
+    cut = tmp_path / "cut.ttf"
+    data = open(source, "rb").read()
+    cut.write_bytes(data[: len(data) // 2])  # its table directory intact, its glyph data cut
+    for backend in available_backends():
+        with pytest.raises(FontFileError, match=r"cut.ttf' is cut short: its 'glyf' table ends at byte \d+ but the file has"):
+            TextRenderer(RendererConfig(fonts=[str(cut)], fallback_fonts=False, backend=backend))("abc")

@@ -269,7 +269,8 @@ def test_pixlm_evaluate_scores_a_published_pixel_tagger(tmp_path, capsys):
     rows = []
     for n, words in enumerate(sentences):
         rows.append(f"# text = {' '.join(words)}")
-        rows += [f"{i + 1}\t{w}\t_\t{tags[(i + n) % len(tags)]}\t_\t_\t0\troot\t_\t_" for i, w in enumerate(words)]
+        rows += [f"{i + 1}\t{w}\t_\t{tags[(i + n) % len(tags)]}\t_\t_\t{0 if i == 0 else 1}\t{'root' if i == 0 else 'dep'}\t_\t_"
+                 for i, w in enumerate(words)]
         rows.append("")
     data = tmp_path / "dev.conllu"
     data.write_text("\n".join(rows) + "\n")

@@ -3,6 +3,7 @@ and never written over what it is still reading."""
 
 from __future__ import annotations
 
+import errno
 import os
 from contextlib import contextmanager
 
@@ -23,9 +24,35 @@ def written_whole(path: str | os.PathLike, inputs: tuple = ()):
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, f"the disk is full: {path} was not written (the old file, if any, is as it "
+                                        "was); free some space and run again") from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def check_writable(folder: str | os.PathLike, what: str = "output folder") -> None:
+    """Make sure `folder` exists (creating it) and a file can be written in it, before any work
+    starts: a folder under a file, a read-only one or a full disk is named at once."""
+    folder = os.fspath(folder) or "."
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{what} {folder!r} is a file; give a folder")
+    probe = os.path.join(folder, f".pixlm-write-check.{os.getpid()}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 4096)  # a page: a disk with no room left refuses it
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        reason = "the disk is full" if e.errno == errno.ENOSPC else (e.strerror or type(e).__name__).lower()
+        raise ValueError(f"cannot write to {what} {folder!r}: {reason}") from None
+    finally:
+        if os.path.exists(probe):
+            os.remove(probe)
 
 
 def read_text(path: str | os.PathLike, what: str = "file") -> str:

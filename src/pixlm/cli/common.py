@@ -18,8 +18,14 @@ def print_results(results: dict) -> None:
         print(f"{label}: {shots[0]} (start), {shots[-1]} (end)")
 
 
-def load_folder(model_cls, folder: str):
-    """A model from a folder, or from the Hub by its name (downloaded)."""
+def load_folder(model_cls, folder: str, needs: str | None = None, what: str = ""):
+    """A model from a folder, or from the Hub by its name (downloaded). `needs`: the weights
+    (by name prefix) the command cannot do without; a checkpoint that lacks them (a finetuned
+    encoder where a pretraining decoder is needed) is refused instead of used with random ones."""
     from ..models.loading import local_folder
 
-    return model_cls.from_pretrained(local_folder(folder))
+    model, info = model_cls.from_pretrained(local_folder(folder), output_loading_info=True)
+    if needs and any(k.startswith(needs) for k in info.get("missing_keys") or ()):
+        raise ValueError(f"{folder} has no {what or needs} weights (a finetuned checkpoint?); give a checkpoint that "
+                         f"{model_cls.__name__} was saved from, such as the output of pixlm pretrain")
+    return model

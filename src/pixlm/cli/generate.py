@@ -51,7 +51,7 @@ def run(args) -> int:
         raise ValueError("give a PROMPT to continue (or --token-ids)")
     if args.patches < 1:
         raise ValueError(f"--patches must be at least 1, got {args.patches}")
-    model = load_folder(PixelGPTForCausalLM, args.model)
+    model = load_folder(PixelGPTForCausalLM, args.model, needs="lm_pixel_head.", what="next-patch head")
     renderer = TextRenderer(RendererConfig.for_model(args.renderer or args.model, max_patches=model.config.max_patches))
     image, continuation = generate(model, renderer, args.prompt, args.patches, use_cache=not args.no_cache, wrap=args.wrap)
     print(f"{save_png(image, args.output)}: {continuation.shape[1] // renderer.config.patch_size} patches generated")
@@ -68,7 +68,7 @@ def _generate_tokens(args) -> int:
 
     if args.max_new_tokens < 1:
         raise ValueError(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
-    model = load_folder(PixelGPTForCausalLM, args.model)
+    model = load_folder(PixelGPTForCausalLM, args.model, needs="lm_token_head.", what="next-token head")
     tokenizer = None
     if args.token_ids:
         try:

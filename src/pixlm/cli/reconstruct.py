@@ -25,7 +25,7 @@ def run(args) -> int:
     from ..render import RendererConfig, TextRenderer
     from ..viz import reconstruct, save_png
 
-    model = load_folder(PixelForPreTraining, args.model)
+    model = load_folder(PixelForPreTraining, args.model, needs="decoder.", what="pretraining decoder")
     renderer = TextRenderer(RendererConfig.for_model(args.model, max_patches=model.config.max_patches))
     image, loss = reconstruct(model, renderer, args.text, spans=_parse_spans(args.spans), seed=args.seed, wrap=args.wrap)
     print(f"{save_png(image, args.output)}: masked-patch loss {loss:.4f}")

@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, replace
 
 from ..data.processor import PixelProcessor
+from ..files import check_writable
 from .config import FinetuneConfig
 from .families import family_of
 from .run import resume_checkpoint, training_arguments, write_model_card, write_results
@@ -92,7 +93,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
     cfg.validate()
     task = get_task(cfg.task)
     set_seed(cfg.seed)
-    os.makedirs(cfg.output_dir, exist_ok=True)
+    check_writable(cfg.output_dir)
     train = read_examples(cfg, cfg.train)
     splits = {"validation": (cfg.validation, read_examples(cfg, cfg.validation))}
     if cfg.test:

@@ -19,6 +19,7 @@ from dataclasses import asdict
 
 import torch
 
+from ..files import check_writable
 from .config import PixelBertRunConfig
 from .run import resume_checkpoint, training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer
@@ -217,7 +218,7 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
 
     cfg.validate()
     set_seed(cfg.seed)
-    os.makedirs(cfg.output_dir, exist_ok=True)
+    check_writable(cfg.output_dir)
     task = get_vl_task(cfg.task)
     train, validation = load_examples(cfg)
     labels = task.prepare(train, validation)

@@ -18,6 +18,7 @@ import os
 from dataclasses import asdict
 
 from ..data.processor import PixelProcessor
+from ..files import check_writable
 from ..options import unknown_keys
 from .config import PretrainConfig, has_tokenizer
 from .families import FAMILIES, Family
@@ -100,7 +101,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
     from .run import training_arguments
 
     cfg.validate()
-    os.makedirs(cfg.output_dir, exist_ok=True)
+    check_writable(cfg.output_dir)
     set_seed(cfg.seed)  # the model's initial weights too
     family = FAMILIES[cfg.model_type]
     tokenizer = _load_tokenizer(cfg) if family.uses_tokenizer else None

@@ -1,0 +1,142 @@
+"""Rerun a named headline figure with several seeds and report it as people can build on it:
+the mean, the range and every seed's value, with the exact commands, the thread count and the
+machine. A goal counts as met only if its worst seed meets it.
+
+    python scripts/figures.py list
+    python scripts/figures.py run pixelbert-vqa --seeds 42 1 2 [--runs runs/figures] [--write docs/results.md]
+    python scripts/figures.py table pixelbert-vqa --seeds 42 1 2 --write docs/results.md
+
+`run` skips a seed whose results are already there (so an interrupted run continues), then
+prints the table; `--write FILE` replaces the figure's block in FILE (between
+`<!-- figure:NAME -->` and `<!-- /figure:NAME -->`, appended if absent). Threads: whatever
+OMP_NUM_THREADS says (torch's default, all cores, when unset); the table records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure: the commands of one seed (formatted with {runs} and {seed}), where its value is
+    ({results file}, key path), the goal if any, and roughly how long one seed takes here."""
+
+    description: str
+    commands: tuple[str, ...]
+    results: str
+    key: tuple[str, ...]
+    goal: float | None = None
+    minutes_per_seed: int = 0
+
+
+PIXELBERT_PRETRAIN = ("pixlm vl pretrain --output-dir {runs}/pb-s{seed} --pretraining-tasks mlm --steps 2000 --lr 3e-4 "
+                      "--seed {seed}")
+FIGURES = {
+    "pixelbert-vqa": Figure(
+        "Pixel-BERT VQA accuracy on held-out synthetic scenes, after MLM pretraining (the README's commands)",
+        (PIXELBERT_PRETRAIN,
+         "pixlm vl vqa --model {runs}/pb-s{seed} --output-dir {runs}/pb-vqa-s{seed} --steps 3000 --lr 3e-4 --seed {seed}"),
+        "{runs}/pb-vqa-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=25),
+    "pixelbert-mlm": Figure(
+        "Pixel-BERT held-out MLM accuracy after 2,000 pretraining steps on synthetic scenes",
+        (PIXELBERT_PRETRAIN,), "{runs}/pb-s{seed}/all_results.json", ("validation", "mlm_accuracy"), minutes_per_seed=15),
+}
+
+
+def value(figure: Figure, runs: str, seed: int) -> float | None:
+    path = figure.results.format(runs=runs, seed=seed)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    for key in figure.key:
+        data = data[key]
+    return float(data)
+
+
+def run(figure: Figure, runs: str, seeds: list[int]) -> None:
+    for seed in seeds:
+        if value(figure, runs, seed) is not None:
+            continue
+        for command in figure.commands:
+            command = command.format(runs=runs, seed=seed)
+            results = os.path.join(command.split("--output-dir ")[1].split()[0], "all_results.json")
+            if os.path.isfile(results):
+                continue  # a step another figure (or an earlier try) already made
+            print(f"$ {command}", flush=True)
+            subprocess.run(shlex.split(command), check=True)
+
+
+def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
+    values = {seed: value(figure, runs, seed) for seed in seeds}
+    done = {s: v for s, v in values.items() if v is not None}
+    threads = os.environ.get("OMP_NUM_THREADS", f"torch's default ({os.cpu_count()} cores)")
+    lines = [f"<!-- figure:{name} -->", f"**{figure.description}**", ""]
+    lines += ["| seeds | mean | range | " + " | ".join(f"seed {s}" for s in seeds) + " | goal |",
+              "|---|---|---|" + "---|" * len(seeds) + "---|"]
+    if done:
+        mean, low, high = statistics.mean(done.values()), min(done.values()), max(done.values())
+        met = "" if figure.goal is None else (f"{figure.goal:.2f}: met by every seed" if low >= figure.goal
+                                             else f"{figure.goal:.2f}: not met (worst seed {low:.4f})")
+        cells = [f"{values[s]:.4f}" if values[s] is not None else "not run" for s in seeds]
+        lines.append(f"| {len(done)} of {len(seeds)} | {mean:.4f} | {low:.4f}-{high:.4f} | " + " | ".join(cells) + f" | {met} |")
+    else:
+        lines.append(f"| 0 of {len(seeds)} | - | - | " + " | ".join("not run" for _ in seeds) + " | |")
+    lines += ["", "Commands (per seed):", "", "```bash"]
+    lines += [c.format(runs="RUNS", seed="SEED") for c in figure.commands]
+    lines += ["```", "", f"Threads: OMP_NUM_THREADS={threads}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {name} "
+              f"--seeds {' '.join(map(str, seeds))}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",
+              f"<!-- /figure:{name} -->"]
+    return "\n".join(lines)
+
+
+def write(path: str, name: str, block: str) -> None:
+    text = open(path, encoding="utf-8").read() if os.path.isfile(path) else ""
+    start, end = f"<!-- figure:{name} -->", f"<!-- /figure:{name} -->"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["list", "run", "table"])
+    parser.add_argument("figure", nargs="?", choices=list(FIGURES))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2], help="seeds (default 42 1 2)")
+    parser.add_argument("--runs", default="runs/figures", help="where the runs go (default runs/figures)")
+    parser.add_argument("--write", metavar="FILE", help="replace the figure's block in FILE (e.g. docs/results.md)")
+    args = parser.parse_args(argv)
+    if args.action == "list":
+        for name, figure in FIGURES.items():
+            print(f"{name}: {figure.description} (about {figure.minutes_per_seed} min per seed here)")
+        return 0
+    if not args.figure:
+        parser.error("name a figure (see: list)")
+    figure = FIGURES[args.figure]
+    if args.action == "run":
+        print(f"{args.figure}: {len(args.seeds)} seeds, about {figure.minutes_per_seed * len(args.seeds)} minutes here",
+              file=sys.stderr)
+        run(figure, args.runs, args.seeds)
+    block = table(args.figure, figure, args.runs, args.seeds)
+    print(block)
+    if args.write:
+        write(args.write, args.figure, block)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
