@@ -1,4 +1,5 @@
-"""Finetuning a pixel encoder for classification (GLUE), POS tagging and NER on the Trainer.
+"""Finetuning on the Trainer for any registered task (pixlm.training.tasks: classification and
+regression, POS, NER, parsing, QA), from PIXEL, PixelGPT or the subword baseline.
 
     from pixlm.training import FinetuneConfig, finetune
     finetune(FinetuneConfig(task="pos", model="runs/pixel", train="en_ewt/train.conllu",
@@ -14,11 +15,20 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import tempfile
 import time
 from dataclasses import asdict, replace
 
+from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, set_seed
+
+from ..baselines.subword import is_subword_model
+from ..data import check_renderer_fits
+from ..data.hub import is_hub_name, load_hub_split
 from ..data.processor import PixelProcessor
 from ..files import check_writable
+from ..models.loading import local_folder
+from ..models.pixel import PRESETS
+from ..render import RendererConfig, TextRenderer
 from .config import FinetuneConfig
 from .families import family_of
 from .run import resume_checkpoint, training_arguments, write_model_card, write_results
@@ -28,12 +38,10 @@ from .trainer import PixlmTrainer
 logger = logging.getLogger(__name__)
 
 
-
 # -- data ---------------------------------------------------------------------------------------
 def read_examples(cfg: FinetuneConfig, path: str) -> list[dict]:
     """Examples of one file (or `hf:NAME[/CONFIG]:SPLIT` Hub dataset), as the task reads them:
     {text_a, text_b, label} for classify, {words, tags} for tagging, and so on."""
-    from ..data.hub import is_hub_name, load_hub_split
 
     task = get_task(cfg.task)
     if is_hub_name(path):
@@ -55,27 +63,17 @@ def _add_unseen_labels(task: Task, name: str, examples: list[dict], known: list 
 # -- model --------------------------------------------------------------------------------------
 def _load_model(cfg: FinetuneConfig, task: Task, labels: list | None):
     """The model to finetune: its family (PIXEL, PixelGPT, the subword baseline) knows how."""
-    from ..models.loading import local_folder
 
-    if not os.path.isdir(cfg.model) and cfg.model not in _presets():
+    if not os.path.isdir(cfg.model) and cfg.model not in PRESETS:
         cfg.model = local_folder(cfg.model)  # a model on the Hub, downloaded
     return family_of(cfg.model).finetuning_model(task, cfg, task.label_kwargs(labels))
 
 
-def _presets() -> dict:
-    from ..models.pixel import PRESETS
-
-    return PRESETS
-
-
 def _renderer(cfg: FinetuneConfig, task: Task, model_config):
-    from ..data import check_renderer_fits
-    from ..render import RendererConfig, TextRenderer
-
     overrides = {"max_patches": min(cfg.max_patches, model_config.max_patches)}
     if task.word_level:
         overrides["layout"] = cfg.layout
-    source = cfg.renderer or (None if cfg.model in _presets() else cfg.model)
+    source = cfg.renderer or (None if cfg.model in PRESETS else cfg.model)
     renderer = TextRenderer(RendererConfig.for_model(source, **overrides))
     check_renderer_fits(renderer.config, model_config.patch_size, model_config.num_channels, model_config.max_patches)
     return renderer
@@ -88,7 +86,6 @@ def finetune(cfg: FinetuneConfig) -> dict:
     Returns {validation: {...}, test: {...}, primary_metric, labels, output_dir, ...} and writes
     it to `<output_dir>/all_results.json`, with predictions beside it.
     """
-    from transformers import EarlyStoppingCallback, set_seed
 
     cfg.validate()
     task = get_task(cfg.task)
@@ -198,7 +195,6 @@ def _training_args(cfg: FinetuneConfig, task: Task, primary: str):
 
 def _data_pipeline(cfg: FinetuneConfig, task: Task, model, labels: list | None):
     """(renderer, collator) for a pixel model; (None, a tokenizing collator) for the subword baseline."""
-    from ..baselines.subword import is_subword_model
 
     label2id = None if labels is None else {label: i for i, label in enumerate(labels)}
     if is_subword_model(cfg.model):
@@ -222,7 +218,6 @@ def _data_pipeline(cfg: FinetuneConfig, task: Task, model, labels: list | None):
 def _tokenizer(cfg: FinetuneConfig):
     """The tokenizer of PixelGPT's text and pair modalities: --tokenizer, else the model
     folder's; without a padding token, the end-of-text token pads (as PixelGPT's scripts do)."""
-    from transformers import AutoTokenizer
 
     source = cfg.tokenizer or cfg.model
     try:
@@ -284,11 +279,7 @@ def evaluate(
     give that for its published checkpoints, whose renderer config says 529). `pooling`: how a
     classifier pools (as saved by pixlm; PIXEL did not save it: give the one it was finetuned
     with, e.g. "cls")."""
-    import tempfile
 
-    from transformers import PrinterCallback
-
-    from ..models.loading import local_folder
 
     model_dir = local_folder(model_dir)
     cfg = FinetuneConfig(task=task, model=model_dir, train=path, validation=path, output_dir="",

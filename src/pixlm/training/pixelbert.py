@@ -18,8 +18,15 @@ import time
 from dataclasses import asdict
 
 import torch
+from transformers import AutoTokenizer, set_seed
 
+from ..data.images import image_key, keep_readable
+from ..data.samplers import ImageGroupedSampler
+from ..data.scenes import make_scenes
+from ..data.tokenization import train_wordpiece
 from ..files import check_writable
+from ..models import pixelbert as pb
+from ..models.loading import load_model
 from .config import PixelBertRunConfig
 from .run import resume_checkpoint, training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer
@@ -95,7 +102,6 @@ class PixelBertTrainer(PixlmTrainer):
     def _get_train_sampler(self, train_dataset=None):
         if self.image_groups is None:
             return super()._get_train_sampler(train_dataset)
-        from ..data.samplers import ImageGroupedSampler
 
         return ImageGroupedSampler(self.image_groups, seed=self.args.seed)
 
@@ -127,8 +133,6 @@ class PixelBertTrainer(PixlmTrainer):
 
 # -- data -------------------------------------------------------------------------------------
 def _file_examples(task: VLTask, cfg: PixelBertRunConfig, path: str, annotations: str | None) -> list[dict]:
-    from ..data.images import keep_readable
-
     examples = task.read(path, annotations, cfg)
     kept, skipped = keep_readable(examples, task.image_key)
     if not kept:
@@ -142,7 +146,6 @@ def load_examples(cfg: PixelBertRunConfig) -> tuple[list[dict], list[dict]]:
     if cfg.train:
         return (_file_examples(task, cfg, cfg.train, cfg.train_annotations),
                 _file_examples(task, cfg, cfg.validation, cfg.validation_annotations))
-    from ..data.scenes import make_scenes
 
     train = make_scenes(cfg.scenes, seed=cfg.seed, size=cfg.scene_size)
     held_out = make_scenes(cfg.validation_scenes, seed=cfg.seed + 1_000_003, size=cfg.scene_size)
@@ -151,10 +154,6 @@ def load_examples(cfg: PixelBertRunConfig) -> tuple[list[dict], list[dict]]:
 
 # -- model ------------------------------------------------------------------------------------
 def _tokenizer(cfg: PixelBertRunConfig, train: list[dict]):
-    from transformers import AutoTokenizer
-
-    from ..data.tokenization import train_wordpiece
-
     source = cfg.tokenizer or (cfg.model if os.path.isfile(os.path.join(cfg.model, "tokenizer_config.json")) else None)
     source = source or cfg.bert
     if source:
@@ -167,7 +166,6 @@ def _tokenizer(cfg: PixelBertRunConfig, train: list[dict]):
 def _scene_vocabulary_texts(cfg: PixelBertRunConfig) -> list[str]:
     """Every kind of scene text (captions, questions, statements), so that a tokenizer made at
     pretraining also covers the finetuning tasks."""
-    from ..data.scenes import make_scenes
 
     scenes = make_scenes(min(cfg.scenes, 500), seed=cfg.seed, size=16)
     tasks = {task.text_key: task for task in VL_TASKS.values()}.values()  # one task per kind of text
@@ -175,9 +173,6 @@ def _scene_vocabulary_texts(cfg: PixelBertRunConfig) -> list[str]:
 
 
 def _model(cfg: PixelBertRunConfig, tokenizer, labels: list[str] | None):
-    from ..models import pixelbert as pb
-    from ..models.loading import load_model
-
     head = getattr(pb, get_vl_task(cfg.task).head)
     overrides = dict(cfg.model_overrides)
     overrides["pretraining_tasks"] = [t.strip() for t in cfg.pretraining_tasks.split(",") if t.strip()]
@@ -212,9 +207,7 @@ def evaluate_pixelbert(task: str, model, tokenizer, examples: list[dict], batch_
 def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     """Train for the task, score the held-out examples before and after, save the model, its
     tokenizer and `all_results.json` in `output_dir`."""
-    from transformers import set_seed
 
-    from ..data.images import image_key
 
     cfg.validate()
     set_seed(cfg.seed)

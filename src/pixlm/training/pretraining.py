@@ -17,12 +17,21 @@ import logging
 import os
 from dataclasses import asdict
 
+import datasets
+import torch
+from transformers import set_seed
+
+from ..data import check_renderer_fits
+from ..data.corpus import load_corpus
 from ..data.processor import PixelProcessor
+from ..data.tokenization import load_tokenizer
 from ..files import check_writable
 from ..options import unknown_keys
+from ..render import CONFIG_NAME, RendererConfig, TextRenderer
+from ..viz import loss_curve, save_png
 from .config import PretrainConfig, has_tokenizer
 from .families import FAMILIES, Family
-from .run import read_results, resume_checkpoint, write_model_card, write_results
+from .run import read_results, resume_checkpoint, training_arguments, write_model_card, write_results
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback
 
 logger = logging.getLogger(__name__)
@@ -30,16 +39,12 @@ logger = logging.getLogger(__name__)
 
 def _load_tokenizer(cfg: PretrainConfig):
     """The tokenizer given, else the one saved with a checkpoint being continued, else none."""
-    from ..data.tokenization import load_tokenizer
 
     source = cfg.tokenizer or (cfg.model if has_tokenizer(cfg.model) else None)
     return load_tokenizer(source) if source else None
 
 
 def _load_renderer(cfg: PretrainConfig, model_config):
-    from ..data import check_renderer_fits
-    from ..render import CONFIG_NAME, RendererConfig, TextRenderer
-
     source = cfg.renderer
     if source is None and os.path.isfile(os.path.join(cfg.model, CONFIG_NAME)):
         source = cfg.model  # a checkpoint brings its renderer
@@ -52,8 +57,6 @@ def _load_renderer(cfg: PretrainConfig, model_config):
 
 
 def _split(cfg: PretrainConfig, stats: dict):
-    from ..data.corpus import load_corpus
-
     train = load_corpus(cfg.corpus, text_column=cfg.text_column, streaming=cfg.streaming, stats=stats)
     if cfg.validation:
         held_out = load_corpus(cfg.validation, text_column=cfg.text_column, stats=stats)
@@ -72,14 +75,10 @@ def _split(cfg: PretrainConfig, stats: dict):
 
 
 def _materialise(iterable):
-    import datasets
-
     return datasets.Dataset.from_list(list(iterable))
 
 
 def _precision(choice: str) -> dict:
-    import torch
-
     if choice == "auto":
         if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
             return {"bf16": True}
@@ -94,11 +93,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
     its renderer config, TensorBoard logs (`runs/`), reconstruction figures
     (`reconstructions/`), `loss_curve.png` and `all_results.json`.
     """
-    import torch
-    from transformers import set_seed
 
-    from ..viz import loss_curve, save_png
-    from .run import training_arguments
 
     cfg.validate()
     check_writable(cfg.output_dir)

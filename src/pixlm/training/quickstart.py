@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import time
+from pydoc_data.topics import topics
 
 from .pretraining import PretrainConfig, pretrain
 
@@ -13,7 +15,6 @@ QUICKSTART_STEPS = 1500
 
 def stdlib_corpus() -> list[str]:
     """Sentences from Python's own documentation topics (`pydoc_data.topics`, in every CPython)."""
-    from pydoc_data.topics import topics
 
     sentences: list[str] = []
     for topic in sorted(topics):
@@ -44,7 +45,6 @@ def quickstart(
     Writes the checkpoint, `loss_curve.png` and reconstructions from the start and the end of
     training into `output_dir`, and returns `pretrain`'s results with the run's wall time.
     """
-    import random
 
     os.makedirs(output_dir, exist_ok=True)
     texts = stdlib_corpus()

@@ -5,11 +5,16 @@ card (`README.md`) of an output folder."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+import zipfile
 
 import torch
 from transformers import TrainingArguments
+
+from .. import __version__
+from .trainer import checkpoints
 
 RESULTS_FILE = "all_results.json"
 
@@ -49,7 +54,6 @@ def write_model_card(output_dir: str, *, title: str, summary: str, family: str, 
                      tags: tuple[str, ...] = ()) -> str:
     """`<output_dir>/README.md`: what was trained, on what, with which command, and how it
     scored, with the Hub's metadata header."""
-    from .. import __version__
 
     base = base_model if base_model and not os.path.isdir(base_model) else None  # a Hub name, not a local path
     header = ["---", "library_name: pixlm", "tags:", "- pixel-language-model", f"- {family}",
@@ -90,7 +94,6 @@ def _version(module: str) -> str:
 def checkpoint_problem(folder: str) -> str | None:
     """Why a checkpoint folder cannot be resumed from (a file missing, truncated or unreadable),
     or None when it looks whole. Cheap: headers and directories only, no tensors are read."""
-    import zipfile
 
     state = os.path.join(folder, "trainer_state.json")
     try:
@@ -120,9 +123,7 @@ def resume_checkpoint(output_dir: str, resume: bool | str) -> str | None:
     """The checkpoint a run continues from: `resume` itself if it is a path; with True, the
     newest checkpoint in `output_dir` that is whole (a damaged one is skipped, with a warning
     naming it and the reason); None to start afresh."""
-    import logging
 
-    from .trainer import checkpoints
 
     if resume is False or resume is None:
         return None

@@ -3,6 +3,9 @@ pixel model's corpus, for the same budget."""
 
 from __future__ import annotations
 
+from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling, set_seed
+
+from ..data.corpus import load_corpus
 from .run import training_arguments
 from .trainer import PixlmTrainer
 
@@ -11,9 +14,7 @@ def pretrain_subword(model_dir: str, corpus: str, output_dir: str, max_steps: in
                      learning_rate: float = 5e-4, max_length: int = 128, seed: int = 42) -> dict:
     """Masked language modelling (15% of tokens) on the same corpus, for as many steps as the
     pixel model got: the equal budget."""
-    from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling, set_seed
 
-    from ..data.corpus import load_corpus
 
     set_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

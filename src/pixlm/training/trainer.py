@@ -7,9 +7,12 @@ import re
 import shutil
 
 import torch
+from PIL import Image
 from transformers import Trainer, TrainerCallback
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from ..viz import save_png
 
 STAGING = ".staging"
 
@@ -176,9 +179,7 @@ class ReconstructionCallback(TrainerCallback):
         """Write the figure of `step` (on the main process only) and remember its path."""
         if not state.is_world_process_zero or model is None or not self.texts:
             return
-        from PIL import Image
 
-        from ..viz import save_png
 
         model = getattr(model, "module", model)
         was_training = model.training
