@@ -92,8 +92,9 @@ def output_cases(sentences: list[str]) -> list[tuple[tuple, dict]]:
 
 def first_difference(a, b, where: str = "") -> str | None:
     """Where two results differ (a field, or a field of an overflow window), or None."""
-    for name in vars(a):
-        x, y = getattr(a, name), getattr(b, name)
+    fields_a, fields_b = a.__getstate__(), b.__getstate__()  # every field, lazy ones worked out
+    for name in fields_a:
+        x, y = fields_a[name], fields_b.get(name)
         if name == "overflow":
             if len(x) != len(y):
                 return f"{where}overflow: {len(x)} windows against {len(y)}"
