@@ -102,6 +102,20 @@ CLI_CASES = [
     ("pretrain model arg typo", ["pretrain", "--corpus", "CORPUS", "--output-dir", "b", "--model-arg", "mask_ratoi=0.5"], 2,
      r"PixelConfig has no field 'mask_ratoi' \(did you mean 'mask_ratio'\?\)"),
     ("vl steps 0", ["vl", "vqa", "--output-dir", "b", "--steps", "0"], 2, r"max_steps must be a positive integer, got 0"),
+    ("quickstart steps 0", ["quickstart", "--steps", "0"], 2, r"--steps must be at least 1, got 0"),
+    ("evaluate missing model", ["evaluate", "--model", "nope", "--task", "pos", "--data", "x"], 2,
+     r"model folder 'nope' does not exist"),
+    ("baseline missing corpus", ["baseline", "create", "--corpus", "missing.txt", "--output-dir", "b"], 2,
+     r"corpus 'missing.txt' does not exist"),
+    ("tokenizer missing corpus", ["tokenizer", "train", "--corpus", "missing.txt", "--output-dir", "t"], 2,
+     r"corpus 'missing.txt' does not exist"),
+    ("generate missing model", ["generate", "x", "--model", "nope"], 2, r"model folder 'nope' does not exist"),
+    ("push missing folder", ["push", "nope", "--repo", "a/b"], 2, r"folder 'nope' does not exist"),
+    ("read a layout it cannot read", ["read", "--text", "abc", "--layout", "continuous"], 2,
+     r"argument --layout: invalid choice: 'continuous'"),
+    ("read missing image", ["read", "nope.png"], 2, r"image 'nope.png' does not exist"),
+    ("attend missing model", ["attend", "--model", "nope", "--image", "x.png", "--text", "a caption"], 2,
+     r"model folder 'nope' does not exist"),
 ]
 
 
@@ -236,3 +250,16 @@ def test_a_font_file_cut_short_is_named_instead_of_drawing_blank(tmp_path):
     for backend in available_backends():
         with pytest.raises(FontFileError, match=r"cut.ttf' is cut short: its 'glyf' table ends at byte \d+ but the file has"):
             TextRenderer(RendererConfig(fonts=[str(cut)], fallback_fonts=False, backend=backend))("abc")
+
+
+def test_a_checkpoint_with_nan_weights_is_refused(tmp_path):
+    import torch
+
+    from pixlm.models.pixel import PixelConfig, PixelForPreTraining
+
+    model = PixelForPreTraining(PixelConfig.from_preset("tiny", num_channels=1, max_patches=8, num_hidden_layers=1))
+    with torch.no_grad():
+        model.vit.embeddings.patch_embeddings.projection.weight[0, 0, 0, 0] = float("nan")
+    model.save_pretrained(tmp_path / "diverged")
+    with pytest.raises(ValueError, match=r"holds NaN or infinite values in vit.embeddings.patch_embeddings.projection.weight"):
+        PixelForPreTraining.from_pretrained(tmp_path / "diverged")

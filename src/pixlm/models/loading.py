@@ -111,6 +111,17 @@ def check_model_type(cls, folder: str) -> None:
                          "(transformers' Auto classes pick it)")
 
 
+def check_finite(model, source: str) -> None:
+    """Refuse a checkpoint with NaN or infinite weights (a run that diverged and was saved): it
+    would give NaN outputs with no word of why."""
+    import torch
+
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ValueError(f"checkpoint {source} holds NaN or infinite values in {name}: it was saved from a run that "
+                             "diverged; use an earlier checkpoint")
+
+
 def load_checked(cls, parent_from_pretrained, source, *args, **kwargs):
     """`parent_from_pretrained(source, ...)` with the report in one line and mismatching shapes
     refused (unless `ignore_mismatched_sizes=True`); returns (model, loading info)."""
@@ -123,6 +134,7 @@ def load_checked(cls, parent_from_pretrained, source, *args, **kwargs):
                                              **kwargs)
     if not allow_mismatch:
         check_mismatches(model, str(source), info)
+    check_finite(model, str(source))
     summary = loading_summary(model, str(source), info)
     if summary:
         logger.warning(summary)
