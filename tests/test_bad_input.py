@@ -263,3 +263,21 @@ def test_a_checkpoint_with_nan_weights_is_refused(tmp_path):
     model.save_pretrained(tmp_path / "diverged")
     with pytest.raises(ValueError, match=r"holds NaN or infinite values in vit.embeddings.patch_embeddings.projection.weight"):
         PixelForPreTraining.from_pretrained(tmp_path / "diverged")
+
+
+def test_a_line_of_a_million_characters_renders_what_fits_on_every_backend():
+    """Pango's coordinates overflow past a few hundred thousand characters of one line, which
+    used to come out blank (1 patch); only what can show is laid out now, so the strip is the
+    same as for a shorter text that also fills the canvas."""
+    import warnings
+
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+
+    for backend in available_backends():
+        renderer = TextRenderer(RendererConfig(backend=backend))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "text longer than the canvas was truncated"
+            huge, long = renderer("a" * 1_000_000), renderer("a" * 10_000)
+        assert huge.truncated and huge.num_text_patches == renderer.config.max_patches - 1, backend
+        assert (huge.pixel_values == long.pixel_values).all(), backend

@@ -29,7 +29,7 @@ import numpy as np
 from ..fonts import FontChain, joins_emoji, wants_emoji
 from ..text import end_of_word, needs_bidi, piece_keys
 from .base import Backend, Line, Run, composite, line_top
-from .pieces import PieceCache, WholeLineOnly, is_one_piece
+from .pieces import _HUGE_PIECE, PieceCache, WholeLineOnly, is_one_piece
 
 _PANGO_SCALE = 1024
 _REGISTERED: set[str] = set()
@@ -392,7 +392,10 @@ class PangoBackend(Backend):
             while end < len(text):
                 cut = text.find(" ", end)
                 if cut < 0:
-                    break
+                    # One long word to the end: cut inside it, far past what shows (only the
+                    # glyph cluster at the cut, out of sight, can differ). The whole of a few
+                    # hundred thousand characters would overflow Pango's coordinates.
+                    cut = end
                 start = PangoLine(self, text[:cut], direction, complete=False)
                 if start.width > limit:
                     return start
@@ -435,6 +438,8 @@ class PangoBackend(Backend):
         if len(sighted) > 4 * self.config.cache_size:
             sighted.clear()
         for k in new:
+            if len(k) > _HUGE_PIECE:
+                continue  # a huge word is drawn only as far as it shows, never cached whole
             if k in sighted:
                 pieces.piece(k)
             else:
