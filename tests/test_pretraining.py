@@ -340,3 +340,34 @@ def test_config_typos_and_ranges_are_named_with_the_fix(corpus, tmp_path):
         tiny_config(corpus, tmp_path, learning_rate=0).validate()
     with pytest.raises(ValueError, match="batch_size must be an integer, got 2.5"):
         tiny_config(corpus, tmp_path, batch_size=2.5).validate()
+
+
+def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_path, capsys):
+    import json
+
+    import torch
+
+    from pixlm.cli import main
+    from pixlm.evaluation.diagnose import Diagnosis, span_lengths
+
+    assert span_lengths(torch.tensor([[0, 1, 1, 0, 1, 0, 1, 1, 1]])).tolist() == [[0, 2, 2, 0, 1, 0, 3, 3, 3]]
+    same = Diagnosis(4, 0.7, 0.7)
+    assert same.ratio == 1.0 and same.verdict.startswith("the model predicts from position alone")
+    assert Diagnosis(4, 0.5, 0.7).verdict.startswith("the model reads its context")
+    out = tmp_path / "run"
+    res = pretrain(tiny_config(corpus, out, max_steps=2, eval_steps=2, save_steps=2))
+    # Pretraining measures R at every evaluation (step 0 included) and reports the last.
+    history = json.loads((out / "checkpoint-2" / "trainer_state.json").read_text())["log_history"]
+    assert [h["step"] for h in history if "eval_reading_ratio" in h] == [2]
+    assert isinstance(res["initial_reading_ratio"], float)  # measured at step 0, before training
+    assert res["reading_ratio"] == pytest.approx([h for h in history if "eval_reading_ratio" in h][-1]["eval_reading_ratio"])
+    texts = tmp_path / "held-out.txt"
+    texts.write_text("\n".join(["The quick brown fox jumps over the lazy dog."] * 4) + "\n")
+    assert main(["diagnose", str(out), "--texts", str(texts), "--output", str(tmp_path / "d.json")]) == 0
+    printed = capsys.readouterr().out
+    assert "| all |" in printed and "verdict: " in printed
+    result = json.loads((tmp_path / "d.json").read_text())
+    assert result["texts"] == 4 and result["reading_ratio"] == pytest.approx(result["real_loss"] / result["blank_loss"])
+    assert result["by_span_length"]  # the masks hold spans, each length reported
+    assert main(["diagnose", str(out)]) == 2  # no held-out texts in a pretrain folder: say how to give them
+    assert "give them with --texts FILE" in capsys.readouterr().err

@@ -17,8 +17,8 @@ from .flags import add_config_flags
 
 EPILOG = "Run `pixlm COMMAND --help` for the options of each command."
 # The commands, in the order --help lists them; each is the module of that name here.
-COMMANDS = ("render", "quickstart", "pretrain", "reconstruct", "finetune", "attack", "evaluate", "baseline", "tokenizer",
-            "generate", "push", "read", "vl", "attend")
+COMMANDS = ("render", "quickstart", "pretrain", "reconstruct", "diagnose", "finetune", "attack", "evaluate", "baseline",
+            "tokenizer", "generate", "push", "read", "vl", "attend")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,9 @@ def print_results(results: dict) -> None:
     if a is not None and b is not None:
         print(f"held-out {kind} loss: {a:.4f} at step 0 -> {b:.4f} at step {results['steps']} "
               f"({100 * (a - b) / a:.1f}% lower)")
+    if results.get("reading_ratio") is not None:
+        print(f"reads its context: R = {results['reading_ratio']:.3f} (held-out loss with the real input / with blank "
+              "patches; 1 = predicts from position alone; pixlm diagnose for more)")
     print(f"model and renderer config: {results['output_dir']}")
     if results.get("loss_curve"):
         print(f"loss curve: {results['loss_curve']}")

@@ -75,6 +75,11 @@ class Family:
         """The picture pretraining draws of a held-out text (PIL image)."""
         raise NotImplementedError
 
+    def eval_probe(self, renderer, texts: list[str]):
+        """What pretraining measures at each evaluation besides the loss: a function of the
+        model returning {name: value}, or None."""
+        return None
+
 
 class PixelFamily(Family):
     name, title, module = "pixel", "PIXEL", "pixel"
@@ -118,6 +123,14 @@ class PixelFamily(Family):
         from ..viz import reconstruct
 
         return reconstruct(model, renderer, text, seed=k)[0]
+
+    def eval_probe(self, renderer, texts):
+        """R, whether the model reads its context (pixlm.evaluation.diagnose), on held-out texts."""
+        if not texts:
+            return None
+        from ..evaluation.diagnose import diagnose
+
+        return lambda model: {"reading_ratio": diagnose(getattr(model, "module", model), renderer, texts).ratio}
 
 
 class PixelGPTFamily(Family):

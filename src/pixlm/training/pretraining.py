@@ -152,33 +152,36 @@ def pretrain(cfg: PretrainConfig) -> dict:
         pixel_processor=PixelProcessor(renderer, model.config.num_channels),
         processing_class=tokenizer,
         eval_data_collator=eval_collator,
+        eval_probe=family.eval_probe(renderer, _held_out_texts(held_out, 64)),
     )
 
     resume = resume_checkpoint(cfg.output_dir, cfg.resume)
-    initial = None
     if resume is None:
-        initial = trainer.evaluate()["eval_loss"]
-        logger.info("held-out %s at step 0: %.4f", family.loss_name, initial)
+        step0 = trainer.evaluate()
+        start = {"initial_eval_loss": step0["eval_loss"], "initial_reading_ratio": step0.get("eval_reading_ratio")}
+        logger.info("held-out %s at step 0: %.4f", family.loss_name, start["initial_eval_loss"])
         if trainer.args.should_save:  # kept for a resumed run to report (the Trainer's state does not hold it)
-            write_results(cfg.output_dir, {"initial_eval_loss": initial, "steps": 0, "complete": False})
+            write_results(cfg.output_dir, {**start, "steps": 0, "complete": False})
     else:
         logger.info("resuming from %s", resume)
+        start = _step0_results(cfg.output_dir)
     trainer.train(resume_from_checkpoint=resume)
-    final = trainer.evaluate()["eval_loss"]
-    if initial is None:
-        initial = _initial_eval_loss(cfg.output_dir)
+    final_metrics = trainer.evaluate()
     trainer.save_model_atomically(cfg.output_dir)
     pictures.write_figure(trainer.model, trainer.state.global_step, trainer.state)
 
+    initial = start.get("initial_eval_loss")
     results = {
         "initial_eval_loss": initial,
-        "final_eval_loss": final,
+        "final_eval_loss": final_metrics["eval_loss"],
         "steps": trainer.state.global_step,
         "learning_rate": lr,
         "total_batch_size": total_batch,
         "skipped_texts": stats["skipped"],
         "output_dir": cfg.output_dir,
         "reconstructions": pictures.written,
+        "initial_reading_ratio": start.get("initial_reading_ratio"),
+        "reading_ratio": final_metrics.get("eval_reading_ratio"),  # held-out loss, real / blank context
         "config": asdict(cfg),
     }
     if trainer.args.should_save:
@@ -215,8 +218,15 @@ model = {family.pretraining_head}.from_pretrained("{cfg.output_dir}")
 outputs = model(**processor(["Some text to read."]))""")
 
 
-def _initial_eval_loss(output_dir: str) -> float | None:
-    """The step-0 loss of a resumed run, as the run it continues recorded it when it happened
-    (None if it did not: a later evaluation is not the step-0 one)."""
-    saved = read_results(output_dir)
-    return saved.get("initial_eval_loss") if saved else None
+def _held_out_texts(held_out, count: int) -> list[str]:
+    """Up to `count` held-out texts (none for a pre-rendered corpus, which keeps no text)."""
+    if "text" not in held_out.column_names:
+        return []
+    return [held_out[k]["text"] for k in range(min(count, len(held_out)))]
+
+
+def _step0_results(output_dir: str) -> dict:
+    """The step-0 figures of a resumed run, as the run it continues recorded them when they
+    were measured (none if it did not: a later evaluation is not the step-0 one)."""
+    saved = read_results(output_dir) or {}
+    return {k: saved.get(k) for k in ("initial_eval_loss", "initial_reading_ratio")}

@@ -61,16 +61,18 @@ class PixlmTrainer(Trainer):
       checkpoint and beside the final model, so `PixelProcessor.from_pretrained` reloads it;
     - stops with a message naming the step when the loss is NaN or infinite;
     - evaluates in the data's order, even when training batches are grouped by length, and
-      with `eval_data_collator` if given (deterministic masks for a held-out loss);
+      with `eval_data_collator` if given (deterministic masks for a held-out loss), adding the
+      figures of `eval_probe(model)` if given;
     - writes TensorBoard logs to `<output_dir>/runs`, evaluations before training included
       (transformers' callback would open its writer in `./runs` of the working directory
       when something is logged before training starts).
     """
 
-    def __init__(self, *args, pixel_processor=None, eval_data_collator=None, **kwargs):
+    def __init__(self, *args, pixel_processor=None, eval_data_collator=None, eval_probe=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pixel_processor = pixel_processor
         self.eval_data_collator = eval_data_collator
+        self.eval_probe = eval_probe
         for callback in self.callback_handler.callbacks:
             if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
                 callback.logging_dir = os.path.join(self.args.output_dir, "runs")
@@ -83,6 +85,17 @@ class PixlmTrainer(Trainer):
         if self.args.world_size <= 1:
             return torch.utils.data.SequentialSampler(eval_dataset)
         return None
+
+    def evaluate(self, *args, **kwargs) -> dict:
+        """The Trainer's evaluation, then `eval_probe(model)`'s figures (e.g. whether a PIXEL
+        model reads its context), logged beside the loss (TensorBoard, the log history)."""
+        metrics = super().evaluate(*args, **kwargs)
+        if self.eval_probe is not None:
+            prefix = kwargs.get("metric_key_prefix", "eval")
+            extra = {f"{prefix}_{k}": v for k, v in self.eval_probe(self.model).items()}
+            self.log(extra)
+            metrics.update(extra)
+        return metrics
 
     def get_eval_dataloader(self, eval_dataset=None):
         return self._with_eval_collator(super().get_eval_dataloader, eval_dataset)

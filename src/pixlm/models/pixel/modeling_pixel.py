@@ -432,13 +432,16 @@ class PixelForPreTraining(PixelPreTrainedModel):
                           attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean squared error of predicted patches against `pixel_values` (normalised per patch
         when `norm_pix_loss` is set), over the hidden patches (`mask` 1) that hold text."""
+        weight = mask * attention_mask
+        return (self.per_patch_loss(logits, pixel_values) * weight).sum() / weight.sum().clamp_min(1.0)
+
+    def per_patch_loss(self, logits: torch.Tensor, pixel_values: torch.Tensor) -> torch.Tensor:
+        """(B, L): each patch's mean squared error, as `masked_patch_loss` averages it."""
         target = patchify(pixel_values, self.config.patch_size)
         if self.config.norm_pix_loss:
             mean, std = patch_stats(target)
             target = (target - mean) / std
-        per_patch = ((logits - target) ** 2).mean(dim=-1)
-        weight = mask * attention_mask
-        return (per_patch * weight).sum() / weight.sum().clamp_min(1.0)
+        return ((logits - target) ** 2).mean(dim=-1)
 
     def reconstruct(self, logits: torch.Tensor, pixel_values: torch.Tensor) -> torch.Tensor:
         """Predicted pixels (B, C, p, L*p) in [0, 1], undoing the per-patch normalisation with

@@ -1,0 +1,110 @@
+"""Does a PIXEL model read its context, or predict masked patches from their position alone?
+
+The masked-patch loss on held-out text is measured twice with the same masks and targets: the
+model seeing the real strip, and seeing every patch blank. Their ratio R = real / blank is near
+1 for a model that predicts from position alone (a mean line of text), and falls as the model
+starts to read. The same is reported per span length: a model that reads fills short spans
+from their neighbours first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ..data.collators import PixelPretrainingCollator
+
+READING_MARGIN = 0.98  # R below this: the real input helps by more than 2%
+
+
+@dataclass
+class Diagnosis:
+    """The held-out masked-patch losses with the real and a blank context, overall and by span length."""
+
+    texts: int
+    real: float
+    blank: float
+    by_span: dict[int, tuple[float, float]] = field(default_factory=dict)  # span length -> (real, blank)
+
+    @property
+    def ratio(self) -> float:
+        """R = real / blank: 1 when the model does not read, lower the more it does."""
+        return self.real / self.blank if self.blank > 0 else float("nan")
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio < READING_MARGIN:
+            return (f"the model reads its context: the real input lowers the masked-patch loss to {self.ratio:.3f} of "
+                    "the loss with blank patches")
+        return (f"the model predicts from position alone: with the real input the loss is {self.ratio:.3f} of the "
+                f"loss with blank patches (reading shows as R below {READING_MARGIN}); train longer, or see docs/results.md "
+                "for recipes that start reading sooner")
+
+    def table(self) -> str:
+        lines = ["| masked spans | real input | blank input | R |", "|---|---|---|---|",
+                 f"| all | {self.real:.4f} | {self.blank:.4f} | {self.ratio:.3f} |"]
+        for length, (real, blank) in sorted(self.by_span.items()):
+            lines.append(f"| {length} patch{'es' if length > 1 else ''} | {real:.4f} | {blank:.4f} | "
+                         f"{real / blank if blank else float('nan'):.3f} |")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"texts": self.texts, "real_loss": self.real, "blank_loss": self.blank, "reading_ratio": self.ratio,
+                "by_span_length": {str(k): {"real_loss": r, "blank_loss": b} for k, (r, b) in self.by_span.items()},
+                "verdict": self.verdict}
+
+
+def span_lengths(patch_mask: torch.Tensor) -> torch.Tensor:
+    """The length of the masked span each masked patch belongs to (0 where not masked)."""
+    out = torch.zeros_like(patch_mask, dtype=torch.long)
+    for row, mask in enumerate(patch_mask.bool().tolist()):
+        k = 0
+        while k < len(mask):
+            if not mask[k]:
+                k += 1
+                continue
+            end = k
+            while end < len(mask) and mask[end]:
+                end += 1
+            out[row, k:end] = end - k
+            k = end
+    return out
+
+
+@torch.no_grad()
+def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int = 32) -> Diagnosis:
+    """Masked-patch losses of `model` (a PixelForPreTraining) on `texts`, rendered by `renderer`,
+    with the real strip and with blank patches, under the same span masks (drawn with `seed`)."""
+    if not texts:
+        raise ValueError("diagnose needs at least one held-out text")
+    was_training = model.training
+    model.eval()
+    config = model.config
+    collate = PixelPretrainingCollator(renderer, num_channels=config.num_channels, mask_ratio=config.mask_ratio,
+                                       max_span_length=config.max_span_length, span_weights=config.span_weights,
+                                       seed=seed, deterministic=True)
+    sums: dict[str, dict[int, list[float]]] = {"real": {}, "blank": {}}  # span length (0: all) -> [loss sum, weight]
+    for start in range(0, len(texts), batch_size):
+        batch = collate([{"text": t} for t in texts[start : start + batch_size]])
+        pixels, attention, patch_mask = batch["pixel_values"], batch["attention_mask"], batch["patch_mask"]
+        noise = patch_mask + torch.rand(patch_mask.shape, generator=torch.Generator().manual_seed(seed)) / 100
+        lengths = span_lengths(patch_mask)
+        for name, seen in (("real", pixels), ("blank", torch.ones_like(pixels))):
+            out = model(seen, attention, noise=noise)
+            weight = out.mask * out.attention_mask
+            per_patch = model.per_patch_loss(out.logits, pixels)
+            for length in [0] + sorted(set(lengths[lengths > 0].tolist())):
+                chosen = weight if length == 0 else weight * (lengths == length)
+                total = sums[name].setdefault(length, [0.0, 0.0])
+                total[0] += float((per_patch * chosen).sum())
+                total[1] += float(chosen.sum())
+    model.train(was_training)
+
+    def mean(name: str, length: int) -> float:
+        loss, weight = sums[name][length]
+        return loss / weight if weight else float("nan")
+
+    by_span = {n: (mean("real", n), mean("blank", n)) for n in sums["real"] if n and sums["real"][n][1]}
+    return Diagnosis(len(texts), mean("real", 0), mean("blank", 0), by_span)
+
