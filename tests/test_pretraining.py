@@ -371,3 +371,20 @@ def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_pat
     assert result["by_span_length"]  # the masks hold spans, each length reported
     assert main(["diagnose", str(out)]) == 2  # no held-out texts in a pretrain folder: say how to give them
     assert "give them with --texts FILE" in capsys.readouterr().err
+
+
+def test_deterministic_runs_give_the_same_weights(corpus, tmp_path):
+    """--deterministic switches torch to its deterministic algorithms (in a process of its own:
+    the switch is global); two runs then end with the same weights, bit for bit."""
+    from safetensors.torch import load_file
+
+    args = ["pretrain", "--corpus", str(corpus), "--steps", "3", "--batch-size", "4", "--eval-steps", "3",
+            "--save-steps", "3", "--validation-size", "8", "--lr", "1e-3", "--report-to", "none", "--deterministic",
+            "--model-arg", "num_channels=1", "--model-arg", "max_patches=48", "--model-arg", "num_hidden_layers=1",
+            "--model-arg", "decoder_num_hidden_layers=1", "--renderer-arg", "max_patches=48"]
+    for run in ("a", "b"):
+        done = subprocess.run([sys.executable, "-m", "pixlm", *args, "--output-dir", str(tmp_path / run)],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("a", "b"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -90,6 +90,9 @@ class PretrainConfig:
     span_masking: bool = option(True, help="mask random patches instead of PIXEL's spans", flag="--random-masking",
                                 group="model")
     seed: int = option(42, help="random seed", group="training")
+    deterministic: bool = option(False, help="torch's deterministic algorithms and seeded workers (transformers' "
+                                             "full_determinism): the same result on the same machine, threads and "
+                                             "versions, a little slower", group="training")
     logging_steps: int = option(10, help="log the loss every N steps", metavar="N", group="training", minimum=1)
     eval_steps: int = option(100, help="held-out loss every N steps", metavar="N", group="training", minimum=1)
     save_steps: int = option(500, help="checkpoint every N steps", metavar="N", group="training", minimum=1)
@@ -167,6 +170,9 @@ class FinetuneConfig:
     model_overrides: dict = option(help="override a model config field (repeatable)", flag="--model-arg", group="model",
                                    default_factory=dict)
     seed: int = option(42, help="random seed", group="training")
+    deterministic: bool = option(False, help="torch's deterministic algorithms and seeded workers (transformers' "
+                                             "full_determinism): the same result on the same machine, threads and "
+                                             "versions, a little slower", group="training")
     num_workers: int = option(0, help="DataLoader worker processes; rendering runs in them", flag="--workers",
                               metavar="N", group="training", minimum=0)
     report_to: list[str] = option(help="where to log, e.g. tensorboard (default: nowhere)", metavar="TOOL",
@@ -241,6 +247,9 @@ class PixelBertRunConfig:
     eval_steps: int = option(200, help="held-out scores every N steps", metavar="N", group="training", minimum=1)
     save_steps: int = option(500, help="checkpoint every N steps", metavar="N", group="training", minimum=1)
     seed: int = option(42, help="random seed", group="training")
+    deterministic: bool = option(False, help="torch's deterministic algorithms and seeded workers (transformers' "
+                                             "full_determinism): the same result on the same machine, threads and "
+                                             "versions, a little slower", group="training")
     num_workers: int = option(0, help="DataLoader worker processes", flag="--workers", metavar="N", group="training",
                               minimum=0)
     report_to: list = option(help="where to log, e.g. tensorboard (default: nowhere)", metavar="TOOL", group="training",

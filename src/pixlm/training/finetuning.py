@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import asdict, replace
 
-from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, set_seed
+from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
 
 from ..baselines.subword import is_subword_model
 from ..data import check_renderer_fits
@@ -31,7 +31,7 @@ from ..models.pixel import PRESETS
 from ..render import RendererConfig, TextRenderer
 from .config import FinetuneConfig
 from .families import family_of
-from .run import resume_checkpoint, training_arguments, write_model_card, write_results
+from .run import resume_checkpoint, seed_everything, training_arguments, write_model_card, write_results
 from .tasks import FinetuneRun, Task, get_task
 from .trainer import PixlmTrainer
 
@@ -89,7 +89,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
 
     cfg.validate()
     task = get_task(cfg.task)
-    set_seed(cfg.seed)
+    seed_everything(cfg.seed, cfg.deterministic)
     check_writable(cfg.output_dir)
     train = read_examples(cfg, cfg.train)
     splits = {"validation": (cfg.validation, read_examples(cfg, cfg.validation))}
@@ -185,6 +185,7 @@ def _training_args(cfg: FinetuneConfig, task: Task, primary: str):
         greater_is_better=True,
         logging_steps=max(1, cfg.eval_steps // 4),
         seed=cfg.seed,
+        full_determinism=cfg.deterministic,
         dataloader_num_workers=cfg.num_workers,
         label_names=list(task.label_names),
         report_to=cfg.report_to,

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict
 
 import torch
-from transformers import AutoTokenizer, set_seed
+from transformers import AutoTokenizer
 
 from ..data.images import image_key, keep_readable
 from ..data.samplers import ImageGroupedSampler
@@ -28,7 +28,7 @@ from ..files import check_writable
 from ..models import pixelbert as pb
 from ..models.loading import load_model
 from .config import PixelBertRunConfig
-from .run import resume_checkpoint, training_arguments, write_model_card, write_results
+from .run import resume_checkpoint, seed_everything, training_arguments, write_model_card, write_results
 from .trainer import PixlmTrainer
 from .vl_tasks import VL_TASKS, VLTask, get_vl_task
 
@@ -210,7 +210,7 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
 
 
     cfg.validate()
-    set_seed(cfg.seed)
+    seed_everything(cfg.seed, cfg.deterministic)
     check_writable(cfg.output_dir)
     task = get_vl_task(cfg.task)
     train, validation = load_examples(cfg)
@@ -221,7 +221,7 @@ def run_pixelbert(cfg: PixelBertRunConfig) -> dict:
     args = training_arguments(
         cfg.output_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size, warmup_steps=cfg.warmup_fraction, logging_steps=max(1, cfg.eval_steps // 4),
-        save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2, seed=cfg.seed,
+        save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2, seed=cfg.seed, full_determinism=cfg.deterministic,
         dataloader_num_workers=cfg.num_workers, report_to=cfg.report_to,
         disable_tqdm=not cfg.progress, ddp_find_unused_parameters=True if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
     )

@@ -19,7 +19,6 @@ from dataclasses import asdict
 
 import datasets
 import torch
-from transformers import set_seed
 
 from ..data import check_renderer_fits
 from ..data.corpus import load_corpus
@@ -31,7 +30,7 @@ from ..render import CONFIG_NAME, RendererConfig, TextRenderer
 from ..viz import loss_curve, save_png
 from .config import PretrainConfig, has_tokenizer
 from .families import FAMILIES, Family
-from .run import read_results, resume_checkpoint, training_arguments, write_model_card, write_results
+from .run import read_results, resume_checkpoint, seed_everything, training_arguments, write_model_card, write_results
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback
 
 logger = logging.getLogger(__name__)
@@ -97,7 +96,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
 
     cfg.validate()
     check_writable(cfg.output_dir)
-    set_seed(cfg.seed)  # the model's initial weights too
+    seed_everything(cfg.seed, cfg.deterministic)  # the model's initial weights too
     family = FAMILIES[cfg.model_type]
     tokenizer = _load_tokenizer(cfg) if family.uses_tokenizer else None
     model = family.pretraining_model(cfg, tokenizer)
@@ -130,6 +129,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         save_steps=cfg.save_steps,
         save_total_limit=cfg.save_total_limit,
         seed=cfg.seed,
+        full_determinism=cfg.deterministic,
         dataloader_num_workers=cfg.num_workers,
         label_names=["pixel_values"],
         prediction_loss_only=True,

@@ -32,6 +32,17 @@ def training_arguments(output_dir: str, **kwargs) -> TrainingArguments:
     return TrainingArguments(output_dir=output_dir, **kwargs)
 
 
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and torch before the model is made; with `deterministic`, also switch
+    torch to its deterministic algorithms (transformers' `enable_full_determinism`)."""
+    from transformers import enable_full_determinism, set_seed
+
+    if deterministic:
+        enable_full_determinism(seed)
+    else:
+        set_seed(seed)
+
+
 def write_results(output_dir: str, results: dict) -> str:
     """`<output_dir>/all_results.json`, replaced whole."""
     path = os.path.join(output_dir, RESULTS_FILE)
