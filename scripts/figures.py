@@ -45,10 +45,15 @@ FIGURES = {
         "Pixel-BERT VQA accuracy on held-out synthetic scenes, after MLM pretraining (the README's commands)",
         (PIXELBERT_PRETRAIN,
          "pixlm vl vqa --model {runs}/pb-s{seed} --output-dir {runs}/pb-vqa-s{seed} --steps 3000 --lr 3e-4 --seed {seed}"),
-        "{runs}/pb-vqa-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=25),
+        "{runs}/pb-vqa-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=12),
+    "pixelbert-vqa-6000": Figure(
+        "Pixel-BERT VQA accuracy on held-out synthetic scenes, after MLM pretraining, finetuned twice as long",
+        (PIXELBERT_PRETRAIN,
+         "pixlm vl vqa --model {runs}/pb-s{seed} --output-dir {runs}/pb-vqa6000-s{seed} --steps 6000 --lr 3e-4 --seed {seed}"),
+        "{runs}/pb-vqa6000-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=20),
     "pixelbert-mlm": Figure(
         "Pixel-BERT held-out MLM accuracy after 2,000 pretraining steps on synthetic scenes",
-        (PIXELBERT_PRETRAIN,), "{runs}/pb-s{seed}/all_results.json", ("validation", "mlm_accuracy"), minutes_per_seed=15),
+        (PIXELBERT_PRETRAIN,), "{runs}/pb-s{seed}/all_results.json", ("validation", "mlm_accuracy"), minutes_per_seed=6),
 }
 
 
@@ -63,23 +68,41 @@ def value(figure: Figure, runs: str, seed: int) -> float | None:
     return float(data)
 
 
-def run(figure: Figure, runs: str, seeds: list[int]) -> None:
+def _threads() -> str:
+    return os.environ.get("OMP_NUM_THREADS") or f"unset (torch's default: {os.cpu_count()} cores)"
+
+
+def _meta(runs: str) -> dict:
+    path = os.path.join(runs, "figures.json")
+    return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {}
+
+
+def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
+    meta = _meta(runs)
     for seed in seeds:
         if value(figure, runs, seed) is not None:
             continue
+        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node()}
+        os.makedirs(runs, exist_ok=True)
+        with open(os.path.join(runs, "figures.json"), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2)
         for command in figure.commands:
             command = command.format(runs=runs, seed=seed)
             results = os.path.join(command.split("--output-dir ")[1].split()[0], "all_results.json")
             if os.path.isfile(results):
                 continue  # a step another figure (or an earlier try) already made
             print(f"$ {command}", flush=True)
-            subprocess.run(shlex.split(command), check=True)
+            argv = shlex.split(command)
+            if argv[0] == "pixlm":  # the pixlm of this Python, whatever PATH says
+                argv = [sys.executable, "-m", "pixlm", *argv[1:]]
+            subprocess.run(argv, check=True)
 
 
 def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
     values = {seed: value(figure, runs, seed) for seed in seeds}
     done = {s: v for s, v in values.items() if v is not None}
-    threads = os.environ.get("OMP_NUM_THREADS", f"torch's default ({os.cpu_count()} cores)")
+    recorded = _meta(runs).get(name, {})
+    threads = sorted({recorded[str(s)]["threads"] for s in done if str(s) in recorded}) or [_threads() + " (not recorded)"]
     lines = [f"<!-- figure:{name} -->", f"**{figure.description}**", ""]
     lines += ["| seeds | mean | range | " + " | ".join(f"seed {s}" for s in seeds) + " | goal |",
               "|---|---|---|" + "---|" * len(seeds) + "---|"]
@@ -93,7 +116,7 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
         lines.append(f"| 0 of {len(seeds)} | - | - | " + " | ".join("not run" for _ in seeds) + " | |")
     lines += ["", "Commands (per seed):", "", "```bash"]
     lines += [c.format(runs="RUNS", seed="SEED") for c in figure.commands]
-    lines += ["```", "", f"Threads: OMP_NUM_THREADS={threads}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+    lines += ["```", "", f"Threads: OMP_NUM_THREADS={', '.join(threads)}; machine: {platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {name} "
               f"--seeds {' '.join(map(str, seeds))}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",
               f"<!-- /figure:{name} -->"]
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "run":
         print(f"{args.figure}: {len(args.seeds)} seeds, about {figure.minutes_per_seed * len(args.seeds)} minutes here",
               file=sys.stderr)
-        run(figure, args.runs, args.seeds)
+        run(figure, args.runs, args.seeds, args.figure)
     block = table(args.figure, figure, args.runs, args.seeds)
     print(block)
     if args.write:

@@ -15,7 +15,7 @@ CONFIG = PixelBertRunConfig  # its fields are this command's flags
 EPILOG = (
     "Examples (the synthetic-scenes recipe of docs/results.md):\n"
     "  pixlm vl pretrain --pretraining-tasks mlm --steps 2000 --lr 3e-4 --output-dir runs/pb\n"
-    "  pixlm vl vqa --model runs/pb --steps 3000 --lr 3e-4 --output-dir runs/vqa\n"
+    "  pixlm vl vqa --model runs/pb --steps 6000 --lr 3e-4 --output-dir runs/vqa\n"
     "  pixlm vl vqa --model runs/pb --train vqav2/questions.json --train-annotations vqav2/annotations.json "
     "--validation ... --validation-annotations ... --images images/vqav2 --output-dir runs/vqa"
 )
