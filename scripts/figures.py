@@ -51,6 +51,16 @@ FIGURES = {
         (PIXELBERT_PRETRAIN,
          "pixlm vl vqa --model {runs}/pb-s{seed} --output-dir {runs}/pb-vqa6000-s{seed} --steps 6000 --lr 3e-4 --seed {seed}"),
         "{runs}/pb-vqa6000-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=20),
+    "pixelbert-retrieval": Figure(
+        "Pixel-BERT caption -> image R@1 among 100 held-out scenes, after MLM pretraining and 1,500 retrieval steps",
+        (PIXELBERT_PRETRAIN,
+         "pixlm vl retrieval --model {runs}/pb-s{seed} --output-dir {runs}/pb-ret-s{seed} --steps 1500 --batch-size 8 "
+         "--lr 3e-4 --seed {seed}"),
+        "{runs}/pb-ret-s{seed}/all_results.json", ("validation", "image_r1"), goal=0.80, minutes_per_seed=14),
+    "pixelbert-itm": Figure(
+        "Pixel-BERT held-out image-text matching accuracy after 2,000 steps of MLM + ITM pretraining",
+        ("pixlm vl pretrain --output-dir {runs}/pb-both-s{seed} --steps 2000 --lr 3e-4 --seed {seed}",),
+        "{runs}/pb-both-s{seed}/all_results.json", ("validation", "itm_accuracy"), goal=0.95, minutes_per_seed=7),
     "pixelbert-mlm": Figure(
         "Pixel-BERT held-out MLM accuracy after 2,000 pretraining steps on synthetic scenes",
         (PIXELBERT_PRETRAIN,), "{runs}/pb-s{seed}/all_results.json", ("validation", "mlm_accuracy"), minutes_per_seed=6),

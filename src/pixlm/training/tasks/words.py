@@ -44,6 +44,7 @@ class WordTagging(WordTask):
 
     head = "PixelForTokenClassification"
     subword_head = "BertForTokenClassification"
+    file_extension = ".txt"  # of the predictions written back in the input's format
 
     def example_labels(self, example):
         return example["tags"]
@@ -84,8 +85,6 @@ class WordTagging(WordTask):
         from ...data.hub import is_hub_name
 
         return ".txt" if is_hub_name(path) else self.file_extension
-
-    file_extension = ".txt"
 
     def write_predictions(self, run, path, examples, dataset, out_path):
         from ...data.hub import is_hub_name
