@@ -281,3 +281,19 @@ def test_a_line_of_a_million_characters_renders_what_fits_on_every_backend():
             huge, long = renderer("a" * 1_000_000), renderer("a" * 10_000)
         assert huge.truncated and huge.num_text_patches == renderer.config.max_patches - 1, backend
         assert (huge.pixel_values == long.pixel_values).all(), backend
+
+
+@pytest.mark.parametrize("family,field,value,message", [
+    ("pixel", "hidden_size", 0, r"PixelConfig.hidden_size must be a positive integer, got 0"),
+    ("pixel", "max_patches", -3, r"PixelConfig.max_patches must be a positive integer, got -3"),
+    ("pixel", "hidden_dropout_prob", 1.5, r"PixelConfig.hidden_dropout_prob must be a probability in \[0, 1\), got 1.5"),
+    ("pixelgpt", "num_hidden_layers", 0, r"PixelGPTConfig.num_hidden_layers must be a positive integer, got 0"),
+    ("pixelbert", "num_hidden_layers", 0, r"PixelBertConfig.num_hidden_layers must be a positive integer, got 0"),
+])
+def test_model_configs_refuse_empty_or_negative_sizes(family, field, value, message):
+    import importlib
+
+    module = importlib.import_module(f"pixlm.models.{family}")
+    config_class = {"pixel": "PixelConfig", "pixelgpt": "PixelGPTConfig", "pixelbert": "PixelBertConfig"}[family]
+    with pytest.raises(ValueError, match=message):
+        getattr(module, config_class)(**{field: value})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from transformers import PretrainedConfig
 
 from ..presets import config_from_preset
+from ..validation import check_config_fields
 
 # Sizes for CPU work and for the paper's model. `base` is PIXEL as published.
 PRESETS: dict[str, dict] = {
@@ -117,6 +118,11 @@ class PixelConfig(PretrainedConfig):
         self.classifier_dropout = classifier_dropout
         # PIXEL's decoder ends in a LayerNorm of PyTorch's default eps, not layer_norm_eps.
         self.decoder_layer_norm_eps = decoder_layer_norm_eps
+        check_config_fields(self, sizes=("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                                         "patch_size", "num_channels", "max_patches",
+                                         "decoder_hidden_size", "decoder_num_hidden_layers", "decoder_num_attention_heads",
+                                         "decoder_intermediate_size", "max_span_length"),
+                            probabilities=("hidden_dropout_prob", "attention_probs_dropout_prob"))
 
     @classmethod
     def from_dict(cls, config_dict: dict, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from transformers import BertConfig, PretrainedConfig
 
 from ..presets import config_from_preset
+from ..validation import check_config_fields
 from .backbones import BACKBONES
 
 PRESETS: dict[str, dict] = {
@@ -101,6 +102,8 @@ class PixelBertConfig(PretrainedConfig):
         self.pretraining_tasks = list(pretraining_tasks)
         self.mlm_probability = mlm_probability
         self.retrieval_hard_negatives = retrieval_hard_negatives
+        check_config_fields(self, sizes=("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size"),
+                            probabilities=("hidden_dropout_prob", "attention_probs_dropout_prob"))
 
     @classmethod
     def from_preset(cls, name: str, **overrides) -> "PixelBertConfig":

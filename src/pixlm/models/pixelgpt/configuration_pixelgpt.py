@@ -10,6 +10,7 @@ from __future__ import annotations
 from transformers import PretrainedConfig
 
 from ..presets import config_from_preset
+from ..validation import check_config_fields
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(hidden_size=192, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
@@ -113,6 +114,10 @@ class PixelGPTConfig(PretrainedConfig):
         self.pretraining_tp = 1
         self.rope_parameters = {"rope_theta": rope_theta, "rope_type": "default"}
         self.use_cache = True
+        check_config_fields(self, sizes=("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                                         "patch_size", "num_channels", "max_patches",
+                                         "vocab_size", "max_tokens"),
+                            probabilities=("attention_dropout",))
 
     def to_dict(self) -> dict:
         out = super().to_dict()
