@@ -386,5 +386,8 @@ def test_deterministic_runs_give_the_same_weights(corpus, tmp_path):
         done = subprocess.run([sys.executable, "-m", "pixlm", *args, "--output-dir", str(tmp_path / run)],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-2000:]
+    # The flag reached the Trainer (not only: two CPU runs that happen to agree).
+    args = torch.load(tmp_path / "a" / "checkpoint-3" / "training_args.bin", weights_only=False)
+    assert args.full_determinism is True
     a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("a", "b"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

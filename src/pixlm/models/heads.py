@@ -147,9 +147,9 @@ def check_labels(labels: torch.Tensor, num_labels: int, name: str = "labels") ->
     fail with an index error from deep inside torch."""
     if labels.dtype.is_floating_point:
         raise ValueError(f"{name} must be integer class ids for a model with {num_labels} labels, got {labels.dtype}")
-    used = labels[labels != -100]
-    if used.numel() and (int(used.min()) < 0 or int(used.max()) >= num_labels):
-        bad = int(used.max()) if int(used.max()) >= num_labels else int(used.min())
+    outside = (labels != -100) & ((labels < 0) | (labels >= num_labels))
+    if outside.any():  # one check per step (a GPU synchronises once); the culprit is found only on error
+        bad = int(labels[outside][0])
         raise ValueError(f"{name} must be class ids in [0, {num_labels}) or -100 (ignored), got {bad}: the model was "
                          f"made with {num_labels} labels (num_labels / id2label in its config)")
 
