@@ -3,6 +3,8 @@ module imports only from its own layer or the layers below it, wherever the impo
 the top or inside a function), so the layers stay free of cycles."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "pixlm"
@@ -59,3 +61,57 @@ def test_the_check_finds_an_upward_import(tmp_path):
     fake.parent.mkdir(parents=True)
     fake.write_text("def f():\n    from ..training import pretrain\n")
     assert ("pixlm.training", 2) in imports(fake, "pixlm.render.x")
+
+
+MARKER = "Imports inside functions:"  # a comment, or a line of the module's docstring
+
+
+def deferred_imports(path: Path) -> list[int]:
+    """Lines of the imports that stand inside a function and say nothing of why: no comment on
+    the line or above its run of imports, and no "Imports inside functions: <why>" line (comment
+    or docstring) in the module."""
+    source = path.read_text()
+    if any(line.lstrip("# ").startswith(MARKER) for line in source.splitlines()):
+        return []
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    if not _commented(lines, inner.lineno):
+                        found.append(inner.lineno)
+    return sorted(set(found))
+
+
+def _commented(lines: list[str], number: int) -> bool:
+    """A comment on the import's line, or above the run of imports it belongs to."""
+    if "#" in lines[number - 1]:
+        return True
+    above = number - 2
+    while above >= 0 and lines[above].strip().startswith(("import ", "from ")):
+        above -= 1
+    return above >= 0 and lines[above].strip().startswith("#")
+
+
+def test_imports_stand_at_the_top_or_say_why_not():
+    # An import inside a function hides a cycle unless something needs it there: an optional
+    # dependency, a system library, or start-up time (`pixlm --help`, `import pixlm.render`).
+    unexplained = [f"{path.relative_to(SRC)}:{line}" for path in sorted(SRC.rglob("*.py")) for line in deferred_imports(path)]
+    assert not unexplained, "imports inside functions with no reason given:\n" + "\n".join(unexplained)
+
+
+def test_the_check_finds_an_unexplained_import(tmp_path):
+    quiet, said = tmp_path / "quiet.py", tmp_path / "said.py"
+    quiet.write_text("def f():\n    import json\n")
+    said.write_text("def f():\n    # here: costs a second at start-up\n    import json\n")
+    assert deferred_imports(quiet) == [2] and deferred_imports(said) == []
+    said.write_text(f"# {MARKER} the CLI reads this registry without torch.\ndef f():\n    import json\n")
+    assert deferred_imports(said) == []
+
+
+def test_help_and_the_renderer_load_no_heavy_library():
+    code = ("import sys\nfrom pixlm.cli import build_parser\nbuild_parser()\nimport pixlm.render, pixlm.training.tasks\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'PIL') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr

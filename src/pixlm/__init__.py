@@ -8,6 +8,8 @@ pixlm's model families are registered with transformers' Auto classes when those
 
 from __future__ import annotations
 
+import importlib
+
 from . import _registration
 
 _registration.install()
@@ -23,8 +25,6 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'pixlm' has no attribute {name!r}")
 

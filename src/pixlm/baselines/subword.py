@@ -11,8 +11,12 @@ does: `pixlm.training.subword.pretrain_subword` continues it with masked languag
 
 from __future__ import annotations
 
+import json
 import os
 
+from transformers import BertConfig, BertForMaskedLM
+
+from ..data.corpus import load_corpus
 from ..data.tokenization import train_wordpiece
 from ..models.pixel.configuration_pixel import PRESETS
 
@@ -20,8 +24,6 @@ MARKER = "pixlm_subword_baseline"
 
 
 def _bert_config(preset: str, vocab_size: int, max_positions: int):
-    from transformers import BertConfig
-
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     sizes = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072}
@@ -33,10 +35,6 @@ def create_subword_model(corpus: str, output_dir: str, preset: str = "tiny", voc
                          max_positions: int = 512, text_column: str = "text") -> str:
     """Train a WordPiece tokenizer on `corpus` and save it with a freshly initialised
     BertForMaskedLM of the preset's size; returns the folder."""
-    from transformers import BertForMaskedLM
-
-    from ..data.corpus import load_corpus
-
     texts = load_corpus(corpus, text_column=text_column)["text"]
     tokenizer = train_wordpiece(texts, vocab_size)
     config = _bert_config(preset, len(tokenizer), max_positions)
@@ -50,8 +48,6 @@ def create_subword_model(corpus: str, output_dir: str, preset: str = "tiny", voc
 
 def is_subword_model(path: str) -> bool:
     """True for a folder written by `create_subword_model` (or a model finetuned from one)."""
-    import json
-
     config = os.path.join(path, "config.json")
     if not os.path.isfile(config) or not os.path.isfile(os.path.join(path, "tokenizer.json")):
         return False

@@ -2,17 +2,23 @@
 docstring is its help (the first line) and description (the rest); it may add an `EPILOG`
 (examples, shown as written) and a `CONFIG` dataclass whose fields become its flags, has
 `add_arguments(parser)` for any other flags, and `run(args)`, which calls the same functions a
-user would. The training
-commands' flags are made from their config dataclasses (`flags.py`). Every failure becomes one
-line (exit 2 for bad usage, 1 for a failure, 130 when interrupted); --debug shows the traceback."""
+user would; the flags of a `CONFIG` are made by `flags.py`. Every failure becomes one line (exit
+2 for bad usage, 1 for a failure, 130 when interrupted); --debug shows the traceback.
+
+Imports inside functions: `pixlm --help` imports every command module, and stays fast because
+none of them imports torch, transformers or datasets before its `run`."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import shlex
 import sys
+import warnings
 
+from .. import __version__
+from ..render.backends import BackendUnavailableError
 from .flags import add_config_flags
 
 EPILOG = "Run `pixlm COMMAND --help` for the options of each command."
@@ -28,7 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
                     "train and evaluate pixel language models.",
         epilog=EPILOG,
     )
-    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"pixlm {__version__}")
     parser.add_argument("--debug", action="store_true",
@@ -58,10 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    import shlex
-    import warnings
-
-    from ..render.backends import BackendUnavailableError
 
     # For the model card of what the command trains (read by pixlm.training.run).
     os.environ["PIXLM_COMMAND"] = "pixlm " + shlex.join(sys.argv[1:] if argv is None else argv)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from .flags import fraction
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 EPILOG = (
     "Attacks:\n"
     "  full-swap, inner-swap, intrude, disemvowel, truncate (no tables needed)\n"

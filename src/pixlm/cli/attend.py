@@ -10,6 +10,8 @@ import os
 
 from .flags import png_path
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="a Pixel-BERT folder (pixlm vl ...)")
@@ -22,7 +24,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from transformers import AutoTokenizer
 
-    from ..data.vl_collators import _ImageText
+    from ..data.vl_collators import ImageTextInputs
     from ..models.pixelbert import PixelBertModel
     from ..viz import attention_figure, save_png, word_to_pixel_attention
 
@@ -32,7 +34,7 @@ def run(args) -> int:
         raise ValueError("--text is empty")
     model = PixelBertModel.from_pretrained(args.model).eval()
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    helper = _ImageText.for_model(tokenizer, model.config)
+    helper = ImageTextInputs.for_model(tokenizer, model.config)
     image = helper.image(args.image)
     if image is None:
         raise ValueError(f"image {args.image!r} could not be read: {helper.skipped.examples[-1]}")

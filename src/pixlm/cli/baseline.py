@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from .flags import positive_float, positive_int
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("action", choices=["create", "pretrain"], help="create a model, or pretrain one with MLM")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def print_results(results: dict) -> None:
     a, b = results.get("initial_eval_loss"), results.get("final_eval_loss")

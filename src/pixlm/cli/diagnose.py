@@ -8,9 +8,12 @@ by span length) and a verdict; --output writes them as JSON.
 
 from __future__ import annotations
 
+import json
 import os
 
 from .flags import positive_int
+
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
 
 
 def add_arguments(p) -> None:
@@ -23,8 +26,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import json
-
     from ..evaluation.diagnose import diagnose
     from ..files import read_lines, written_whole
     from ..models.pixel import PixelForPreTraining

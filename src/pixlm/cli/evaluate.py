@@ -7,8 +7,12 @@ over all word-preserving attacks.
 
 from __future__ import annotations
 
+import json
+
 from ..training.tasks import TASKS
 from .flags import fraction, positive_int
+
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
 
 
 def add_arguments(p) -> None:
@@ -34,8 +38,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import json
-
     from ..evaluation.attacks import WORD_PRESERVING
     from ..training.finetuning import evaluate, robustness_table
 

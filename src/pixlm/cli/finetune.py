@@ -10,6 +10,8 @@ from ..training.config import FinetuneConfig
 from ..training.tasks import TASKS
 from .flags import config_from_args
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 HELP = "Finetune a pixel model: " + ", ".join(t.description for t in TASKS.values())
 EPILOG = (
     "Tasks:\n" + "".join(f"  {name}: {t.description}, from {t.formats}\n" for name, t in TASKS.items())

@@ -11,6 +11,8 @@ from __future__ import annotations
 from .common import load_folder
 from .flags import png_path, positive_int
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 EPILOG = (
     "Examples:\n  pixlm generate \"The cat sat\" --model runs/pixelgpt --patches 64\n"
     "  pixlm generate \"The cat sat\" --model PixelGPT --renderer pixelgpt/renderers/noto_renderer\n"

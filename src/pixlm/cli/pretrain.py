@@ -11,6 +11,8 @@ from ..training.config import PretrainConfig
 from .common import print_results
 from .flags import config_from_args
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 EPILOG = (
     "Example:\n  pixlm pretrain --corpus wiki.txt --output-dir runs/pixel-small --model small --steps 100000\n"
     "  torchrun --nproc_per_node 8 -m pixlm pretrain --corpus wiki.txt --output-dir runs/pixel --model base\n"

@@ -8,6 +8,8 @@ here. Log in first with `hf auth login` (or set HF_TOKEN).
 
 from __future__ import annotations
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("folder", help="the output folder of a training command")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from .common import print_results
 from .flags import positive_float, positive_int
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("--output-dir", default="pixlm-quickstart", metavar="DIR", help="where to write (default pixlm-quickstart)")

@@ -11,6 +11,8 @@ import os
 
 from ..render.layouts import readable_layouts
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("image", nargs="?", help="a PNG of a strip, 16 pixels high")

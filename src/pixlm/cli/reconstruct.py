@@ -9,6 +9,8 @@ from __future__ import annotations
 from .common import load_folder
 from .flags import png_path, positive_int
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("text", help="the text to render and reconstruct")

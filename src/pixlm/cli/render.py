@@ -6,10 +6,13 @@ Render one text, a text file line by line, or the built-in multi-script sample.
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..render.config import BACKENDS
 from ..render.layouts import LAYOUT_REGISTRY
 from .flags import non_negative_int, positive_float, positive_int
+
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
 
 EPILOG = (
     "Examples:\n  pixlm render 'Hello world' -o hello.png --grid --wrap 40\n"
@@ -38,8 +41,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import os
-
     from ..render import export
     from ..viz import save_png, strip_image
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from .flags import positive_int
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 
 def add_arguments(p) -> None:
     p.add_argument("action", choices=["train"], help="train a tokenizer")

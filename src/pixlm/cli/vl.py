@@ -11,6 +11,8 @@ from __future__ import annotations
 from ..training.config import PixelBertRunConfig
 from .flags import config_from_args
 
+# Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
+
 CONFIG = PixelBertRunConfig  # its fields are this command's flags
 EPILOG = (
     "Examples (the synthetic-scenes recipe of docs/results.md):\n"

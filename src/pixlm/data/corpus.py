@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import datasets
+
 _BUILDERS = {".txt": "text", ".text": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
@@ -22,8 +24,6 @@ def load_corpus(source: str, *, text_column: str = "text", streaming: bool = Fal
     are dropped; pass a dict as `stats` to get their count in `stats["skipped"]` (not when
     streaming, where they are dropped as they come).
     """
-    import datasets
-
     if not isinstance(source, str) or not source:
         raise TypeError(f"corpus must be a path or a dataset name (a non-empty str), got {source!r}")
     if os.path.exists(source):
@@ -53,8 +53,6 @@ def load_corpus(source: str, *, text_column: str = "text", streaming: bool = Fal
 
 
 def _load_local(path: str, streaming: bool):
-    import datasets
-
     try:
         if os.path.isdir(path):
             if os.path.exists(os.path.join(path, "dataset_info.json")) or os.path.exists(os.path.join(path, "state.json")):

@@ -40,6 +40,8 @@ def _names(feature) -> list[str] | None:
 
 def load_hub_split(source: str):
     """The `datasets.Dataset` of a Hub split named `hf:NAME[/CONFIG]:SPLIT`."""
+    # Imported here: the task registry reads this module's names for `pixlm --help`, which
+    # stays fast without datasets (most of a second to import).
     import datasets
 
     name, config, split = parse_hub_name(source)

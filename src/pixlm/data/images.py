@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,6 @@ def image_key(source):
 def open_image(source, skipped: SkippedImages | None = None):
     """A PIL RGB image from a path, a PIL image or an (H, W, 3) uint8 array; None (counted in
     `skipped`, named in the log) when a file is missing, unreadable or truncated."""
-    from PIL import Image, UnidentifiedImageError
-
     if isinstance(source, Image.Image):
         return source.convert("RGB")
     if isinstance(source, np.ndarray):
@@ -62,8 +61,6 @@ def open_image(source, skipped: SkippedImages | None = None):
 def resize_shorter_edge(image, min_size: int, max_size: int):
     """Resize so the shorter edge is `min_size`, unless the longer edge would pass `max_size`
     (then the longer edge is `max_size`), keeping the aspect ratio."""
-    from PIL import Image
-
     w, h = image.size
     scale = min(min_size / min(w, h), max_size / max(w, h))
     size = (max(1, int(w * scale + 0.5)), max(1, int(h * scale + 0.5)))  # halves round up

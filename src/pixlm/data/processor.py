@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from transformers import BatchFeature
 
 from ..render import RenderedText, RendererConfig, TextRenderer
-from .masking import SpanMaskingGenerator
+from .masking import PIXEL_SPAN_WEIGHTS, SpanMaskingGenerator
 
 PROCESSOR_CONFIG = "preprocessor_config.json"
 
@@ -88,8 +89,6 @@ class PixelProcessor:
                    max_span_length: int = 6, span_weights=None) -> torch.Tensor:
         """PIXEL's span masks over `length` patches, one per text of `num_patches` patches (its
         end patch included, never masked)."""
-        from .masking import PIXEL_SPAN_WEIGHTS
-
         masker = SpanMaskingGenerator(self.mask_ratio, max_span_length, span_weights or PIXEL_SPAN_WEIGHTS, seed=seed)
         return torch.from_numpy(np.stack([masker(length, max(n - 1, 1)) for n in num_patches])).float()
 
@@ -171,6 +170,4 @@ def _as_batch(value, words: bool, argument: str) -> list:
 
 def _batch_feature(batch: dict[str, torch.Tensor]):
     """transformers' BatchFeature (a dict with `.to(device)`)."""
-    from transformers import BatchFeature
-
     return BatchFeature(batch)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from PIL import Image, ImageDraw
+
 COLOURS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (235, 200, 30),
            "purple": (150, 60, 190)}
 SHAPES = ("circle", "square", "triangle")
@@ -45,8 +47,6 @@ class Scene:
 
     def image(self):
         """The scene drawn as a PIL RGB image of `size` x `size` pixels."""
-        from PIL import Image, ImageDraw
-
         s = self.size
         img = Image.new("RGB", (s, s), self.background)
         draw = ImageDraw.Draw(img)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+from .corpus import load_corpus
+
 BOS, EOS, PAD, UNK = "<s>", "</s>", "<pad>", "<unk>"
 
 
 def train_bpe_tokenizer(texts, vocab_size: int = 8000, min_frequency: int = 2):
     """A byte-level BPE tokenizer (GPT-2 style: no unknown bytes) trained on `texts`, an
     iterable of strings, with `<s>`, `</s>`, `<pad>` and `<unk>` as special tokens."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 300:
         raise ValueError(f"vocab_size must be an integer of at least 300 (256 bytes and the special tokens), got {vocab_size!r}")
     tok = Tokenizer(models.BPE(unk_token=UNK))
@@ -33,9 +35,6 @@ def train_bpe_tokenizer(texts, vocab_size: int = 8000, min_frequency: int = 2):
 
 def train_wordpiece(texts, vocab_size: int = 8000, lowercase: bool = False):
     """A BERT WordPiece tokenizer trained on `texts` (an iterable of strings)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
@@ -55,8 +54,6 @@ def train_wordpiece(texts, vocab_size: int = 8000, lowercase: bool = False):
 def train_tokenizer_on_corpus(corpus: str, output_dir: str, vocab_size: int = 8000, text_column: str = "text") -> str:
     """Train a BPE tokenizer on a corpus (anything `pixlm pretrain` reads) and save it to
     `output_dir`; returns the folder."""
-    from .corpus import load_corpus
-
     texts = load_corpus(corpus, text_column=text_column)["text"]
     if not len(texts):
         raise ValueError(f"corpus {corpus!r} has no texts to train a tokenizer on")
@@ -70,8 +67,6 @@ def load_tokenizer(path: str, vocab_size: int | None = None):
     """A transformers tokenizer from a folder. With `vocab_size` (a checkpoint's), a tokenizer
     whose vocabulary is larger is an error naming both sizes; it needs a pad token, and an end
     token to close each text."""
-    from transformers import AutoTokenizer
-
     if not os.path.isdir(path):
         raise FileNotFoundError(f"tokenizer folder {path!r} does not exist; make one with `pixlm tokenizer train`")
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -20,8 +20,9 @@ from .images import SkippedImages, image_key, images_to_batch, open_image, resiz
 logger = logging.getLogger(__name__)
 
 
-class _ImageText:
-    """Shared: opening and resizing images, tokenising text as `[CLS] text [SEP]`."""
+class ImageTextInputs:
+    """Pixel-BERT's inputs from images and texts: images opened, resized and normalised as the
+    model's config says, texts tokenised as `[CLS] text [SEP]`; the base of its collators."""
 
     def __init__(self, tokenizer, image_min_size: int, image_max_size: int, image_mean, image_std,
                  max_length: int = 40, seed: int = 0):
@@ -78,7 +79,7 @@ class _ImageText:
         return np.random.default_rng([self.seed, zlib.crc32(repr(texts).encode())])
 
 
-class PixelBertPretrainingCollator(_ImageText):
+class PixelBertPretrainingCollator(ImageTextInputs):
     """{image, text} -> the clean text, its masked copy (`mlm_input_ids`, `mlm_labels`) and an
     ITM pairing: half the texts (rounded down) are read with another example's image
     (`itm_labels` 0), the rest with their own (1)."""
@@ -138,7 +139,7 @@ def vqa_soft_score(count: int, total: int = 10) -> float:
     return float(np.mean([min((count - (k < count)) / 3.0, 1.0) for k in range(total)]))
 
 
-class PixelBertVQACollator(_ImageText):
+class PixelBertVQACollator(ImageTextInputs):
     """{image, question, answers (the annotators' answers, normalised)} -> soft-score `labels`
     (B, num_answers) over the answer vocabulary; answers outside it score nothing. Each distinct
     image of the batch is encoded once; `image_index` (B,) names each question's image."""
@@ -160,7 +161,7 @@ class PixelBertVQACollator(_ImageText):
         return batch
 
 
-class PixelBertNLVR2Collator(_ImageText):
+class PixelBertNLVR2Collator(ImageTextInputs):
     """{images: [left, right], sentence, label} -> 2B images (pairs adjacent), B texts."""
 
     def __call__(self, examples):
@@ -171,7 +172,7 @@ class PixelBertNLVR2Collator(_ImageText):
         return batch
 
 
-class PixelBertRetrievalCollator(_ImageText):
+class PixelBertRetrievalCollator(ImageTextInputs):
     """{image, text} -> each image with its caption and `negatives` captions of other images
     drawn from `captions`: `input_ids` (B, 1 + negatives, T), the positive first."""
 

@@ -17,6 +17,11 @@ import os
 import random
 from typing import Callable
 
+import numpy as np
+
+from ..data.readers import read_conllu, write_conllu
+from ..files import read_lines, written_whole
+
 ATTACKS = (
     "full-swap", "inner-swap", "intrude", "disemvowel", "truncate",
     "keyboard", "natural", "visual", "homoglyph", "segmentation",
@@ -70,8 +75,6 @@ def natural_typos(folder: str) -> dict[str, list[str]]:
 def visual_neighbours(folder: str, k: int = 10) -> dict[str, list[str]]:
     """For each letter and digit, the k characters nearest to it in visual_repres.txt's
     256-dimensional embeddings (Euclidean), itself and its other case left out."""
-    import numpy as np
-
     chars, vectors = [], []
     with open(os.path.join(folder, "visual_repres.txt"), encoding="utf-8") as f:
         next(f)  # count and dimension
@@ -245,9 +248,6 @@ def attack_file(path: str, out_path: str, attack: str, severity: float, seed: in
     """Attack a file: `lines` (one text per line) or `conllu` (the FORM of each word, so the
     annotations stay aligned; `# text` becomes the attacked words). Returns the lines or
     sentences written."""
-    from ..data.readers import read_conllu, write_conllu
-    from ..files import read_lines, written_whole
-
     fmt = fmt or ("conllu" if str(path).endswith(".conllu") else "lines")
     if fmt == "conllu":
         if attack == "segmentation":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..data.vl_collators import ImageTextInputs
 from ..models.pixelbert import VisualTokens, sample_cells
 from .vl_metrics import retrieval_recall
 
@@ -36,10 +37,8 @@ def score_matrix(model, tokenizer, images: list, captions: list[str], batch_size
     `batch_size` at a time. With `prefilter_k`, every pair is first scored with only
     `prefilter_cells` random cells per image, and only each image's `prefilter_k` best captions
     are scored in full (the rest keep their prefilter score, ranked below)."""
-    from ..data.vl_collators import _ImageText
-
     model.eval()
-    helper = _ImageText.for_model(tokenizer, model.config)
+    helper = ImageTextInputs.for_model(tokenizer, model.config)
     visuals = []
     for k in range(0, len(images), image_batch):
         opened = [helper.image(s) for s in images[k : k + image_batch]]

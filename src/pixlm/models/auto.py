@@ -17,8 +17,9 @@ CONFIGS = {
 }
 
 
-# The Auto classes come from their own modules (not `transformers`'s lazy namespace): this runs
-# while transformers is importing them.
+# Imports inside functions: these run from a hook while transformers is importing its Auto
+# modules (`pixlm._registration`); at this module's import those modules are not there yet. For
+# the same reason the Auto classes come from their own modules, not transformers' lazy namespace.
 def register_configs() -> None:
     from transformers.models.auto.configuration_auto import AutoConfig
 

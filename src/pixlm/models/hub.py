@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from huggingface_hub import HfApi
+
 # What stays on this machine: training state, logs and pictures.
 LOCAL_ONLY = ["checkpoint-*", "checkpoint-*/**", ".staging/**", "runs/**", "reconstructions/**", "generations/**",
               "*.png", "predictions-*", "*.tmp"]
@@ -15,8 +17,6 @@ def push_folder(folder: str, repo_id: str, *, private: bool = False, message: st
     """Upload a model folder written by a pixlm training command: the weights and config, the
     processor (renderer config and fonts, `preprocessor_config.json`, or a tokenizer), the model
     card and the results. Returns the repository's URL."""
-    from huggingface_hub import HfApi
-
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"folder {folder!r} does not exist")

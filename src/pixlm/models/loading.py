@@ -8,11 +8,17 @@ would compute something else (shapes that do not fit).
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 import os
 import re
 from collections import Counter
 from contextlib import contextmanager
+
+import torch
+from huggingface_hub import snapshot_download
+from transformers.utils import logging as hf_logging
 
 from ..options import unknown_keys
 
@@ -29,8 +35,6 @@ def local_folder(name_or_path: str) -> str:
     if os.path.isdir(name_or_path):
         return name_or_path
     if _HUB_ID.fullmatch(name_or_path):
-        from huggingface_hub import snapshot_download
-
         try:
             return snapshot_download(name_or_path)
         except Exception as e:  # offline, unknown repository, gated: all say the same to a user
@@ -47,8 +51,6 @@ class _NoLoadReport(logging.Filter):
 @contextmanager
 def quiet_transformers_loading():
     """Hold back transformers' loading report (a table of every weight) while loading."""
-    from transformers.utils import logging as hf_logging
-
     hf_logger = hf_logging.get_logger("transformers.modeling_utils")
     report_filter = _NoLoadReport()
     hf_logger.addFilter(report_filter)
@@ -97,7 +99,6 @@ def check_model_type(cls, folder: str) -> None:
     if not os.path.isfile(config):
         raise FileNotFoundError(f"{folder} has no config.json: it is not a model folder (give the folder that "
                                 "save_pretrained or a training command wrote)")
-    import json
 
     with open(config, encoding="utf-8") as f:
         try:
@@ -114,8 +115,6 @@ def check_model_type(cls, folder: str) -> None:
 def check_finite(model, source: str) -> None:
     """Refuse a checkpoint with NaN or infinite weights (a run that diverged and was saved): it
     would give NaN outputs with no word of why."""
-    import torch
-
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise ValueError(f"checkpoint {source} holds NaN or infinite values in {name}: it was saved from a run that "
@@ -158,8 +157,6 @@ def load_model(head, preset_or_folder: str, **overrides):
 def config_fields(config_class) -> set[str]:
     """The fields a config class knows: what it saves, the arguments of its and its bases'
     constructors, its aliases, and what transformers sets on any config (labels, token ids)."""
-    import inspect
-
     known = set(config_class().to_dict()) | set(getattr(config_class, "attribute_map", {}))
     for cls in config_class.__mro__:
         if "__init__" in cls.__dict__:

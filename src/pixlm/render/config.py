@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..options import suggestion
+from .fonts import bundled_fonts
 
 CONFIG_NAME = "text_renderer_config.json"
 
@@ -181,7 +182,7 @@ class RendererConfig:
         unknown = sorted(set(data) - known - set(_PIXEL_KEYS) - _PIXEL_ONLY - {"text_renderer_type"})
         if unknown:
             raise ValueError(f"unknown renderer config key(s) {', '.join(map(repr, unknown))}; "
-                             f"known keys: {', '.join(sorted(known))}{_did_you_mean(unknown[0], known)}")
+                             f"known keys: {', '.join(sorted(known))}{suggestion(unknown[0], sorted(known))}")
         kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
         if published:
             for key, ours in _PIXEL_KEYS.items():
@@ -201,8 +202,6 @@ class RendererConfig:
         529 of them, PIXEL's behaviour, the pango backend where installed) in pixlm's first
         bundled font: the published checkpoints' GoNotoCurrent.ttf is not bundled (give it with
         `fonts=[...]`, or load the checkpoint's renderer folder)."""
-        from .fonts import bundled_fonts
-
         fonts = [f.path for f in bundled_fonts()[:1]]
         kwargs = {"fonts": fonts, "backend": _published_backend(), **PUBLISHED_BEHAVIOUR, **overrides}
         return cls(**kwargs)
@@ -252,7 +251,7 @@ class RendererConfig:
 
 
 def _published_backend() -> str:
-    from .backends import available_backends
+    from .backends import available_backends  # here: the backends import this module
 
     if "pango" in available_backends():
         return "pango"
@@ -285,19 +284,13 @@ def _copy_font(path: str, directory: str) -> str:
     return os.path.basename(path)
 
 
-def _did_you_mean(name: str, known) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def _download_from_hub(repo_id: str) -> str:
     """The renderer config of a model on the Hugging Face Hub (e.g. Team-PIXEL/pixel-base),
     with the font file it names beside it."""
+    # Imported here: its HTTP client adds a tenth of a second to every import of the renderer.
     from huggingface_hub import hf_hub_download
 
     try:

@@ -6,9 +6,13 @@ import os
 from typing import Iterator
 
 import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
 
 from ..files import read_lines as read_text_lines
+from .images import save_png, strip_image
 from .renderer import TextRenderer
+from .samples import SCRIPT_SAMPLES
 
 
 def read_lines(path: str | os.PathLike, limit: int | None = None) -> list[str]:
@@ -42,10 +46,6 @@ def lines_to_pngs(
     progress: bool = True,
 ) -> list[str]:
     """One PNG per line, named by line number (`000001.png`); returns the paths."""
-    from tqdm.auto import tqdm
-
-    from .images import save_png, strip_image
-
     os.makedirs(out_dir, exist_ok=True)
     width = len(str(len(lines)))
     paths = []
@@ -72,9 +72,9 @@ def lines_to_arrow(
     Columns: `text`; `pixel_values` (an Image: the strip up to its end patch, PNG-encoded,
     lossless); `num_patches` (text patches plus the end patch); `truncated`.
     """
+    # Only this export needs datasets, which takes most of a second to import.
     import datasets
     from datasets.arrow_writer import ArrowWriter
-    from tqdm.auto import tqdm
 
     features = datasets.Features(
         {
@@ -114,11 +114,6 @@ def samples_to_pngs(renderer: TextRenderer, out_dir: str | os.PathLike, *, grid:
 
     Returns {script: {"path", "num_patches", "missing_glyphs"}}.
     """
-    from PIL import Image
-
-    from .images import save_png, strip_image
-    from .samples import SCRIPT_SAMPLES
-
     os.makedirs(out_dir, exist_ok=True)
     report, images = {}, []
     for name, text in SCRIPT_SAMPLES.items():

@@ -13,6 +13,8 @@ import os
 import unicodedata
 from dataclasses import dataclass
 
+import uharfbuzz as hb
+
 from .sfnt import FaceInfo, read_face
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
@@ -167,8 +169,6 @@ class FontChain:
         """HarfBuzz font of font i, at its units per em (callers scale positions)."""
         font = self._hb_fonts.get(i)
         if font is None:
-            import uharfbuzz as hb
-
             f = self.files[i]
             self.info(i)  # checked before HarfBuzz reads it
             font = self._hb_fonts[i] = hb.Font(hb.Face(hb.Blob.from_file_path(f.path), f.index))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from PIL import Image
+
+from ..files import written_whole
 
 
 def strip_image(
@@ -25,8 +28,6 @@ def strip_image(
         num_patches: show only this many patches (for instance `rendered.num_patches`).
         scale: enlarge each pixel to scale x scale.
     """
-    from PIL import Image
-
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim not in (2, 3):
         raise TypeError("pixels must be a uint8 numpy array of shape (p, W) or (p, W, 3)")
     rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
@@ -55,8 +56,6 @@ def strip_image(
 
 def save_png(image, path: str | os.PathLike) -> str:
     """Save a PIL image as PNG, creating the folder; return the path."""
-    from ..files import written_whole
-
     path = os.fspath(path)
     with written_whole(path) as tmp:
         image.save(tmp, format="PNG")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing as mp
 import os
 import warnings
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .backends import Backend, make_backend
 from .config import RendererConfig
@@ -137,7 +143,6 @@ class TextRenderer:
             raise TypeError("render_batch takes an iterable of texts (a list of str, word lists or pairs), "
                             "not one str; use renderer(text) for a single text")
         items = list(items)
-        from tqdm.auto import tqdm
 
         with tqdm(total=len(items), desc="rendering", unit="text", disable=not progress) as bar:
             out = []
@@ -282,8 +287,6 @@ class RenderPool:
     def __init__(self, renderer: TextRenderer, num_workers: int):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
 
         if getattr(mp.current_process(), "_inheriting", False):
             # This process is itself a spawned worker re-running an unguarded script.
@@ -296,10 +299,6 @@ class RenderPool:
 
     def imap(self, items: Iterable, *, chunksize: int = 64, **kwargs: Any):
         """Render items (read lazily) in order; keyword arguments go to `TextRenderer.render`."""
-        import itertools
-        from collections import deque
-        from concurrent.futures.process import BrokenProcessPool
-
         it = iter(items)
         chunks = iter(lambda: list(itertools.islice(it, chunksize)), [])
         pending: deque = deque()

@@ -7,6 +7,7 @@ import unicodedata
 
 import numpy as np
 import regex
+from bidi import algorithm as uba
 
 # Characters of right-to-left scripts and the explicit bidi controls: text without any of
 # these is laid out left to right in one pass, with no bidi analysis.
@@ -72,7 +73,6 @@ def bidi_levels(text: str, direction: str = "auto") -> list[int]:
     """
     if direction == "auto" and not needs_bidi(text):
         return [0] * len(text)
-    from bidi import algorithm as uba
 
     storage = uba.get_empty_storage()
     base = 1 if direction == "rtl" else paragraph_level(text, default=1 if direction == "auto-rtl" else 0)

@@ -8,34 +8,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
+from ..data.hub import is_hub_name
 from ..options import check_fields, option
+from ..render.layouts import word_aligned_layouts
+from .families import PRETRAINABLE
+from .tasks import TASKS
+from .vl_tasks import VL_TASKS
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODALITIES = ("pixels", "text", "pair")
-
-
-def _task_names():
-    from .tasks import TASKS
-
-    return TASKS
-
-
-def _vl_task_names():
-    from .vl_tasks import VL_TASKS
-
-    return VL_TASKS
-
-
-def _pretrainable_families():
-    from .families import PRETRAINABLE
-
-    return PRETRAINABLE
-
-
-def _word_aligned_layouts():
-    from ..render.layouts import word_aligned_layouts
-
-    return word_aligned_layouts()
 
 
 def has_tokenizer(folder: str) -> bool:
@@ -60,7 +41,7 @@ class PretrainConfig:
                                         "pixel_target=binary (repeatable)", flag="--model-arg", group="model",
                                    default_factory=dict)
     model_type: str = option("pixel", help="pixel: PIXEL, masked patches; pixelgpt: the causal decoder of PixelGPT, "
-                                           "MonoGPT and DualGPT (see --mixture)", choices=_pretrainable_families,
+                                           "MonoGPT and DualGPT (see --mixture)", choices=PRETRAINABLE,
                           group="model")
     mixture: str = option("pixelgpt", help="pixelgpt: kinds of batch and their shares, e.g. "
                                            "pixels=0.5,text=0.25,paired=0.25, or a variant: pixelgpt (pixels only), "
@@ -113,7 +94,7 @@ class PretrainConfig:
     def validate(self) -> None:
         check_fields(self)
         if self.model_type == "pixelgpt":  # the mixture is PixelGPT's: check it before any work
-            from ..data.mixture import parse_mixture
+            from ..data.mixture import parse_mixture  # here: it imports torch
 
             mixture = parse_mixture(self.mixture)
             if set(mixture) & {"text", "paired"} and self.tokenizer is None and not has_tokenizer(self.model):
@@ -127,7 +108,7 @@ class FinetuneConfig:
     a preset name (tiny, small, base) to train from scratch, a PixelGPT checkpoint (classify) or
     a subword baseline folder."""
 
-    task: str = option(help="the task (the files each reads are listed below)", choices=_task_names)
+    task: str = option(help="the task (the files each reads are listed below)", choices=TASKS)
     model: str = option(help="a PIXEL checkpoint folder, or tiny/small/base from scratch; a PixelGPT checkpoint folder "
                              "(pixlm's, or a released one such as baidu/PixelGPT downloaded) for classify; a subword "
                              "baseline folder (pixlm baseline create)", metavar="DIR|PRESET")
@@ -145,7 +126,7 @@ class FinetuneConfig:
     max_tokens: int = option(256, help="PixelGPT's text and pair modalities: tokens per example", metavar="N",
                              group="model", minimum=1)
     layout: str = option("words", help="word-level tasks (pos, ner, parse): how the words are rendered",
-                         choices=_word_aligned_layouts, group="model")
+                         choices=word_aligned_layouts, group="model")
     epochs: float = option(10.0, help="epochs (early stopping usually ends sooner)", group="training", above=0)
     max_steps: int = option(-1, help="steps, overriding --epochs (-1: by epochs)", flag="--steps", metavar="N",
                             group="training", minimum=-1)
@@ -183,7 +164,6 @@ class FinetuneConfig:
 
     def validate(self) -> None:
         check_fields(self)
-        from ..data.hub import is_hub_name
 
         for name in ("train", "validation") + (("test",) if self.test else ()):
             path = getattr(self, name)
@@ -195,7 +175,7 @@ class FinetuneConfig:
 class PixelBertRunConfig:
     """A Pixel-BERT pretraining or finetuning run. Data: synthetic scenes (default) or files."""
 
-    task: str = option(help="what to train", choices=_vl_task_names, positional=True)
+    task: str = option(help="what to train", choices=VL_TASKS, positional=True)
     output_dir: str = option(help="model, tokenizer, checkpoints and all_results.json", metavar="DIR")
     model: str = option("tiny", help="tiny (small CNN, 4 layers of 128, visual position embeddings), base (ResNet-50 + "
                                      "BERT-base), base-resnext, or a checkpoint folder", metavar="PRESET|DIR")

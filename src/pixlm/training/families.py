@@ -3,7 +3,7 @@ pretraining objective and collators, the figure pretraining draws, what it needs
 renderer), found by name in `FAMILIES` or from a checkpoint folder with `family_of`.
 `pretrain` and `finetune` ask the description instead of testing `model_type`.
 
-The descriptions import their models and collators inside their methods: the CLI reads this
+Imports inside functions: the descriptions' models and collators, so that the CLI reads this
 registry for its choices without importing torch."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+
+from .tasks import TASKS
 
 
 class Family:
@@ -103,7 +105,6 @@ class PixelFamily(Family):
                              "which reads pixels")
         with open(os.path.join(cfg.model, "config.json"), encoding="utf-8") as f:
             architectures = json.load(f).get("architectures") or []
-        from .tasks import TASKS
 
         other_heads = {t.head.lower() for t in TASKS.values() if t.head != task.head}
         if architectures and architectures[0].lower() in other_heads:
@@ -144,8 +145,6 @@ class PixelGPTFamily(Family):
 
     def task_model(self, task, source):
         if not task.pixelgpt:
-            from .tasks import TASKS
-
             covered = ", ".join(name for name, t in TASKS.items() if t.pixelgpt)
             raise ValueError(f"checkpoint {source} is a PixelGPT model, which finetunes for {covered}; not {task.name!r}")
         from transformers import AutoModelForSequenceClassification
@@ -197,8 +196,6 @@ class SubwordFamily(Family):
 
     def task_model(self, task, source):
         if not task.subword_head:
-            from .tasks import TASKS
-
             covered = ", ".join(name for name, t in TASKS.items() if t.subword_head)
             raise ValueError(f"the subword baseline covers {covered}; not {task.name!r}")
         return self.head(task.subword_head)

@@ -22,7 +22,7 @@ from dataclasses import asdict, replace
 from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
 
 from ..baselines.subword import is_subword_model
-from ..data import check_renderer_fits
+from ..data import PairedClassificationCollator, TextClassificationCollator, check_renderer_fits
 from ..data.hub import is_hub_name, load_hub_split
 from ..data.processor import PixelProcessor
 from ..files import check_writable
@@ -199,18 +199,12 @@ def _data_pipeline(cfg: FinetuneConfig, task: Task, model, labels: list | None):
 
     label2id = None if labels is None else {label: i for i, label in enumerate(labels)}
     if is_subword_model(cfg.model):
-        from transformers import AutoTokenizer
-
         return None, task.subword_collator(AutoTokenizer.from_pretrained(cfg.model), label2id, cfg)
     modality = getattr(model.config, "modality", cfg.modality)
     if modality == "text":
-        from ..data import TextClassificationCollator
-
         return None, TextClassificationCollator(_tokenizer(cfg), label2id, cfg.max_tokens)
     renderer = _renderer(cfg, task, model.config)
     if modality == "pair":
-        from ..data import PairedClassificationCollator
-
         return renderer, PairedClassificationCollator(renderer, model.config.num_channels, _tokenizer(cfg), label2id,
                                                       cfg.max_tokens)
     return renderer, task.collator(renderer, model.config.num_channels, label2id, cfg)
@@ -296,8 +290,6 @@ def evaluate(
     layout = cfg.layout
     patches = getattr(model.config, "max_patches", cfg.max_patches)
     if os.path.isfile(os.path.join(model_dir, "text_renderer_config.json")):
-        from ..render import RendererConfig
-
         saved = RendererConfig.from_pretrained(model_dir)  # as the model was finetuned
         layout, patches = saved.layout, min(saved.max_patches, patches)
     if max_patches is not None:

@@ -11,7 +11,8 @@ import sys
 import zipfile
 
 import torch
-from transformers import TrainingArguments
+from safetensors import safe_open
+from transformers import TrainingArguments, enable_full_determinism, set_seed
 
 from .. import __version__
 from .trainer import checkpoints
@@ -35,8 +36,6 @@ def training_arguments(output_dir: str, **kwargs) -> TrainingArguments:
 def seed_everything(seed: int, deterministic: bool = False) -> None:
     """Seed Python, NumPy and torch before the model is made; with `deterministic`, also switch
     torch to its deterministic algorithms (transformers' `enable_full_determinism`)."""
-    from transformers import enable_full_determinism, set_seed
-
     if deterministic:
         enable_full_determinism(seed)
     else:
@@ -115,8 +114,6 @@ def checkpoint_problem(folder: str) -> str | None:
     for name in os.listdir(folder):
         path = os.path.join(folder, name)
         if name.endswith(".safetensors"):
-            from safetensors import safe_open
-
             try:
                 with safe_open(path, framework="pt") as f:
                     f.keys()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from PIL import Image
+
+from .strips import labelled_panels
 
 
 @torch.no_grad()
@@ -37,10 +40,6 @@ def word_to_pixel_attention(model, input_ids, attention_mask, pixel_values, pixe
 
 def attention_figure(image, words: list[str], maps: np.ndarray, columns: int = 4):
     """The image once per word, tinted by that word's attention (red = most), labelled."""
-    from PIL import Image
-
-    from .strips import labelled_panels
-
     w, h = image.size
     panels = []
     for word, m in zip(words, maps):

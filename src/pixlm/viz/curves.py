@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
+from PIL import Image, ImageDraw, ImageFont
+
 
 def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss", size=(720, 420)):
     """A PIL image with one line per series of (step, value) points, axes and a legend."""
-    from PIL import Image, ImageDraw, ImageFont
-
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default()

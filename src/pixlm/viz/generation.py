@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.processor import PixelProcessor
+from .strips import labelled_panels, strip_image
+
 
 def to_uint8_strip(pixel_values) -> np.ndarray:
     """(C, p, W) float tensor in [0, 1] -> (p, W, C) uint8 array."""
@@ -15,9 +18,6 @@ def generate(model, renderer, prompt: str, num_new_patches: int | None = None, *
     """Render `prompt`, drop its end patch (or keep only its first `prompt_patches` patches),
     let the model generate `num_new_patches` (default: as many as the prompt has, within
     the model's limit), and return (figure, continuation strip as uint8 (p, W, C))."""
-    from ..data.processor import PixelProcessor
-    from .strips import labelled_panels, strip_image
-
     cfg = model.config
     rendered = renderer(prompt)
     text_patches = max(1, rendered.num_patches - 1)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from ..data.collators import PixelPretrainingCollator
+from ..data.masking import num_masked
+from .strips import labelled_panels, strip_image
 
 
 def reconstruction_image(
@@ -20,8 +25,6 @@ def reconstruction_image(
         mask: (L,) 1 where a patch was hidden from the encoder.
         num_patches: patches to show (the text and its end patch).
     """
-    from .strips import labelled_panels, strip_image
-
     def rgb(x):
         x = x[..., None] if x.ndim == 2 else x
         return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x
@@ -41,11 +44,6 @@ def reconstruction_image(
 def reconstruct(model, renderer, text: str, *, spans: list[tuple[int, int]] | None = None, seed: int = 0, wrap: int = 32):
     """Render `text`, hide patches (the given [start, end) patch spans, else PIXEL's span
     masking), let the model fill them in, and return (figure, masked-patch loss)."""
-    import torch
-
-    from ..data.collators import PixelPretrainingCollator
-    from ..data.masking import num_masked
-
     model.eval()
     cfg = model.config
     collate = PixelPretrainingCollator(renderer, num_channels=cfg.num_channels, mask_ratio=cfg.mask_ratio, seed=seed)

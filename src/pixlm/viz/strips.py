@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PIL import Image, ImageDraw, ImageFont
+
 from ..render.images import save_png, strip_image
 
 __all__ = ["labelled_panels", "save_png", "strip_image"]
@@ -9,8 +11,6 @@ __all__ = ["labelled_panels", "save_png", "strip_image"]
 
 def labelled_panels(panels: list[tuple[str, object]], gap: int = 8):
     """PIL images stacked top to bottom, each under its label, on white."""
-    from PIL import Image, ImageDraw, ImageFont
-
     font = ImageFont.load_default()
     label_h = 14
     width = max(img.width for _, img in panels)

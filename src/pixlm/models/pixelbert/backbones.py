@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 
@@ -144,8 +145,6 @@ def load_backbone_weights(model: nn.Module, path: str) -> None:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"backbone weights {path!r} do not exist")
     if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
-
         state = load_file(path)
     else:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import nn
 from transformers import BertModel, PreTrainedModel
 from transformers import initialization as init
@@ -148,8 +149,6 @@ class PixelBertPreTrainedModel(PreTrainedModel):
     def init_text_from_bert(self, folder: str) -> list[str]:
         """Copy a BERT checkpoint on disk (BertModel, BertForMaskedLM, BertForPreTraining, ...)
         into the text side and transformer; returns the names loaded."""
-        from safetensors.torch import load_file
-
         path = os.path.join(folder, "model.safetensors")
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no model.safetensors in {folder!r}: give a BERT checkpoint folder")

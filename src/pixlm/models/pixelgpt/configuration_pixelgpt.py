@@ -7,7 +7,7 @@ Llama) and the pixel side's. It also reads the released checkpoints' `config.jso
 
 from __future__ import annotations
 
-from transformers import PretrainedConfig
+from transformers import LlamaConfig, PretrainedConfig
 
 from ..presets import config_from_preset
 from ..validation import check_config_fields
@@ -126,8 +126,6 @@ class PixelGPTConfig(PretrainedConfig):
 
     def llama_config(self):
         """transformers' `LlamaConfig` of the same decoder stack (to compare against Llama)."""
-        from transformers import LlamaConfig
-
         return LlamaConfig(
             hidden_size=self.hidden_size, num_hidden_layers=self.num_hidden_layers,
             num_attention_heads=self.num_attention_heads, num_key_value_heads=self.num_key_value_heads,

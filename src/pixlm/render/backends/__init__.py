@@ -52,10 +52,10 @@ def make_backend(config: RendererConfig, fonts: FontChain | None = None) -> Back
     if fonts is None:
         fonts = FontChain(config.fonts, bundled=config.fallback_fonts)
     if config.backend == "skia":
-        from .skia_backend import SkiaBackend
+        from .skia_backend import SkiaBackend  # here: it loads libEGL; imported once found able to run
 
         return SkiaBackend(config, fonts)
-    from .pango_backend import PangoBackend
+    from .pango_backend import PangoBackend  # here: it loads libpango and libcairo
 
     return PangoBackend(config, fonts)
 

@@ -23,8 +23,13 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
+from bisect import bisect_left
 
+import cairocffi
 import numpy as np
+import pangocairocffi
+import pangocffi
+from cffi import FFI
 
 from ..fonts import FontChain, joins_emoji, wants_emoji
 from ..text import end_of_word, needs_bidi, piece_keys
@@ -45,8 +50,6 @@ def _fontconfig():
     """cffi handle on libfontconfig, for registering font files with this process."""
     global _FONTCONFIG
     if _FONTCONFIG is None:
-        from cffi import FFI
-
         ffi = FFI()
         ffi.cdef(
             "typedef struct _FcConfig FcConfig;"
@@ -68,8 +71,6 @@ def _fontconfig():
 
 def cairo_draws_colrv1() -> bool:
     """Whether the system's Cairo draws COLRv1 colour fonts (such as Noto Color Emoji): 1.18 on."""
-    import cairocffi
-
     major, minor = (int(x) for x in cairocffi.cairo_version_string().split(".")[:2])
     return (major, minor) >= (1, 18)
 
@@ -89,8 +90,6 @@ def register_font_files(paths: list[str]) -> None:
 
 def _pango_fontmap_changed() -> None:
     """Pango lists fontconfig's fonts once; fonts added later are unknown to it until told."""
-    from cffi import FFI
-
     ffi = FFI()
     ffi.cdef("void *pango_cairo_font_map_get_default(void); void pango_fc_font_map_config_changed(void *fcfontmap);")
     for name in ("pangoft2-1.0", "libpangoft2-1.0.so.0", "libpangoft2-1.0.0.dylib"):
@@ -279,7 +278,6 @@ def _char_at(offsets, byte_index: int) -> int:
     """The character at (or first after) a byte index, given each character's byte offset."""
     if isinstance(offsets, range):
         return min(byte_index, len(offsets) - 1)
-    from bisect import bisect_left
 
     return bisect_left(offsets, byte_index)
 
@@ -309,9 +307,6 @@ class PangoBackend(Backend):
 
     def __init__(self, config, fonts: FontChain):
         super().__init__(config, fonts)
-        import cairocffi
-        import pangocairocffi
-        import pangocffi
 
         self.cairo = cairocffi
         self.pango, self.ffi, self.gobject = pangocffi.pango, pangocffi.ffi, pangocffi.gobject

@@ -24,6 +24,8 @@ import math
 import re
 
 import numpy as np
+import skia
+import uharfbuzz as hb
 
 from ..text import bidi_levels, visual_order
 from .base import Backend, Line, Run, alpha_to_ink, line_top, pango_size, rgba_to_ink
@@ -92,7 +94,6 @@ class SkiaBackend(Backend):
 
     def __init__(self, config, fonts):
         super().__init__(config, fonts)
-        import skia
 
         self._skia = skia
         self._manager = skia.FontMgr.New_Custom_Empty()  # opens files without the system's fontconfig
@@ -143,8 +144,6 @@ class SkiaBackend(Backend):
     # -- shaping ----------------------------------------------------------------------------
     def _shape(self, text: str, font: int, rtl: bool):
         """Glyphs, pen offsets (x, y), clusters and whole-pixel advances of one run."""
-        import uharfbuzz as hb
-
         hb_font = self.fonts.hb_font(font if font >= 0 else 0)
         hb_font.scale = (self._scale, self._scale)
         buf = hb.Buffer()

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from ..output import RenderedText
+from ..text import split_words
 
 LAYOUT_REGISTRY: dict[str, type["Layout"]] = {}
 
@@ -45,8 +46,6 @@ class Text:
     @property
     def spans(self) -> list[tuple[int, int]]:
         if self._spans is None:
-            from ..text import split_words
-
             if self.words is not None:
                 spans, pos = [], 0
                 for w in self.words:

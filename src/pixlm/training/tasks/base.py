@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ...registry import Registry
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 if TYPE_CHECKING:
     import datasets
 

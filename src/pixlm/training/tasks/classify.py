@@ -11,6 +11,8 @@ from ...data.hub import is_hub_name, parse_hub_name
 from ...files import written_whole
 from .base import Task, register_task
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 def glue_of(cfg) -> GlueTask | None:
     """The GLUE task of the run: --glue-task, a `hf:glue/CONFIG` split, or a folder in the path."""

@@ -9,6 +9,8 @@ from ...files import written_whole
 from .base import register_task
 from .words import WordTask, most_frequent_label
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 def decode_parses(predictions) -> list[tuple[list[int], list[int]]]:
     """(heads, relation ids) of each drawn word, decoded into a tree."""

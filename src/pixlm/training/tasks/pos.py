@@ -5,6 +5,8 @@ from __future__ import annotations
 from .base import register_task
 from .words import WordTagging
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 @register_task
 class PartOfSpeech(WordTagging):

@@ -10,6 +10,8 @@ import numpy as np
 from ...files import written_whole
 from .base import Task
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 def word_predictions(logits: np.ndarray, label_ids: np.ndarray) -> list[list[int]]:
     """Per example, the predicted label of each labelled word (its first patch), in order."""

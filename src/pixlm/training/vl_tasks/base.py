@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from ...registry import Registry
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 class VLTask:
     """One Pixel-BERT task: its model head, examples (from synthetic scenes or files), labels,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .base import VLTask, register_vl_task
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 @register_vl_task
 class NaturalLanguageVisualReasoning(VLTask):

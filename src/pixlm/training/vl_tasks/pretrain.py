@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from .base import CaptionTask, register_vl_task
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 @register_vl_task
 class Pretraining(CaptionTask):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from .base import CaptionTask, register_vl_task
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 def one_caption_per_image(examples: list[dict]) -> list[dict]:
     seen, out = set(), []

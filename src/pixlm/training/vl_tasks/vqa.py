@@ -8,6 +8,8 @@ from collections import Counter
 
 from .base import VLTask, register_vl_task
 
+# Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
+
 
 def answer_vocabulary(examples: list[dict], limit: int = 3129) -> list[str]:
     """The most frequent normalised answers (VQA's usual 3,129), most frequent first."""
