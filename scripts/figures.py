@@ -6,6 +6,8 @@ machine. A goal counts as met only if its worst seed meets it.
     python scripts/figures.py run pixelbert-vqa --seeds 42 1 2 [--runs runs/figures] [--write docs/results.md]
     python scripts/figures.py table pixelbert-vqa --seeds 42 1 2 --write docs/results.md
 
+Commands read data from $PIXLM_DATA (default ../shared/data).
+
 `run` skips a seed whose results are already there (so an interrupted run continues), then
 prints the table; `--write FILE` replaces the figure's block in FILE (between
 `<!-- figure:NAME -->` and `<!-- /figure:NAME -->`, appended if absent). Threads: whatever
@@ -64,7 +66,22 @@ FIGURES = {
     "pixelbert-mlm": Figure(
         "Pixel-BERT held-out MLM accuracy after 2,000 pretraining steps on synthetic scenes",
         (PIXELBERT_PRETRAIN,), "{runs}/pb-s{seed}/all_results.json", ("validation", "mlm_accuracy"), minutes_per_seed=6),
+    "upos-pixel": Figure(
+        "UPOS accuracy on UD English EWT test, PIXEL tiny from scratch (words layout, 7,000 steps)",
+        ("pixlm finetune --task pos --model tiny --train {data}/ud/en_ewt/train.conllu --validation "
+         "{data}/ud/en_ewt/dev.conllu --test {data}/ud/en_ewt/test.conllu --output-dir {runs}/upos-pixel-s{seed} "
+         "--steps 7000 --eval-steps 500 --patience 4 --batch-size 32 --lr 1e-3 --max-patches 128 --seed {seed}",),
+        "{runs}/upos-pixel-s{seed}/all_results.json", ("test", "accuracy"), goal=0.90, minutes_per_seed=35),
+    "upos-subword": Figure(
+        "UPOS accuracy on UD English EWT test, subword BERT tiny from scratch (WordPiece 8,000 on the training text)",
+        ("pixlm baseline create --corpus {data}/ud/en_ewt/train.conllu --output-dir {runs}/upos-bert-s{seed} "
+         "--preset tiny --seed {seed}",
+         "pixlm finetune --task pos --model {runs}/upos-bert-s{seed} --train {data}/ud/en_ewt/train.conllu --validation "
+         "{data}/ud/en_ewt/dev.conllu --test {data}/ud/en_ewt/test.conllu --output-dir {runs}/upos-subword-s{seed} "
+         "--steps 6000 --eval-steps 500 --patience 4 --batch-size 32 --lr 1e-3 --seed {seed}"),
+        "{runs}/upos-subword-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=20),
 }
+DATA = os.environ.get("PIXLM_DATA", os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")))
 
 
 def value(figure: Figure, runs: str, seed: int) -> float | None:
@@ -97,7 +114,7 @@ def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
         with open(os.path.join(runs, "figures.json"), "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
         for command in figure.commands:
-            command = command.format(runs=runs, seed=seed)
+            command = command.format(runs=runs, seed=seed, data=DATA)
             results = os.path.join(command.split("--output-dir ")[1].split()[0], "all_results.json")
             if os.path.isfile(results):
                 continue  # a step another figure (or an earlier try) already made
@@ -125,7 +142,7 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
     else:
         lines.append(f"| 0 of {len(seeds)} | - | - | " + " | ".join("not run" for _ in seeds) + " | |")
     lines += ["", "Commands (per seed):", "", "```bash"]
-    lines += [c.format(runs="RUNS", seed="SEED") for c in figure.commands]
+    lines += [c.format(runs="RUNS", seed="SEED", data="$PIXLM_DATA") for c in figure.commands]
     lines += ["```", "", f"Threads: OMP_NUM_THREADS={', '.join(threads)}; machine: {platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {name} "
               f"--seeds {' '.join(map(str, seeds))}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",

@@ -223,6 +223,15 @@ def test_corpus_errors_name_the_file(tmp_path):
         load_corpus(str(rows))
 
 
+def test_a_treebank_is_a_corpus_of_its_sentences(tmp_path):
+    from pixlm.data.corpus import load_corpus
+
+    tree = tmp_path / "t.conllu"
+    rows = lambda *words: "".join(f"{i}\t{w}\t_\t_\t_\t_\t{0 if i == 1 else 1}\t_\t_\t_\n" for i, w in enumerate(words, 1))  # noqa: E731
+    tree.write_text("# text = Hello, world\n" + rows("Hello", ",", "world") + "\n" + rows("No", "text", "line") + "\n")
+    assert load_corpus(str(tree))["text"] == ["Hello, world", "No text line"]
+
+
 def test_pretrain_on_a_pre_rendered_arrow_corpus(corpus, tmp_path):
     from pixlm.cli import main
 

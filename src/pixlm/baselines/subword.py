@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 
-from transformers import BertConfig, BertForMaskedLM
+from transformers import BertConfig, BertForMaskedLM, set_seed
 
 from ..data.corpus import load_corpus
 from ..data.tokenization import train_wordpiece
@@ -32,13 +32,14 @@ def _bert_config(preset: str, vocab_size: int, max_positions: int):
 
 
 def create_subword_model(corpus: str, output_dir: str, preset: str = "tiny", vocab_size: int = 8000,
-                         max_positions: int = 512, text_column: str = "text") -> str:
-    """Train a WordPiece tokenizer on `corpus` and save it with a freshly initialised
-    BertForMaskedLM of the preset's size; returns the folder."""
+                         max_positions: int = 512, text_column: str = "text", seed: int = 42) -> str:
+    """Train a WordPiece tokenizer on `corpus` and save it with a BertForMaskedLM of the
+    preset's size, initialised from `seed`; returns the folder."""
     texts = load_corpus(corpus, text_column=text_column)["text"]
     tokenizer = train_wordpiece(texts, vocab_size)
     config = _bert_config(preset, len(tokenizer), max_positions)
     config.update({MARKER: True})
+    set_seed(seed)
     model = BertForMaskedLM(config)
     os.makedirs(output_dir, exist_ok=True)
     model.save_pretrained(output_dir)

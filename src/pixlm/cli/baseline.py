@@ -21,6 +21,7 @@ def add_arguments(p) -> None:
     p.add_argument("--vocab-size", type=positive_int, default=8000, metavar="N", help="create: WordPiece vocabulary size (default 8000)")
     p.add_argument("--steps", type=positive_int, default=1000, metavar="N", help="pretrain: steps, as many as the pixel model had")
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="pretrain: texts per step (default 32)")
+    p.add_argument("--seed", type=int, default=42, help="create: the seed of the model's initial weights (default 42)")
     p.add_argument("--lr", type=positive_float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
 
 
@@ -29,7 +30,8 @@ def run(args) -> int:
     from ..training.subword import pretrain_subword
 
     if args.action == "create":
-        print(f"subword model and tokenizer: {create_subword_model(args.corpus, args.output_dir, args.preset, args.vocab_size)}")
+        folder = create_subword_model(args.corpus, args.output_dir, args.preset, args.vocab_size, seed=args.seed)
+        print(f"subword model and tokenizer: {folder}")
         return 0
     if not args.model:
         raise ValueError("pretrain needs --model, a folder made by `pixlm baseline create`")

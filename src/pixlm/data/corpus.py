@@ -6,11 +6,13 @@ import os
 
 import datasets
 
+from .readers import read_conllu
+
 _BUILDERS = {".txt": "text", ".text": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
 def _looks_like_path(source: str) -> bool:
-    return os.sep in source or source.startswith(".") or os.path.splitext(source)[1].lower() in (*_BUILDERS, ".arrow")
+    return os.sep in source or source.startswith(".") or os.path.splitext(source)[1].lower() in (*_BUILDERS, ".arrow", ".conllu")
 
 
 def load_corpus(source: str, *, text_column: str = "text", streaming: bool = False, split: str = "train", stats: dict | None = None):
@@ -19,7 +21,8 @@ def load_corpus(source: str, *, text_column: str = "text", streaming: bool = Fal
     x.arrow`).
 
     `source` is a .txt (one text per line), .jsonl/.json, .parquet or .csv file, a folder of
-    such files, a .arrow file, a folder saved with `save_to_disk`, or a dataset name on the
+    such files, a CoNLL-U treebank (its sentences' text: the `# text =` line, else the words
+    joined by spaces), a .arrow file, a folder saved with `save_to_disk`, or a dataset name on the
     Hugging Face Hub (needs a connection). Texts too short to mask (empty or only whitespace)
     are dropped; pass a dict as `stats` to get their count in `stats["skipped"]` (not when
     streaming, where they are dropped as they come).
@@ -66,11 +69,14 @@ def _load_local(path: str, streaming: bool):
                 raise ValueError(f"corpus folder {path!r} mixes file types {sorted(builders)}; use one kind")
             return datasets.load_dataset(builders.pop(), data_files=files, split="train", streaming=streaming)
         ext = os.path.splitext(path)[1].lower()
+        if ext == ".conllu":
+            ds = datasets.Dataset.from_dict({"text": [s.text or " ".join(s.words) for s in read_conllu(path)]})
+            return ds.to_iterable_dataset() if streaming else ds
         if ext == ".arrow":
             ds = datasets.Dataset.from_file(path)
             return ds.to_iterable_dataset() if streaming else ds
         if ext not in _BUILDERS:
-            raise ValueError(f"corpus file {path!r} is not one of {', '.join((*_BUILDERS, '.arrow'))}")
+            raise ValueError(f"corpus file {path!r} is not one of {', '.join((*_BUILDERS, '.arrow', '.conllu'))}")
         return datasets.load_dataset(_BUILDERS[ext], data_files=path, split="train", streaming=streaming)
     except (ValueError, FileNotFoundError):
         raise
