@@ -111,9 +111,10 @@ CLI_CASES = [
      r"corpus 'missing.txt' does not exist"),
     ("generate missing model", ["generate", "x", "--model", "nope"], 2, r"model folder 'nope' does not exist"),
     ("push missing folder", ["push", "nope", "--repo", "a/b"], 2, r"folder 'nope' does not exist"),
-    ("read a layout it cannot read", ["read", "--text", "abc", "--layout", "continuous"], 2,
-     r"argument --layout: invalid choice: 'continuous'"),
-    ("read missing image", ["read", "nope.png"], 2, r"image 'nope.png' does not exist"),
+    ("read by template a layout it cannot", ["read", "--text", "abc", "--layout", "continuous", "--template"], 2,
+     r"layout must be one of bigrams, mono to read patches back; got 'continuous'"),
+    ("read missing image", ["read", "nope.png", "--layout", "mono"], 2, r"image 'nope.png' does not exist"),
+    ("read train without an output", ["read", "train", "--corpus", "c.txt"], 2, r"pixlm read train needs --output-dir"),
     ("attend missing model", ["attend", "--model", "nope", "--image", "x.png", "--text", "a caption"], 2,
      r"model folder 'nope' does not exist"),
 ]

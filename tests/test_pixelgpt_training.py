@@ -178,7 +178,7 @@ def test_commands_tokenizer_generate_and_read(corpus, tmp_path):
 
     with Image.open(tmp_path / "g.png") as image:
         assert image.width > 16 * 5
-    res = pixlm("read", "--text", "Read me back, please.")
+    res = pixlm("read", "--text", "Read me back, please.", "--layout", "mono")
     assert res.returncode == 0 and res.stdout.splitlines() == ["Read me back, please.", "character accuracy: 100.0%"]
     res = pixlm("generate", "x", "--model", str(tmp_path / "nothing"))
     assert res.returncode == 2 and "model folder" in res.stderr and "does not exist" in res.stderr
@@ -187,5 +187,5 @@ def test_commands_tokenizer_generate_and_read(corpus, tmp_path):
     # A strip rendered at twice the size reads back too.
     png = tmp_path / "strip.png"
     assert pixlm("render", "Read me", "--layout", "mono", "--scale", "2", "-o", str(png)).returncode == 0
-    res = pixlm("read", str(png))
+    res = pixlm("read", str(png), "--layout", "mono")
     assert res.returncode == 0 and res.stdout.strip() == "Read me", res.stdout + res.stderr

@@ -380,6 +380,22 @@ def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_pat
     assert result["by_span_length"]  # the masks hold spans, each length reported
     assert main(["diagnose", str(out)]) == 2  # no held-out texts in a pretrain folder: say how to give them
     assert "give them with --texts FILE" in capsys.readouterr().err
+    # With a recognizer, the masked patches are read too: of the reconstruction and of white patches.
+    from pixlm.models.recognizer import PixelRecognizer, RecognizerConfig
+    from pixlm.render import RendererConfig
+
+    reader = tmp_path / "reader"
+    PixelRecognizer(RecognizerConfig(hidden_size=16, num_layers=1)).save_pretrained(reader)
+    RendererConfig.from_pretrained(out).save_pretrained(reader)
+    assert main(["diagnose", str(out), "--texts", str(texts), "--recognizer", str(reader), "--output",
+                 str(tmp_path / "r.json")]) == 0
+    assert "| the model's reconstruction |" in capsys.readouterr().out
+    reading = json.loads((tmp_path / "r.json").read_text())["masked_character_accuracy"]
+    assert set(reading) == {"reconstructed", "white", "characters"}
+    assert 0 <= reading["reconstructed"] <= 1 and 0 <= reading["white"] <= 1
+    assert main(["reconstruct", "The quick brown fox", "--model", str(out), "--spans", "1:3", "--recognizer", str(reader),
+                 "-o", str(tmp_path / "r.png")]) == 0
+    assert "patches 1:3  was " in capsys.readouterr().out
 
 
 def test_deterministic_runs_give_the_same_weights(corpus, tmp_path):

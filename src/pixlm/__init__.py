@@ -20,6 +20,7 @@ _LAZY = {
     "RendererConfig": "pixlm.render",
     "TextRenderer": "pixlm.render",
     "RenderedText": "pixlm.render",
+    "read": "pixlm.models.recognizer.reading",
 }
 
 

@@ -22,6 +22,9 @@ def add_arguments(p) -> None:
                    help="held-out texts, one per line (default: the model folder's corpus-held-out.txt, if any)")
     p.add_argument("--count", type=positive_int, default=128, metavar="N", help="texts to use (default 128)")
     p.add_argument("--seed", type=int, default=0, help="seed of the span masks (default 0)")
+    p.add_argument("--recognizer", metavar="DIR",
+                   help="read the reconstructions of masked patches as text with this recognizer (default: pixlm's, "
+                        "when the model's renderer draws as the one it was trained on; see pixlm read train)")
     p.add_argument("--output", metavar="JSON", help="also write the diagnosis as JSON")
 
 
@@ -29,6 +32,7 @@ def run(args) -> int:
     from ..evaluation.diagnose import diagnose
     from ..files import read_lines, written_whole
     from ..models.pixel import PixelForPreTraining
+    from ..models.recognizer.reading import recognizer_for
     from ..render import TextRenderer
     from .common import load_folder
 
@@ -37,7 +41,11 @@ def run(args) -> int:
         raise FileNotFoundError(f"held-out texts {path!r} do not exist; give them with --texts FILE (one text per line)")
     texts = [t for t in read_lines(path, "held-out texts") if t.strip()][: args.count]
     model = load_folder(PixelForPreTraining, args.model, needs="decoder.", what="pretraining decoder")
-    result = diagnose(model, TextRenderer.from_pretrained(args.model), texts, seed=args.seed)
+    renderer = TextRenderer.from_pretrained(args.model)
+    recognizer = recognizer_for(renderer.config, args.recognizer)
+    if recognizer is None:
+        print("(no recognizer for this model's renderer: masked patches are not read as text; see pixlm read train)")
+    result = diagnose(model, renderer, texts, seed=args.seed, recognizer=recognizer)
     print(f"held-out masked-patch loss over {result.texts} texts")
     print(result.table())
     print(f"verdict: {result.verdict}")

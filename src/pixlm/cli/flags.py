@@ -68,19 +68,24 @@ def _argument(f) -> dict:
     return kwargs
 
 
-def add_config_flags(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
-    """A flag for every field of `cls` that has help, in the field's --help group."""
+def add_config_flags(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = (), optional: bool = False,
+                     group: str | None = None) -> None:
+    """A flag for every field of `cls` that has help, in the field's --help group (or all in
+    `group`). With `optional`, no flag is required (for a command whose config is one of its
+    modes, which checks what it needs itself)."""
     groups: dict[str, argparse._ArgumentGroup] = {}
     for f in fields(cls):
         if "help" not in f.metadata or f.name in skip:
             continue
-        group_name = f.metadata.get("group")
+        group_name = group or f.metadata.get("group")
         target = parser
         if group_name:
             if group_name not in groups:
                 groups[group_name] = parser.add_argument_group(group_name)
             target = groups[group_name]
         kwargs = _argument(f)
+        if optional:
+            kwargs.pop("required", None)
         if f.metadata.get("positional"):
             kwargs.pop("dest")
             kwargs.pop("default")

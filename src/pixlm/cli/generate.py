@@ -1,9 +1,10 @@
 """Continue a prompt with a PixelGPT model: rendered patches (PNG) or tokens.
 
 Render PROMPT, generate patches autoregressively with a key-value cache, and write a PNG of the
-prompt and its continuation; with a mono or bigrams renderer the continuation is also read back
-as text. With --tokens (or --token-ids), continue the prompt as text instead: greedy generate()
-on tokens, as transformers does it.
+prompt and its continuation, read back as text: exactly by templates with a mono or bigrams
+renderer, by a recognizer otherwise (pixlm's, or --recognizer DIR). With --tokens (or
+--token-ids), continue the prompt as text instead: greedy generate() on tokens, as transformers
+does it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def add_arguments(p) -> None:
     p.add_argument("--renderer", metavar="PATH",
                    help="a renderer folder or text_renderer_config.json (default: the model folder's; for a "
                         "checkpoint released without one, PIXEL's published renderer)")
+    p.add_argument("--recognizer", metavar="DIR", help="read a continuation in the continuous or words layout with this "
+                                                      "recognizer (default: pixlm's, when trained on the model's renderer)")
     p.add_argument("-o", "--output", type=png_path, default="generation.png", metavar="PNG", help="where to write (default generation.png)")
     t = p.add_argument_group("text (tokens)")
     t.add_argument("--tokens", action="store_true", help="continue PROMPT as tokens and print the text")
@@ -44,6 +47,7 @@ def run(args) -> int:
 
     if args.tokens or args.token_ids:
         return _generate_tokens(args)
+    from ..models.recognizer.reading import read, recognizer_for
     from ..render import RendererConfig, TextRenderer
     from ..render.layouts import layout_class
     from ..render.reading import PatchReader
@@ -59,6 +63,13 @@ def run(args) -> int:
     print(f"{save_png(image, args.output)}: {continuation.shape[1] // renderer.config.patch_size} patches generated")
     if layout_class(renderer.config.layout).readable:
         print(f"read back: {PatchReader(renderer).read(continuation, num_patches=None)!r}")
+        return 0
+    recognizer = recognizer_for(renderer.config, args.recognizer)
+    if recognizer is None:
+        print("(no recognizer for this model's renderer: the continuation is not read; see pixlm read train)")
+        return 0
+    reading = read(continuation, recognizer, num_patches=continuation.shape[1] // renderer.config.patch_size)
+    print(f"read back: {reading.text!r} (mean confidence {reading.mean_confidence:.2f})")
     return 0
 
 

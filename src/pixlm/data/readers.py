@@ -18,6 +18,7 @@ from ..files import read_text, written_whole
 from .glue import glue_task
 
 logger = logging.getLogger("pixlm")
+_TEXT_COMMENT = re.compile(r"#\s*text\s*=\s?(.*)")
 _RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")  # a multiword token
 _EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")  # an empty node
 
@@ -53,8 +54,9 @@ class Sentence:
     @property
     def text(self) -> str | None:
         for c in self.comments:
-            if c.startswith("# text = "):
-                return c[len("# text = ") :]
+            match = _TEXT_COMMENT.match(c)
+            if match:  # "# text = ..." (vi_vtb writes "# text =...")
+                return match.group(1)
         return None
 
     @property

@@ -5,6 +5,11 @@ model seeing the real strip, and seeing every patch blank. Their ratio R = real 
 1 for a model that predicts from position alone (a mean line of text), and falls as the model
 starts to read. The same is reported per span length: a model that reads fills short spans
 from their neighbours first.
+
+With a recognizer (`pixlm.read`), the reconstructions are also read as text: the characters
+read in the masked patches of the strip with the model's predictions pasted in, against those
+read there in the true strip (the character accuracy of the reconstruction), and, for scale,
+with the masked patches left white.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..data.collators import PixelPretrainingCollator
+from ..models.recognizer.reading import read_strips
+from .metrics import edit_distance
 
 READING_MARGIN = 0.98  # R below this: the real input helps by more than 2%
 
@@ -26,6 +33,8 @@ class Diagnosis:
     real: float
     blank: float
     by_span: dict[int, tuple[float, float]] = field(default_factory=dict)  # span length -> (real, blank)
+    # With a recognizer: character accuracy in masked patches of the reconstruction, of white patches, and the count.
+    reading: dict[str, float] | None = None
 
     @property
     def ratio(self) -> float:
@@ -47,12 +56,17 @@ class Diagnosis:
         for length, (real, blank) in sorted(self.by_span.items()):
             lines.append(f"| {length} patch{'es' if length > 1 else ''} | {real:.4f} | {blank:.4f} | "
                          f"{real / blank if blank else float('nan'):.3f} |")
+        if self.reading is not None:
+            lines += ["", "| masked patches read as text | character accuracy |", "|---|---|",
+                      f"| the model's reconstruction | {100 * self.reading['reconstructed']:.1f}% |",
+                      f"| left white (for scale) | {100 * self.reading['white']:.1f}% |",
+                      f"| characters in masked patches | {int(self.reading['characters'])} |"]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         return {"texts": self.texts, "real_loss": self.real, "blank_loss": self.blank, "reading_ratio": self.ratio,
                 "by_span_length": {str(k): {"real_loss": r, "blank_loss": b} for k, (r, b) in self.by_span.items()},
-                "verdict": self.verdict}
+                "masked_character_accuracy": self.reading, "verdict": self.verdict}
 
 
 def span_lengths(patch_mask: torch.Tensor) -> torch.Tensor:
@@ -72,10 +86,51 @@ def span_lengths(patch_mask: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _gray(strips: torch.Tensor, num_patches: list[int], patch_size: int) -> list:
+    """(B, C, p, W) in [0, 1] -> each strip's text patches as a (p, W') gray array."""
+    gray = strips.mean(1).numpy()
+    return [gray[b, :, : n * patch_size] for b, n in enumerate(num_patches)]
+
+
+class _MaskedReading:
+    """Edit distances between what a recognizer reads in masked patches of the true strips and
+    of the same strips with those patches reconstructed (or left white)."""
+
+    def __init__(self, recognizer):
+        self.recognizer = recognizer
+        self.errors = {"reconstructed": 0, "white": 0}
+        self.characters = 0
+
+    def add(self, pixels, predicted, patch_mask, attention) -> None:
+        p = self.recognizer.config.patch_size
+        hidden = patch_mask.bool() & attention.bool()
+        columns = hidden.repeat_interleave(p, dim=1)[:, None, None, :]
+        num_patches = [max(0, int(a.sum()) - 1) for a in attention]  # without the end patch
+        strips = {"true": pixels, "reconstructed": torch.where(columns, predicted, pixels),
+                  "white": torch.where(columns, torch.ones_like(pixels), pixels)}
+        readings = {name: read_strips(self.recognizer, _gray(s, num_patches, p)) for name, s in strips.items()}
+        for b in range(pixels.shape[0]):
+            masked = set(torch.nonzero(hidden[b]).flatten().tolist())
+
+            def inside(reading):
+                return "".join(c for c, k in zip(reading.text, reading.patches) if k in masked)
+
+            reference = inside(readings["true"][b])
+            self.characters += len(reference)
+            for name in self.errors:
+                self.errors[name] += edit_distance(inside(readings[name][b]), reference)
+
+    def result(self) -> dict[str, float]:
+        n = max(1, self.characters)
+        return {name: max(0.0, 1 - e / n) for name, e in self.errors.items()} | {"characters": float(self.characters)}
+
+
 @torch.no_grad()
-def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int = 32) -> Diagnosis:
+def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int = 32, recognizer=None) -> Diagnosis:
     """Masked-patch losses of `model` (a PixelForPreTraining) on `texts`, rendered by `renderer`,
-    with the real strip and with blank patches, under the same span masks (drawn with `seed`)."""
+    with the real strip and with blank patches, under the same span masks (drawn with `seed`);
+    with a `recognizer` (a PixelRecognizer for this renderer), also the character accuracy of
+    what the reconstructions of masked patches read as."""
     if not texts:
         raise ValueError("diagnose needs at least one held-out text")
     was_training = model.training
@@ -85,6 +140,7 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
                                        max_span_length=config.max_span_length, span_weights=config.span_weights,
                                        seed=seed, deterministic=True)
     sums: dict[str, dict[int, list[float]]] = {"real": {}, "blank": {}}  # span length (0: all) -> [loss sum, weight]
+    reading = _MaskedReading(recognizer) if recognizer is not None else None
     for start in range(0, len(texts), batch_size):
         batch = collate([{"text": t} for t in texts[start : start + batch_size]])
         pixels, attention, patch_mask = batch["pixel_values"], batch["attention_mask"], batch["patch_mask"]
@@ -94,6 +150,8 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
             out = model(seen, attention, noise=noise)
             weight = out.mask * out.attention_mask
             per_patch = model.per_patch_loss(out.logits, pixels)
+            if name == "real" and reading is not None:
+                reading.add(pixels, model.reconstruct(out.logits, pixels), out.mask * out.attention_mask, attention)
             for length in [0] + sorted(set(lengths[lengths > 0].tolist())):
                 chosen = weight if length == 0 else weight * (lengths == length)
                 total = sums[name].setdefault(length, [0.0, 0.0])
@@ -106,5 +164,5 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
         return loss / weight if weight else float("nan")
 
     by_span = {n: (mean("real", n), mean("blank", n)) for n in sums["real"] if n and sums["real"][n][1]}
-    return Diagnosis(len(texts), mean("real", 0), mean("blank", 0), by_span)
+    return Diagnosis(len(texts), mean("real", 0), mean("blank", 0), by_span, reading.result() if reading else None)
 

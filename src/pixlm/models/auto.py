@@ -8,12 +8,14 @@ from __future__ import annotations
 from .pixel import configuration_pixel
 from .pixelbert import configuration_pixelbert
 from .pixelgpt import configuration_pixelgpt
+from .recognizer import configuration_recognizer
 
 CONFIGS = {
     "pixel": configuration_pixel.PixelConfig,
     "pixelgpt": configuration_pixelgpt.PixelGPTConfig,
     configuration_pixelgpt.ERNIE_PIXEL: configuration_pixelgpt.ErniePixelConfig,
     "pixelbert": configuration_pixelbert.PixelBertConfig,
+    "pixlm-recognizer": configuration_recognizer.RecognizerConfig,
 }
 
 
@@ -37,7 +39,7 @@ def register_models() -> None:
         AutoModelForTokenClassification,
     )
 
-    from . import pixel, pixelbert, pixelgpt
+    from . import pixel, pixelbert, pixelgpt, recognizer
 
     register_configs()
     # Per family: the Auto class that opens each of its models.
@@ -52,6 +54,7 @@ def register_models() -> None:
                                     AutoModelForSequenceClassification: pixelgpt.ErniePixelForSequenceClassification},
         pixelbert.PixelBertConfig: {AutoModel: pixelbert.PixelBertModel,
                                     AutoModelForPreTraining: pixelbert.PixelBertForPreTraining},
+        recognizer.RecognizerConfig: {AutoModel: recognizer.PixelRecognizer},
     }
     for config, models in families.items():
         for auto, model in models.items():

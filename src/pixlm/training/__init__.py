@@ -5,7 +5,8 @@ is read without importing torch."""
 from .._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "config": ("FinetuneConfig", "PretrainConfig", "PixelBertRunConfig"),
+    "config": ("FinetuneConfig", "PretrainConfig", "PixelBertRunConfig", "RecognizerTrainConfig"),
+    "recognizer": ("train_recognizer",),
     "finetuning": ("finetune",),
     "pretraining": ("pretrain",),
     "trainer": ("NonFiniteLossError", "PixlmTrainer", "last_checkpoint"),

@@ -249,3 +249,56 @@ class PixelBertRunConfig:
 def config_fields(cls) -> list[str]:
     """The field names of a config class."""
     return [f.name for f in fields(cls)]
+
+
+@dataclass
+class RecognizerTrainConfig:
+    """Training a line recognizer on strips rendered on the fly from a corpus (`pixlm read train`)."""
+
+    corpus: str = option(help="the text to render: files as for pixlm pretrain (.txt, .jsonl, .conllu, ...), several "
+                              "joined by commas", metavar="PATH[,PATH...]", group="data")
+    output_dir: str = option(help="checkpoints, the recognizer, its renderer config and all_results.json",
+                             metavar="DIR", group="training")
+    renderer: str | None = option(None, help="the renderer to read (a text_renderer_config.json or a folder holding "
+                                             "one; default pixlm's)", metavar="PATH", group="data")
+    charset: str = option("default", help="characters to read: default (Latin with diacritics, Greek, Cyrillic), "
+                                          "corpus (default plus every character of the corpus), or a file holding them",
+                          metavar="default|corpus|FILE", group="data")
+    layouts: str = option("continuous:0.55,words:0.2,bigrams:0.1,mono:0.15", help="layouts drawn and their shares",
+                          metavar="SPEC", group="data")
+    random_text: float = option(0.15, help="share of strips of random words (every character of the charset is seen)",
+                                metavar="FRACTION", group="data", minimum=0, maximum=1)
+    validation: str | None = option(None, help="held-out text to measure the character error rate on (default: "
+                                               "--validation-size lines taken from the corpus)", metavar="PATH",
+                                    group="data")
+    validation_size: int = option(200, help="corpus lines held out to measure the character error rate",
+                                  metavar="N", group="data", minimum=1)
+    hidden_size: int = option(160, help="features per frame", metavar="N", group="model", minimum=1)
+    num_layers: int = option(4, help="convolution blocks over frames", metavar="N", group="model", minimum=1)
+    max_steps: int = option(6000, help="optimizer steps", flag="--steps", metavar="N", group="training", minimum=1)
+    batch_size: int = option(32, help="strips per step", metavar="N", group="training", minimum=1)
+    learning_rate: float = option(2e-3, help="peak AdamW learning rate (cosine decay)", flag="--lr", group="training",
+                                  above=0)
+    warmup_fraction: float = option(0.03, help="share of steps spent warming up", flag="--warmup", metavar="FRACTION",
+                                    group="training", minimum=0, maximum=1)
+    seed: int = option(42, help="random seed", group="training")
+    num_workers: int = option(0, help="DataLoader worker processes; rendering runs in them", flag="--workers",
+                              metavar="N", group="training", minimum=0)
+    save_steps: int = option(500, help="checkpoint every N steps", metavar="N", group="training", minimum=1)
+    logging_steps: int = option(50, help="log the loss every N steps", metavar="N", group="training", minimum=1)
+    report_to: list[str] = option(help="where to log, e.g. tensorboard (default: nowhere)", metavar="TOOL",
+                                  group="training", default_factory=list)
+    resume: bool | str = option(True, help="start afresh even if --output-dir holds checkpoints", flag="--no-resume",
+                                group="training")
+    progress: bool = True
+
+    def corpus_paths(self) -> list[str]:
+        return [p.strip() for p in self.corpus.split(",") if p.strip()]
+
+    def validate(self) -> None:
+        check_fields(self)
+        for path in self.corpus_paths() + ([self.validation] if self.validation else []):
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"{'validation' if path == self.validation else 'corpus'} {path!r} does not exist")
+        if self.charset not in ("default", "corpus") and not os.path.isfile(self.charset):
+            raise FileNotFoundError(f"charset must be default, corpus or a file of characters; {self.charset!r} is none")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -41,9 +43,49 @@ def reconstruction_image(
     return labelled_panels(images)
 
 
+@dataclass
+class Reconstruction:
+    """A strip, the patches hidden from the model, and what the model drew there.
+
+    original, predicted: (p, W, C) uint8 strips; mask: (L,) 1 where a patch was hidden;
+    num_patches: the text's patches and its end patch; loss: the masked-patch loss."""
+
+    original: np.ndarray
+    predicted: np.ndarray
+    mask: np.ndarray
+    num_patches: int
+    loss: float
+    patch_size: int
+
+    def pasted(self) -> np.ndarray:
+        """The original with the hidden patches replaced by the model's."""
+        hidden = np.repeat(np.asarray(self.mask, bool), self.patch_size)[: self.original.shape[1]]
+        out = self.original.copy()
+        out[:, hidden] = self.predicted[:, hidden]
+        return out
+
+    def hidden_spans(self) -> list[tuple[int, int]]:
+        """The [start, end) runs of hidden patches among the text's."""
+        spans, start = [], None
+        for k, hidden in enumerate(list(np.asarray(self.mask[: self.num_patches], bool)) + [False]):
+            if hidden and start is None:
+                start = k
+            elif not hidden and start is not None:
+                spans.append((start, k))
+                start = None
+        return spans
+
+
 def reconstruct(model, renderer, text: str, *, spans: list[tuple[int, int]] | None = None, seed: int = 0, wrap: int = 32):
     """Render `text`, hide patches (the given [start, end) patch spans, else PIXEL's span
     masking), let the model fill them in, and return (figure, masked-patch loss)."""
+    result = reconstruction(model, renderer, text, spans=spans, seed=seed)
+    image = reconstruction_image(result.original, result.predicted, result.mask, result.num_patches, result.patch_size, wrap)
+    return image, result.loss
+
+
+def reconstruction(model, renderer, text: str, *, spans: list[tuple[int, int]] | None = None, seed: int = 0) -> Reconstruction:
+    """What `reconstruct` draws, as arrays (see `Reconstruction`)."""
     model.eval()
     cfg = model.config
     collate = PixelPretrainingCollator(renderer, num_channels=cfg.num_channels, mask_ratio=cfg.mask_ratio, seed=seed)
@@ -67,7 +109,5 @@ def reconstruct(model, renderer, text: str, *, spans: list[tuple[int, int]] | No
     pred = model.reconstruct(out.logits, batch["pixel_values"])[0]
     to_uint8 = lambda t: (t.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)  # noqa: E731
     n = int(batch["attention_mask"][0].sum())
-    image = reconstruction_image(
-        to_uint8(batch["pixel_values"][0]), to_uint8(pred), out.mask[0].numpy(), n, cfg.patch_size, wrap
-    )
-    return image, float(out.loss)
+    return Reconstruction(to_uint8(batch["pixel_values"][0]), to_uint8(pred), out.mask[0].numpy(), n, float(out.loss),
+                          cfg.patch_size)

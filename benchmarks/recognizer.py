@@ -1,0 +1,163 @@
+"""The recognizer: character error rate on text it never saw, speed against rendering, and
+confidence against quality on degraded strips.
+
+    python benchmarks/recognizer.py [--recognizer DIR] [--data ../shared/data] [--sentences 500]
+        [--pixel-model DIR]
+
+Tables (one core: torch and the renderer on one thread):
+1. CER (edit distance over reference characters) and exact lines on clean renderings of UD
+   en_ewt test and vi_vtb test sentences (never trained on: the default recognizer trains on
+   the train splits), in each layout; on mono and bigrams the template reader's CER beside it.
+2. Reading speed in strips per second, batched, against rendering the same sentences in the
+   same run (the ratio says whether reading could hold an evaluation back).
+3. Degraded strips (Gaussian blur of growing sigma; with --pixel-model, a PIXEL model's
+   reconstruction pasted into masked patches): CER by bins of the recognizer's confidence, so
+   that a low confidence can be trusted to flag a bad reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pixlm.data.recognition import blur
+from pixlm.evaluation.metrics import edit_distance
+from pixlm.models.recognizer import PixelRecognizer
+from pixlm.models.recognizer.reading import default_recognizer_path, read_strips
+from pixlm.render import RendererConfig, TextRenderer
+from pixlm.render.charsets import normalize_text
+from pixlm.render.reading import DEFAULT_CHARSET, PatchReader
+
+BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
+
+
+def sentences(data: Path, treebank: str, split: str, limit: int) -> list[str]:
+    path = data / "ud" / treebank / f"{split}.conllu"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --data or set PIXLM_DATA to the shared data folder")
+    out = [normalize_text(line.split("=", 1)[1]) for line in path.read_text(encoding="utf-8").splitlines()
+           if line.startswith("# text =")]  # vi_vtb writes "# text =..."
+    return [t for t in out if t][:limit]
+
+
+def strips_of(renderer: TextRenderer, texts: list[str], layout: str) -> tuple[list[np.ndarray], list[str]]:
+    """Each text drawn clean (cut to the words that fit), as (p, W) gray in [0, 1]."""
+    strips, refs = [], []
+    for text in texts:
+        words = text.split(" ")
+        rendered = renderer(text, layout=layout)
+        while rendered.truncated and len(words) > 1:
+            words = words[: len(words) * 3 // 4]
+            rendered = renderer(" ".join(words), layout=layout)
+        x = np.asarray(rendered.pixel_values, np.float32)[:, : rendered.num_text_patches * renderer.config.patch_size]
+        strips.append((x.mean(-1) if x.ndim == 3 else x) / 255)
+        refs.append(" ".join(words))
+    return strips, refs
+
+
+def cer(got: list[str], refs: list[str]) -> float:
+    return sum(edit_distance(g, r) for g, r in zip(got, refs)) / max(1, sum(len(r) for r in refs))
+
+
+def clean_table(model, renderer, data: Path, limit: int) -> None:
+    print("\n## 1. Clean renderings of unseen sentences: character error rate (lower is better)\n")
+    print("| sentences | layout | recognizer CER | exact lines | template reader CER |")
+    print("|---|---|---|---|---|")
+    for name, treebank in (("en_ewt test", "en_ewt"), ("vi_vtb test", "vi_vtb")):
+        texts = sentences(data, treebank, "test", limit)
+        for layout in ("continuous", "words", "bigrams", "mono"):
+            strips, refs = strips_of(renderer, texts, layout)
+            got = [r.text for r in read_strips(model, strips)]
+            template = "–"
+            if layout in ("mono", "bigrams") and treebank == "en_ewt":
+                reader = PatchReader(renderer, layout=layout, charset=DEFAULT_CHARSET)
+                want = refs if layout == "mono" else ["".join(r.split()) for r in refs]
+                template = f"{100 * cer([reader.read(np.round(s * 255).astype(np.uint8)) for s in strips], want):.2f}%"
+            exact = sum(g == r for g, r in zip(got, refs)) / len(refs)
+            print(f"| {name} ({len(refs)}) | {layout} | {100 * cer(got, refs):.2f}% | {100 * exact:.1f}% | {template} |")
+
+
+def speed_table(model, renderer, data: Path, limit: int, repeats: int = 3) -> None:
+    print("\n## 2. Speed on one core (en_ewt test sentences, continuous layout)\n")
+    texts = sentences(data, "en_ewt", "test", limit)
+    render_s, read_s = [], []
+    for _ in range(repeats):
+        fresh = TextRenderer(renderer.config)
+        t = time.perf_counter()
+        strips, _ = strips_of(fresh, texts, "continuous")
+        render_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        read_strips(model, strips)
+        read_s.append(time.perf_counter() - t)
+    render_rate, read_rate = len(texts) / min(render_s), len(texts) / min(read_s)
+    width = np.mean([s.shape[1] for s in strips])
+    print("| work | strips per second | vs rendering |")
+    print("|---|---|---|")
+    print(f"| rendering (new renderer each pass: word cache cold) | {render_rate:.0f} | 1.00x |")
+    print(f"| reading (recognizer, batches of 16) | {read_rate:.0f} | {read_rate / render_rate:.2f}x |")
+    print(f"\nMean strip width {width:.0f} pixels; best of {repeats} passes.")
+
+
+def confidence_table(model, renderer, data: Path, limit: int, pixel_model: str | None) -> None:
+    print("\n## 3. Degraded strips: CER by the recognizer's confidence\n")
+    texts = sentences(data, "en_ewt", "test", limit)
+    strips, refs = strips_of(renderer, texts, "continuous")
+    rows = []  # (confidence, errors, characters) per strip
+    for sigma in (0.0, 0.6, 1.0, 1.4, 1.8):
+        degraded = [s if sigma == 0 else 1 - blur(torch.from_numpy(1 - s), sigma).numpy() for s in strips]
+        for reading, ref in zip(read_strips(model, degraded), refs):
+            rows.append((reading.mean_confidence, edit_distance(reading.text, ref), len(ref), f"blur {sigma}"))
+    if pixel_model:
+        rows += _reconstructions(model, renderer, pixel_model, texts)
+    print("| mean confidence of a strip | strips | CER |")
+    print("|---|---|---|")
+    for low, high in zip(BINS, BINS[1:]):
+        chosen = [r for r in rows if low <= r[0] < high]
+        if chosen:
+            print(f"| {low:.2f}-{min(high, 1):.2f} | {len(chosen)} | "
+                  f"{100 * sum(r[1] for r in chosen) / max(1, sum(r[2] for r in chosen)):.2f}% |")
+    print("\n| degradation | strips | mean confidence | CER |")
+    print("|---|---|---|---|")
+    for kind in dict.fromkeys(r[3] for r in rows):
+        chosen = [r for r in rows if r[3] == kind]
+        print(f"| {kind} | {len(chosen)} | {np.mean([r[0] for r in chosen]):.3f} | "
+              f"{100 * sum(r[1] for r in chosen) / max(1, sum(r[2] for r in chosen)):.2f}% |")
+
+
+def _reconstructions(model, renderer, pixel_model: str, texts: list[str]) -> list:
+    """Rows for strips whose masked patches a PIXEL model reconstructed (the reading of the true
+    strip is the reference, as in pixlm diagnose)."""
+    from pixlm.evaluation.diagnose import diagnose
+    from pixlm.models.pixel import PixelForPreTraining
+
+    pixel = PixelForPreTraining.from_pretrained(pixel_model).eval()
+    result = diagnose(pixel, TextRenderer.from_pretrained(pixel_model), texts[:200], recognizer=model)
+    print(f"(PIXEL model {pixel_model}: masked patches read with {100 * result.reading['reconstructed']:.1f}% character "
+          f"accuracy, {100 * result.reading['white']:.1f}% when left white)")
+    return []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recognizer", default=default_recognizer_path())
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", "../shared/data")))
+    parser.add_argument("--sentences", type=int, default=500)
+    parser.add_argument("--pixel-model", help="a PIXEL pretraining folder whose reconstructions to read")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    model = PixelRecognizer.from_pretrained(args.recognizer).eval()
+    renderer = TextRenderer(RendererConfig.from_pretrained(args.recognizer))
+    print(f"recognizer {args.recognizer}: {sum(p.numel() for p in model.parameters()):,} parameters, "
+          f"{len(model.config.charset)} characters")
+    clean_table(model, renderer, args.data, args.sentences)
+    speed_table(model, renderer, args.data, args.sentences)
+    confidence_table(model, renderer, args.data, min(args.sentences, 300), args.pixel_model)
+
+
+if __name__ == "__main__":
+    main()

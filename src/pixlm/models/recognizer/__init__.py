@@ -1,0 +1,7 @@
+"""The line recognizer: reads rendered strips (any layout, or a model's output) back as text."""
+
+from .configuration_recognizer import BLANK, UNKNOWN, RecognizerConfig
+from .modeling_recognizer import PixelRecognizer, PixelRecognizerPreTrainedModel, Reading, RecognizerOutput, decode
+
+__all__ = ["BLANK", "UNKNOWN", "PixelRecognizer", "PixelRecognizerPreTrainedModel", "Reading", "RecognizerConfig",
+           "RecognizerOutput", "decode"]

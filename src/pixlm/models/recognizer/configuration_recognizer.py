@@ -1,0 +1,58 @@
+"""Configuration of the line recognizer that reads rendered strips back as text."""
+
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+from ...render.charsets import DEFAULT_CHARSET, recognition_vocabulary
+from ..validation import check_config_fields
+
+BLANK, UNKNOWN = 0, 1  # CTC's blank, and the class of a character outside the charset
+
+
+class RecognizerConfig(PretrainedConfig):
+    """A strip recognizer: a window of `window` pixel columns, the strip's full height, is
+    projected to `hidden_size` features every `frame_stride` columns; `num_layers` residual
+    depthwise-separable convolutions (kernel `kernel_size`) mix neighbouring frames; a linear
+    head gives each frame a distribution over CTC's blank, an unknown character and `charset`.
+
+    A frame every 2 columns gives about three frames per character of PIXEL's 8-point text,
+    which CTC needs (a doubled letter takes a blank between its two frames).
+    """
+
+    model_type = "pixlm-recognizer"
+    family = "recognizer"
+
+    def __init__(self, charset: str = DEFAULT_CHARSET, patch_size: int = 16, window: int = 12, frame_stride: int = 2,
+                 hidden_size: int = 160, num_layers: int = 4, kernel_size: int = 5, dropout: float = 0.1,
+                 initializer_range: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(charset, str) or not charset:
+            raise ValueError("RecognizerConfig.charset must be a non-empty string of the characters to read")
+        if len(set(charset)) != len(charset):
+            raise ValueError("RecognizerConfig.charset holds a character twice")
+        if " " in charset or any(c.isspace() for c in charset):
+            raise ValueError("RecognizerConfig.charset must not hold whitespace (a space is always read)")
+        self.charset = charset
+        self.patch_size = patch_size
+        self.window = window
+        self.frame_stride = frame_stride
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.kernel_size = kernel_size
+        self.dropout = dropout
+        self.initializer_range = initializer_range
+        check_config_fields(self, sizes=("patch_size", "window", "frame_stride", "hidden_size", "num_layers", "kernel_size"),
+                            probabilities=("dropout",))
+        if window < frame_stride:
+            raise ValueError(f"RecognizerConfig.window ({window}) must be at least frame_stride ({frame_stride})")
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Class i's text: '' for the blank, U+FFFD for an unknown character, then a space and
+        the charset."""
+        return recognition_vocabulary(self.charset)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.charset) + 3

@@ -1,0 +1,152 @@
+"""Reading strips with a recognizer: whatever form the strips come in (a rendering, an array, a
+PNG, a model's pixel values), batched by width, cut at their end patch.
+
+    import pixlm
+    pixlm.read("strip.png").text
+    pixlm.read([renderer("Hello"), renderer("world")])  # a list of Readings
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ...render import RendererConfig
+from .configuration_recognizer import RecognizerConfig
+from .modeling_recognizer import PixelRecognizer, Reading, decode
+
+_DEFAULT = None
+
+
+def default_recognizer_path() -> str:
+    """The folder of the recognizer that ships with pixlm (for pixlm's default renderer)."""
+    return str(resources.files("pixlm") / "recognizers" / "default")
+
+
+def default_recognizer() -> PixelRecognizer:
+    """The recognizer that ships with pixlm, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        path = default_recognizer_path()
+        if not os.path.isfile(os.path.join(path, "model.safetensors")):
+            raise FileNotFoundError(f"pixlm's default recognizer is missing from {path}: reinstall pixlm, or train one "
+                                    "with `pixlm read train` and give its folder (--recognizer DIR, or recognizer=DIR)")
+        _DEFAULT = PixelRecognizer.from_pretrained(path).eval()
+    return _DEFAULT
+
+
+# What a recognizer learned to read: strips drawn with the same glyphs at the same size.
+_DRAWING_FIELDS = ("patch_size", "font_size", "dpi", "fonts", "backend")
+
+
+def recognizer_for(renderer_config, recognizer: str | None = None) -> PixelRecognizer | None:
+    """A recognizer for strips drawn with `renderer_config` (a RendererConfig): the one in
+    folder `recognizer`, or else the shipped one if it was trained on the same drawing (patch
+    size, font and size, resolution, backend); None when there is none."""
+    if recognizer is not None:
+        return PixelRecognizer.from_pretrained(recognizer).eval()
+    path = default_recognizer_path()
+    if not os.path.isfile(os.path.join(path, "model.safetensors")):
+        return None
+    trained = RendererConfig.from_pretrained(path)
+    if any(getattr(trained, f) != getattr(renderer_config, f) for f in _DRAWING_FIELDS):
+        return None
+    return default_recognizer()
+
+
+def _as_gray(strip, patch_size: int, num_patches: int | None) -> np.ndarray:
+    """One strip as (H, W) float32 in [0, 1], up to its text's end."""
+    if hasattr(strip, "pixel_values") and hasattr(strip, "num_text_patches"):  # a RenderedText
+        num_patches = strip.num_text_patches if num_patches is None else num_patches
+        strip = strip.pixel_values
+    if isinstance(strip, (str, os.PathLike)):
+        if not os.path.isfile(strip):
+            raise FileNotFoundError(f"image {os.fspath(strip)!r} does not exist")
+        strip = Image.open(strip)
+    if isinstance(strip, Image.Image):
+        image = strip.convert("L")
+        if image.height != patch_size:
+            k = image.height // patch_size
+            if k < 1 or image.height % patch_size or image.width % k:
+                raise ValueError(f"an image {image.width} x {image.height} pixels is not a strip {patch_size} pixels high "
+                                 "(or a whole multiple, as pixlm render --scale writes it)")
+            image = image.resize((image.width // k, patch_size), Image.BOX)
+        strip = np.asarray(image)
+    if torch.is_tensor(strip):
+        strip = strip.detach().float().cpu().numpy()
+    x = np.asarray(strip)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    elif not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"a strip must hold uint8 pixels or floats in [0, 1], got {x.dtype}")
+    if x.ndim == 3:  # (C, H, W) as models take it, or (H, W, C) as the renderer draws it
+        x = x.mean(0) if x.shape[0] in (1, 3) and x.shape[1] == patch_size else x.mean(-1)
+    if x.ndim != 2 or x.shape[0] != patch_size:
+        raise ValueError(f"a strip must be {patch_size} pixels high: (H, W), (H, W, C) or (C, H, W); got {tuple(x.shape)}")
+    x = x.astype(np.float32)
+    if num_patches is None:
+        num_patches = _text_patches(x, patch_size)
+    return x[:, : num_patches * patch_size]
+
+
+def _text_patches(x: np.ndarray, patch_size: int) -> int:
+    """Patches before the first black (end) patch, or all of them."""
+    n = x.shape[1] // patch_size
+    means = x[:, : n * patch_size].reshape(patch_size, n, patch_size).mean(axis=(0, 2))
+    black = np.flatnonzero(means < 0.05)
+    return int(black[0]) if len(black) else n
+
+
+@torch.no_grad()
+def read_strips(model: PixelRecognizer, strips: list[np.ndarray], batch_size: int = 16) -> list[Reading]:
+    """Read (H, W) float strips in [0, 1] (white background): batches of similar width. Small
+    batches read fastest on a CPU: a strip's frame scores over ~1,000 classes are large, and 16
+    strips' worth stays in cache (twice the speed of 128 here)."""
+    config: RecognizerConfig = model.config
+    order = sorted(range(len(strips)), key=lambda i: strips[i].shape[1])
+    out: list[Reading | None] = [None] * len(strips)
+    device = next(model.parameters()).device
+    for k in range(0, len(order), batch_size):
+        chosen = order[k : k + batch_size]
+        width = max(1, max(strips[i].shape[1] for i in chosen))
+        batch = np.ones((len(chosen), config.patch_size, width), np.float32)
+        for b, i in enumerate(chosen):
+            batch[b, :, : strips[i].shape[1]] = strips[i]
+        widths = torch.tensor([strips[i].shape[1] for i in chosen], device=device)
+        result = model(torch.from_numpy(batch).to(device), widths=widths)
+        for i, reading in zip(chosen, decode(result.logits, result.frame_lengths, config)):
+            out[i] = reading
+    return out
+
+
+def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: int | list[int] | None = None,
+         batch_size: int = 16):
+    """Read one strip or a list of them as text; returns a `Reading` (or a list).
+
+    A strip is a `RenderedText`, a PNG path or PIL image (as pixlm render writes it, --scale
+    included), an array (H, W), (H, W, C) or (C, H, W) of uint8 pixels or floats in [0, 1], or a
+    (B, C, H, W) tensor of a model's pixel values. Each is read up to its end patch (the first
+    black patch), or up to `num_patches` patches when given. `recognizer`: a `PixelRecognizer`,
+    a folder holding one, or None for the one that ships with pixlm.
+    """
+    if recognizer is None:
+        model = default_recognizer()
+    elif isinstance(recognizer, (str, os.PathLike)):
+        model = PixelRecognizer.from_pretrained(recognizer).eval()
+    else:
+        model = recognizer
+    single = not isinstance(strips, (list, tuple)) and not (torch.is_tensor(strips) and strips.dim() == 4)
+    items = [strips] if single else list(strips)
+    if isinstance(num_patches, (list, tuple)):
+        if len(num_patches) != len(items):
+            raise ValueError(f"num_patches has {len(num_patches)} entries for {len(items)} strips")
+        counts = list(num_patches)
+    else:
+        counts = [num_patches] * len(items)
+    gray = [_as_gray(s, model.config.patch_size, n) for s, n in zip(items, counts)]
+    readings = read_strips(model, gray, batch_size)
+    return readings[0] if single else readings
