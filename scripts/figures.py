@@ -81,7 +81,8 @@ FIGURES = {
          "--steps 6000 --eval-steps 500 --patience 4 --batch-size 32 --lr 1e-3 --seed {seed}"),
         "{runs}/upos-subword-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=20),
 }
-DATA = os.environ.get("PIXLM_DATA", os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")))
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.environ.get("PIXLM_DATA", os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data")))
 
 
 def value(figure: Figure, runs: str, seed: int) -> float | None:

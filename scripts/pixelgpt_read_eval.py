@@ -1,11 +1,14 @@
 """Character accuracy of reading back what a PixelGPT model generates.
 
     python scripts/pixelgpt_read_eval.py MODEL_DIR CORPUS.txt [--texts 50] [--prompt-patches 8] [--new-patches 8]
+        [--recognizer DIR]
 
-For held-out texts rendered with the model's `mono` (or `bigrams`) renderer: the first
-`prompt-patches` patches are the prompt, the model generates `new-patches` more, and the patch
-reader turns them into text, scored against the characters the true continuation holds. The
-reader is also scored on the true continuation's own patches (should be ~100%).
+For held-out texts rendered with the model's renderer: the first `prompt-patches` patches are
+the prompt, the model generates `new-patches` more, and they are read as text: by the exact
+patch reader for `mono` and `bigrams`, by a recognizer for any other layout (pixlm's, when the
+model's renderer draws as the one it was trained on, or --recognizer DIR). The reading of the
+generated patches is scored against the reading of the true continuation's patches; the reader
+itself is scored on those true patches against the text they hold (should be ~100%).
 """
 
 import argparse
@@ -18,6 +21,7 @@ def main() -> None:
     from pixlm.data.collators import strips_to_batch
     from pixlm.evaluation.metrics import character_accuracy
     from pixlm.models.pixelgpt import PixelGPTForCausalLM
+    from pixlm.models.recognizer.reading import read, recognizer_for
     from pixlm.render import TextRenderer
     from pixlm.render.reading import PatchReader
     from pixlm.viz.generation import to_uint8_strip
@@ -28,26 +32,46 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=50)
     ap.add_argument("--prompt-patches", type=int, default=8)
     ap.add_argument("--new-patches", type=int, default=8)
+    ap.add_argument("--recognizer", help="a recognizer folder, for layouts other than mono and bigrams")
     args = ap.parse_args()
     model = PixelGPTForCausalLM.from_pretrained(args.model).eval()
     renderer = TextRenderer.from_pretrained(args.model)
-    reader = PatchReader(renderer)
     p, n, k = renderer.config.patch_size, args.prompt_patches, args.new_patches
+    if renderer.config.layout in ("mono", "bigrams"):
+        patch_reader = PatchReader(renderer)
+
+        def read_patches(pixels):
+            return patch_reader.read(pixels, num_patches=k)
+
+        def drawn(text):  # the characters from the first generated patch on
+            return text[n * p // patch_reader.cell:]
+    else:
+        recognizer = recognizer_for(renderer.config, args.recognizer)
+        if recognizer is None:
+            raise SystemExit("no recognizer for this model's renderer: give --recognizer DIR (pixlm read train)")
+
+        def read_patches(pixels):
+            return read(pixels, recognizer, num_patches=k).text
+
+        def drawn(text):  # what the true continuation holds: the characters drawn in its patches
+            spans = renderer(text, char_spans=True).char_spans[n : n + k]
+            starts = [int(a) for a, b in spans if b > a]
+            return text[min(starts):] if starts else ""
     lines = [t.strip() for t in open(args.corpus, encoding="utf-8") if t.strip()]
     texts = [t for t in lines if renderer(t).num_patches - 1 >= n + k][: args.texts]
     generated, clean, examples = [], [], []
     for text in texts:
         r = renderer(text)
         truth = r.pixel_values[:, n * p : (n + k) * p]
-        want = reader.read(truth, num_patches=k)
+        want = read_patches(truth)
         px, _ = strips_to_batch([r.pixel_values], [n], p, model.config.num_channels, n)
         new = to_uint8_strip(model.generate_patches(px, k)[0])
-        got = reader.read(new if new.shape[2] > 1 else new[..., 0], num_patches=k)
+        got = read_patches(new if new.shape[2] > 1 else new[..., 0])
         generated.append(character_accuracy(got, want))
-        start = n * p // reader.cell
-        clean.append(character_accuracy(want, text[start:].rstrip()[: len(want)]))
+        rest = drawn(text)
+        clean.append(character_accuracy(want, rest.rstrip()[: len(want)]))
         if len(examples) < 5:
-            examples.append({"prompt": text[:start], "true": want, "generated": got})
+            examples.append({"prompt": text[: len(text) - len(rest)], "true": want, "generated": got})
     print(json.dumps({"texts": len(texts), "reader_on_true_patches": float(np.mean(clean)),
                       "reader_on_generated_patches": float(np.mean(generated)), "examples": examples}, indent=1))
 

@@ -2,8 +2,10 @@
 reading any form of strip, `pixlm read train` end to end, and the recognizer that ships."""
 
 import json
+import random
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import torch
 from PIL import Image
 
 from pixlm.data.recognition import Degradation, RecognitionCollator, RecognitionStrips, parse_layout_mix, random_words
+from pixlm.evaluation.metrics import edit_distance
 from pixlm.models.recognizer import BLANK, PixelRecognizer, RecognizerConfig, decode
 from pixlm.models.recognizer.reading import default_recognizer_path, read
 from pixlm.render import TextRenderer
@@ -91,8 +94,8 @@ def test_training_strips_hold_the_text_they_say():
         assert np.array_equal(item["pixels"], np.asarray(again.pixel_values)[:, : again.num_text_patches * 16])
     assert [i["text"] for i in items] == [i["text"] for i, _ in zip(RecognitionStrips(
         ["The cat sat on the mat, and the dog lay by the door."], renderer, {"continuous": 1.0}, 0.0, 30, seed=1), range(6))]
-    words = random_words(__import__("random").Random(0), max_chars=40)
-    assert 3 <= len(words) <= 60 and " " in words or len(words.split()) == 1
+    words = random_words(random.Random(0), max_chars=40)
+    assert 3 <= len(words) < 40 + 11  # words are added until the length drawn (<= 40) is reached
     assert parse_layout_mix("continuous:3,mono:1") == {"continuous": 0.75, "mono": 0.25}
     with pytest.raises(ValueError, match="LAYOUT:SHARE"):
         parse_layout_mix("continuous:x")
@@ -121,7 +124,8 @@ def test_read_takes_renderings_arrays_pngs_and_batches(tmp_path):
     readings = [read(rendered, model), read(str(png), model), *read(as_tensor, model)]
     # Every form reads the same text columns: the text patches up to the black end patch.
     assert len({r.text for r in readings}) == 1
-    assert read([rendered, rendered], model, num_patches=[1, 2])[0].columns == [] or True
+    one, two = read([rendered, rendered], model, num_patches=[1, 2])
+    assert all(x < 16 for x in one.columns) and all(x < 32 for x in two.columns)  # read only that far
     with pytest.raises(ValueError, match="16 pixels high"):
         read(np.zeros((20, 40), np.uint8), model)
     with pytest.raises(FileNotFoundError, match="does not exist"):
@@ -154,7 +158,7 @@ def test_read_train_trains_resumes_and_reads(tmp_path):
     assert res.returncode == 2 and "needs --output-dir" in res.stderr
 
 
-shipped = pytest.mark.skipif(not (__import__("pathlib").Path(default_recognizer_path()) / "model.safetensors").is_file(),
+shipped = pytest.mark.skipif(not (Path(default_recognizer_path()) / "model.safetensors").is_file(),
                              reason="the default recognizer is not in this checkout (scripts/train_default_recognizer.sh)")
 
 
@@ -164,7 +168,7 @@ def test_the_shipped_recognizer_reads_every_layout_of_unseen_text():
     texts = ["Pixels carry language without a vocabulary.", "Ngày mai tôi sẽ đi Hà Nội.", "Résumé: 3 naïve façades, 42%!"]
     for layout in ("continuous", "words", "mono"):
         got = [r.text for r in read([renderer(t, layout=layout) for t in texts])]
-        errors = sum(__import__("pixlm").evaluation.metrics.edit_distance(g, t) for g, t in zip(got, texts))
+        errors = sum(edit_distance(g, t) for g, t in zip(got, texts))
         assert errors <= 2, (layout, got)
 
 

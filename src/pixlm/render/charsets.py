@@ -61,3 +61,37 @@ def encode_for_recognition(text: str, charset: str, index: dict[str, int] | None
     a character outside the charset is the unknown class."""
     index = index if index is not None else {c: i for i, c in enumerate(recognition_vocabulary(charset)) if c}
     return [index.get(c, 1) for c in normalize_text(text)]
+
+
+# Letters drawn alike in Latin, Greek and Cyrillic (in pixlm's fonts the glyphs are identical):
+# a strip cannot tell them apart, only the word around them can.
+_GREEK_AS_LATIN = dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEZHIKMNOPTYXo"))
+_CYRILLIC_AS_LATIN = dict(zip("АВЕКМНОРСТХаеорсухіјѕІЈЅ", "ABEKMHOPCTXaeopcyxijsIJS"))
+_AS_LATIN = {**_GREEK_AS_LATIN, **_CYRILLIC_AS_LATIN}
+_LATIN_AS = {"greek": {v: k for k, v in _GREEK_AS_LATIN.items()}, "cyrillic": {v: k for k, v in _CYRILLIC_AS_LATIN.items()}}
+_SCRIPT_OF = {c: name for name, letters in SCRIPT_LETTERS.items() for c in letters}
+
+
+def _distinct_letters(text: str) -> dict[str, int]:
+    """Per script, the letters of `text` that only that script draws so."""
+    counts: dict[str, int] = {}
+    for c in text:
+        script = _SCRIPT_OF.get(c)
+        if script and c not in _AS_LATIN and c not in _LATIN_AS["greek"] and c not in _LATIN_AS["cyrillic"]:
+            counts[script] = counts.get(script, 0) + 1
+    return counts
+
+
+def resolve_homoglyphs(text: str) -> str:
+    """Each word's look-alike letters in the script of its other letters ('Νew' -> 'New';
+    'ΑΘΗΝΑ' stays Greek, for its Θ); a word of look-alikes only takes the script of the rest of
+    the line, else Latin. Same length as `text`."""
+    line = _distinct_letters(text)
+    default = max(line, key=line.get) if line else "latin"
+    out = []
+    for word in text.split(" "):
+        counts = _distinct_letters(word)
+        script = max(counts, key=counts.get) if counts else default
+        latin = "".join(_AS_LATIN.get(c, c) for c in word)
+        out.append(latin if script == "latin" else "".join(_LATIN_AS[script].get(c, c) for c in latin))
+    return " ".join(out)

@@ -126,12 +126,24 @@ class PixelFamily(Family):
         return reconstruct(model, renderer, text, seed=k)[0]
 
     def eval_probe(self, renderer, texts):
-        """R, whether the model reads its context (pixlm.evaluation.diagnose), on held-out texts."""
+        """R, whether the model reads its context (pixlm.evaluation.diagnose), on held-out texts;
+        with a recognizer for the renderer (pixlm's ships with one for the default renderer),
+        also the character accuracy of what its reconstructions of masked patches read as."""
         if not texts:
             return None
         from ..evaluation.diagnose import diagnose
+        from ..models.recognizer.reading import recognizer_for
 
-        return lambda model: {"reading_ratio": diagnose(getattr(model, "module", model), renderer, texts).ratio}
+        recognizer = recognizer_for(renderer.config)
+
+        def probe(model) -> dict[str, float]:
+            result = diagnose(getattr(model, "module", model), renderer, texts, recognizer=recognizer)
+            out = {"reading_ratio": result.ratio}
+            if result.reading is not None:
+                out["masked_character_accuracy"] = result.reading["reconstructed"]
+            return out
+
+        return probe
 
 
 class PixelGPTFamily(Family):

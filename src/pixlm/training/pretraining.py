@@ -182,6 +182,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         "reconstructions": pictures.written,
         "initial_reading_ratio": start.get("initial_reading_ratio"),
         "reading_ratio": final_metrics.get("eval_reading_ratio"),  # held-out loss, real / blank context
+        "masked_character_accuracy": final_metrics.get("eval_masked_character_accuracy"),  # with a recognizer
         "config": asdict(cfg),
     }
     if trainer.args.should_save:

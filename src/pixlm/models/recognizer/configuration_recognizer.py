@@ -16,6 +16,9 @@ class RecognizerConfig(PretrainedConfig):
     depthwise-separable convolutions (kernel `kernel_size`) mix neighbouring frames; a linear
     head gives each frame a distribution over CTC's blank, an unknown character and `charset`.
 
+    `resolve_homoglyphs`: read a letter that Latin, Greek and Cyrillic draw alike (A, Α, А) in
+    the script of the rest of its word (`pixlm.render.charsets.resolve_homoglyphs`).
+
     A frame every 2 columns gives about three frames per character of PIXEL's 8-point text,
     which CTC needs (a doubled letter takes a blank between its two frames).
     """
@@ -25,7 +28,7 @@ class RecognizerConfig(PretrainedConfig):
 
     def __init__(self, charset: str = DEFAULT_CHARSET, patch_size: int = 16, window: int = 12, frame_stride: int = 2,
                  hidden_size: int = 160, num_layers: int = 4, kernel_size: int = 5, dropout: float = 0.1,
-                 initializer_range: float = 0.02, **kwargs):
+                 initializer_range: float = 0.02, resolve_homoglyphs: bool = True, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(charset, str) or not charset:
             raise ValueError("RecognizerConfig.charset must be a non-empty string of the characters to read")
@@ -42,6 +45,7 @@ class RecognizerConfig(PretrainedConfig):
         self.kernel_size = kernel_size
         self.dropout = dropout
         self.initializer_range = initializer_range
+        self.resolve_homoglyphs = resolve_homoglyphs
         check_config_fields(self, sizes=("patch_size", "window", "frame_stride", "hidden_size", "num_layers", "kernel_size"),
                             probabilities=("dropout",))
         if window < frame_stride:

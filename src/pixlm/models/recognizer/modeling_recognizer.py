@@ -18,6 +18,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from ...render.charsets import resolve_homoglyphs
 from .configuration_recognizer import BLANK, RecognizerConfig
 
 
@@ -138,7 +139,8 @@ class Reading:
 
 def decode(logits: torch.Tensor, frame_lengths: torch.Tensor, config: RecognizerConfig) -> list[Reading]:
     """Greedy CTC decoding: each frame's best class, repeats merged, blanks dropped; runs of
-    spaces become one, and none starts or ends the text."""
+    spaces become one, and none starts or ends the text; look-alike letters of Latin, Greek and
+    Cyrillic take the script of their word (unless the config says not to)."""
     # The best class's probability without the full softmax: exp(its logit - logsumexp).
     best_logit, best = logits.max(-1)
     best_p = (best_logit.float() - torch.logsumexp(logits.float(), -1)).exp()
@@ -172,4 +174,7 @@ def _tidy_spaces(chars, confs, frames, config: RecognizerConfig) -> Reading:
         columns.append(int(math.floor(f * config.frame_stride + config.frame_stride / 2)))
     while text and text[-1] == " ":
         text.pop(), kept_confs.pop(), columns.pop()
-    return Reading("".join(text), kept_confs, columns, [c // config.patch_size for c in columns])
+    joined = "".join(text)
+    if getattr(config, "resolve_homoglyphs", True):
+        joined = resolve_homoglyphs(joined)
+    return Reading(joined, kept_confs, columns, [c // config.patch_size for c in columns])

@@ -14,12 +14,25 @@ from importlib import resources
 import numpy as np
 import torch
 from PIL import Image
+from transformers.utils import logging as hf_logging
 
 from ...render import RendererConfig
 from .configuration_recognizer import RecognizerConfig
 from .modeling_recognizer import PixelRecognizer, Reading, decode
 
 _DEFAULT = None
+
+
+def _load(folder) -> PixelRecognizer:
+    """A recognizer from a local folder, without transformers' progress bar (it is small, and
+    reading is often one line of output)."""
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return PixelRecognizer.from_pretrained(folder).eval()
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def default_recognizer_path() -> str:
@@ -35,7 +48,7 @@ def default_recognizer() -> PixelRecognizer:
         if not os.path.isfile(os.path.join(path, "model.safetensors")):
             raise FileNotFoundError(f"pixlm's default recognizer is missing from {path}: reinstall pixlm, or train one "
                                     "with `pixlm read train` and give its folder (--recognizer DIR, or recognizer=DIR)")
-        _DEFAULT = PixelRecognizer.from_pretrained(path).eval()
+        _DEFAULT = _load(path)
     return _DEFAULT
 
 
@@ -48,7 +61,7 @@ def recognizer_for(renderer_config, recognizer: str | None = None) -> PixelRecog
     folder `recognizer`, or else the shipped one if it was trained on the same drawing (patch
     size, font and size, resolution, backend); None when there is none."""
     if recognizer is not None:
-        return PixelRecognizer.from_pretrained(recognizer).eval()
+        return _load(recognizer)
     path = default_recognizer_path()
     if not os.path.isfile(os.path.join(path, "model.safetensors")):
         return None
@@ -136,7 +149,7 @@ def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: i
     if recognizer is None:
         model = default_recognizer()
     elif isinstance(recognizer, (str, os.PathLike)):
-        model = PixelRecognizer.from_pretrained(recognizer).eval()
+        model = _load(recognizer)
     else:
         model = recognizer
     single = not isinstance(strips, (list, tuple)) and not (torch.is_tensor(strips) and strips.dim() == 4)
