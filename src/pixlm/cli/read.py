@@ -24,11 +24,13 @@ from .flags import add_config_flags, config_from_args
 
 # Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
 
-EPILOG = (
-    "Examples:\n  pixlm read strip.png\n  pixlm read --text \"Read me back\"                 # continuous, by the recognizer\n"
-    "  pixlm read --text \"Read me back\" --layout mono   # exact template reading\n"
-    "  pixlm read train --corpus train.conllu --output-dir runs/reader --steps 4500"
-)
+EPILOG = "\n".join([
+    "Examples:",
+    "  pixlm read strip.png",
+    "  pixlm read --text 'Read me back'                 # continuous, by the recognizer",
+    "  pixlm read --text 'Read me back' --layout mono   # exact template reading",
+    "  pixlm read train --corpus train.conllu --output-dir runs/reader --steps 4500",
+])
 
 
 def add_arguments(p) -> None:

@@ -273,8 +273,8 @@ class RecognizerTrainConfig:
                                     group="data")
     validation_size: int = option(200, help="corpus lines held out to measure the character error rate",
                                   metavar="N", group="data", minimum=1)
-    hidden_size: int = option(160, help="features per frame", metavar="N", group="model", minimum=1)
-    num_layers: int = option(4, help="convolution blocks over frames", metavar="N", group="model", minimum=1)
+    hidden_size: int = option(128, help="features per frame", metavar="N", group="model", minimum=1)
+    num_layers: int = option(3, help="convolution blocks over frames", metavar="N", group="model", minimum=1)
     max_steps: int = option(6000, help="optimizer steps", flag="--steps", metavar="N", group="training", minimum=1)
     batch_size: int = option(32, help="strips per step", metavar="N", group="training", minimum=1)
     learning_rate: float = option(2e-3, help="peak AdamW learning rate (cosine decay)", flag="--lr", group="training",

@@ -27,7 +27,7 @@ class RecognizerConfig(PretrainedConfig):
     family = "recognizer"
 
     def __init__(self, charset: str = DEFAULT_CHARSET, patch_size: int = 16, window: int = 12, frame_stride: int = 2,
-                 hidden_size: int = 160, num_layers: int = 4, kernel_size: int = 5, dropout: float = 0.1,
+                 hidden_size: int = 128, num_layers: int = 3, kernel_size: int = 5, dropout: float = 0.1,
                  initializer_range: float = 0.02, resolve_homoglyphs: bool = True, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(charset, str) or not charset:
@@ -36,16 +36,11 @@ class RecognizerConfig(PretrainedConfig):
             raise ValueError("RecognizerConfig.charset holds a character twice")
         if " " in charset or any(c.isspace() for c in charset):
             raise ValueError("RecognizerConfig.charset must not hold whitespace (a space is always read)")
-        self.charset = charset
-        self.patch_size = patch_size
-        self.window = window
-        self.frame_stride = frame_stride
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.kernel_size = kernel_size
-        self.dropout = dropout
-        self.initializer_range = initializer_range
-        self.resolve_homoglyphs = resolve_homoglyphs
+        self.charset, self.resolve_homoglyphs = charset, resolve_homoglyphs
+        # The frames: their height, width and spacing in pixels.
+        self.patch_size, self.window, self.frame_stride = patch_size, window, frame_stride
+        self.hidden_size, self.num_layers, self.kernel_size = hidden_size, num_layers, kernel_size
+        self.dropout, self.initializer_range = dropout, initializer_range
         check_config_fields(self, sizes=("patch_size", "window", "frame_stride", "hidden_size", "num_layers", "kernel_size"),
                             probabilities=("dropout",))
         if window < frame_stride:
