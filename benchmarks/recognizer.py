@@ -35,6 +35,7 @@ from pixlm.models.recognizer.reading import default_recognizer_path, read_strips
 from pixlm.render import RendererConfig, TextRenderer
 from pixlm.render.charsets import normalize_text
 from pixlm.render.reading import DEFAULT_CHARSET, PatchReader
+from pixlm.training.recognizer import clean_strips
 
 BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)
 
@@ -48,21 +49,6 @@ def sentences(data: Path, treebank: str, split: str, limit: int) -> list[str]:
     return [t for t in out if t][:limit]
 
 
-def strips_of(renderer: TextRenderer, texts: list[str], layout: str) -> tuple[list[np.ndarray], list[str]]:
-    """Each text drawn clean (cut to the words that fit), as (p, W) gray in [0, 1]."""
-    strips, refs = [], []
-    for text in texts:
-        words = text.split(" ")
-        rendered = renderer(text, layout=layout)
-        while rendered.truncated and len(words) > 1:
-            words = words[: len(words) * 3 // 4]
-            rendered = renderer(" ".join(words), layout=layout)
-        x = np.asarray(rendered.pixel_values, np.float32)[:, : rendered.num_text_patches * renderer.config.patch_size]
-        strips.append((x.mean(-1) if x.ndim == 3 else x) / 255)
-        refs.append(" ".join(words))
-    return strips, refs
-
-
 def cer(got: list[str], refs: list[str]) -> float:
     return sum(edit_distance(g, r) for g, r in zip(got, refs)) / max(1, sum(len(r) for r in refs))
 
@@ -74,7 +60,7 @@ def clean_table(model, renderer, data: Path, limit: int) -> None:
     for name, treebank in (("en_ewt test", "en_ewt"), ("vi_vtb test", "vi_vtb")):
         texts = sentences(data, treebank, "test", limit)
         for layout in ("continuous", "words", "bigrams", "mono"):
-            strips, refs = strips_of(renderer, texts, layout)
+            strips, refs = clean_strips(renderer, texts, layout)
             got = [r.text for r in read_strips(model, strips)]
             template = "–"
             if layout in ("mono", "bigrams") and treebank == "en_ewt":
@@ -94,7 +80,7 @@ def speed_table(model, renderer, data: Path, limit: int, repeats: int = 3) -> No
     for _ in range(repeats):
         fresh = TextRenderer(renderer.config)
         t = time.perf_counter()
-        strips, _ = strips_of(fresh, texts, "continuous")
+        strips, _ = clean_strips(fresh, texts, "continuous")
         render_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         read_strips(model, strips)
@@ -111,7 +97,7 @@ def speed_table(model, renderer, data: Path, limit: int, repeats: int = 3) -> No
 def confidence_table(model, renderer, data: Path, limit: int, pixel_model: str | None) -> None:
     print("\n## 3. Degraded strips: CER by the recognizer's confidence\n")
     texts = sentences(data, "en_ewt", "test", limit)
-    strips, refs = strips_of(renderer, texts, "continuous")
+    strips, refs = clean_strips(renderer, texts, "continuous")
     rows = []  # (confidence, errors, characters) per strip
     for sigma in (0.0, 0.6, 1.0, 1.4, 1.8):
         degraded = [s if sigma == 0 else 1 - blur(torch.from_numpy(1 - s), sigma).numpy() for s in strips]

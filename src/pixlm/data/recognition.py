@@ -77,7 +77,6 @@ class RecognitionStrips(torch.utils.data.IterableDataset):
         self.layouts = parse_layout_mix(layouts or DEFAULT_LAYOUTS)
         self.random_text, self.max_chars, self.seed = random_text, max_chars, seed
         self.letters = letters_by_script(charset) if charset else SCRIPT_LETTERS
-        # A layout that puts each word at a patch boundary needs room for the text it is given.
         self.patch_size = renderer.config.patch_size
 
     def piece(self, rng: random.Random) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import time
 import unicodedata
+from dataclasses import asdict
 
 import numpy as np
 from transformers import Trainer
@@ -63,25 +64,27 @@ def split_corpus(texts: list[str], held_out: int, seed: int) -> tuple[list[str],
     return lines[held_out:], lines[:held_out]
 
 
-def character_error_rate(model: PixelRecognizer, renderer: TextRenderer, texts: list[str], layout: str) -> dict:
-    """Render `texts` clean in `layout` (each cut to what fits), read them back: CER (edit
-    distance over reference characters), the same with spaces ignored (`bigrams` and `words`
-    leave no gap after a word that fills its last patch), lines read exactly, and strips per
-    second read."""
+def clean_strips(renderer: TextRenderer, texts: list[str], layout: str) -> tuple[list[np.ndarray], list[str]]:
+    """`texts` drawn clean in `layout`, each cut to the words that fit: the strips' text patches
+    as (p, W) gray in [0, 1], and the text each holds."""
     strips, refs = [], []
     for text in texts:
         rendered = renderer(text, layout=layout)
-        if rendered.truncated:  # keep the words that fit
-            words = text.split(" ")
-            while words and renderer(" ".join(words), layout=layout).truncated:
-                words = words[: len(words) * 3 // 4]
-            text = " ".join(words)
-            if not text:
-                continue
-            rendered = renderer(text, layout=layout)
+        words = text.split(" ")
+        while rendered.truncated and len(words) > 1:
+            words = words[: len(words) * 3 // 4]
+            rendered = renderer(" ".join(words), layout=layout)
         pixels = np.asarray(rendered.pixel_values, dtype=np.float32)[:, : rendered.num_text_patches * renderer.config.patch_size]
         strips.append((pixels.mean(-1) if pixels.ndim == 3 else pixels) / 255.0)
-        refs.append(text)
+        refs.append(" ".join(words))
+    return strips, refs
+
+
+def character_error_rate(model: PixelRecognizer, renderer: TextRenderer, texts: list[str], layout: str) -> dict:
+    """Render `texts` clean in `layout` (`clean_strips`), read them back: CER (edit distance
+    over reference characters), the same with spaces ignored (`bigrams` and `words` leave no
+    gap after a word that fills its last patch), lines read exactly, and strips per second."""
+    strips, refs = clean_strips(renderer, texts, layout)
     started = time.perf_counter()
     readings = read_strips(model, strips)
     seconds = time.perf_counter() - started
@@ -130,7 +133,7 @@ def train_recognizer(cfg: RecognizerTrainConfig) -> dict:
     results = {"train_seconds": round(train_seconds, 1), "steps": trainer.state.global_step, "resumed_from": resumed_from,
                "charset_size": len(charset),
                "training_lines": len(train_texts), "held_out_lines": len(held_out), "validation": scores,
-               "config": {k: v for k, v in vars(cfg).items()}}
+               "config": asdict(cfg)}
     trainer.save_model(cfg.output_dir)
     renderer.config.save_pretrained(cfg.output_dir)
     write_results(cfg.output_dir, results)
