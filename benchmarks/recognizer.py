@@ -2,7 +2,7 @@
 confidence against quality on degraded strips.
 
     python benchmarks/recognizer.py [--recognizer DIR] [--data ../shared/data] [--sentences 500]
-        [--pixel-model DIR]
+        [--pixel-model DIR] [--tables 1,2,3]
 
 Tables (one core: torch and the renderer on one thread):
 1. CER (edit distance over reference characters) and exact lines on clean renderings of UD
@@ -14,8 +14,9 @@ Tables (one core: torch and the renderer on one thread):
 2. Reading speed in strips per second, batched, against rendering the same sentences in the
    same run (the ratio says whether reading could hold an evaluation back).
 3. Degraded strips (Gaussian blur of growing sigma; with --pixel-model, a PIXEL model's
-   reconstruction pasted into masked patches): CER by bins of the recognizer's confidence, so
-   that a low confidence can be trusted to flag a bad reading.
+   reconstruction pasted into its masked patches, scored against the reading of the true
+   strip): CER by bins of the recognizer's confidence, so that a low confidence can be trusted
+   to flag a bad reading.
 """
 
 from __future__ import annotations
@@ -121,16 +122,31 @@ def confidence_table(model, renderer, data: Path, limit: int, pixel_model: str |
 
 
 def _reconstructions(model, renderer, pixel_model: str, texts: list[str]) -> list:
-    """Rows for strips whose masked patches a PIXEL model reconstructed (the reading of the true
-    strip is the reference, as in pixlm diagnose)."""
+    """Rows for strips whose masked patches (PIXEL's span masking) a PIXEL model filled in: each
+    strip with the model's patches pasted in is read and scored against the reading of the true
+    strip (its text as drawn, cut where the model's strip ends)."""
     from pixlm.evaluation.diagnose import diagnose
     from pixlm.models.pixel import PixelForPreTraining
+    from pixlm.viz import reconstruction
 
     pixel = PixelForPreTraining.from_pretrained(pixel_model).eval()
-    result = diagnose(pixel, TextRenderer.from_pretrained(pixel_model), texts[:200], recognizer=model)
+    pixel_renderer = TextRenderer.from_pretrained(pixel_model)
+    rows = []
+    for k, text in enumerate(texts[:200]):
+        result = reconstruction(pixel, pixel_renderer, text, seed=k)
+        n = result.num_patches - 1
+        true, pasted = (read_strips(model, [_gray(x, n, result.patch_size)])[0] for x in (result.original, result.pasted()))
+        rows.append((pasted.mean_confidence, edit_distance(pasted.text, true.text), len(true.text),
+                     "PIXEL reconstruction pasted in"))
+    result = diagnose(pixel, pixel_renderer, texts[:200], recognizer=model)
     print(f"(PIXEL model {pixel_model}: masked patches read with {100 * result.reading['reconstructed']:.1f}% character "
           f"accuracy, {100 * result.reading['white']:.1f}% when left white)")
-    return []
+    return rows
+
+
+def _gray(strip: np.ndarray, patches: int, patch_size: int) -> np.ndarray:
+    x = strip[:, : patches * patch_size].astype(np.float32) / 255
+    return x.mean(-1) if x.ndim == 3 else x
 
 
 def main() -> None:
@@ -139,15 +155,20 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("PIXLM_DATA", "../shared/data")))
     parser.add_argument("--sentences", type=int, default=500)
     parser.add_argument("--pixel-model", help="a PIXEL pretraining folder whose reconstructions to read")
+    parser.add_argument("--tables", default="1,2,3", help="which tables to print (default 1,2,3)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = PixelRecognizer.from_pretrained(args.recognizer).eval()
     renderer = TextRenderer(RendererConfig.from_pretrained(args.recognizer))
     print(f"recognizer {args.recognizer}: {sum(p.numel() for p in model.parameters()):,} parameters, "
           f"{len(model.config.charset)} characters")
-    clean_table(model, renderer, args.data, args.sentences)
-    speed_table(model, renderer, args.data, args.sentences)
-    confidence_table(model, renderer, args.data, min(args.sentences, 300), args.pixel_model)
+    tables = set(args.tables.split(","))
+    if "1" in tables:
+        clean_table(model, renderer, args.data, args.sentences)
+    if "2" in tables:
+        speed_table(model, renderer, args.data, args.sentences)
+    if "3" in tables:
+        confidence_table(model, renderer, args.data, min(args.sentences, 300), args.pixel_model)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ def print_results(results: dict) -> None:
     if results.get("reading_ratio") is not None:
         print(f"reads its context: R = {results['reading_ratio']:.3f} (held-out loss with the real input / with blank "
               "patches; 1 = predicts from position alone; pixlm diagnose for more)")
+    if results.get("masked_character_accuracy") is not None:
+        print(f"its reconstructions of masked patches read back as {100 * results['masked_character_accuracy']:.1f}% "
+              "of the characters there (pixlm read; pixlm reconstruct shows them)")
     print(f"model and renderer config: {results['output_dir']}")
     if results.get("loss_curve"):
         print(f"loss curve: {results['loss_curve']}")
