@@ -15,8 +15,9 @@ Tables (one core: torch and the renderer on one thread):
    same run (the ratio says whether reading could hold an evaluation back).
 3. Degraded strips (Gaussian blur of growing sigma; with --pixel-model, a PIXEL model's
    reconstruction pasted into its masked patches, scored against the reading of the true
-   strip): CER by bins of the recognizer's confidence, so that a low confidence can be trusted
-   to flag a bad reading.
+   strip): CER by bins of the reading's strip confidence (its characters' mean confidence,
+   discounted by the share of inked columns where nothing was read), so that a low confidence
+   can be trusted to flag a bad reading.
 """
 
 from __future__ import annotations
@@ -103,17 +104,17 @@ def confidence_table(model, renderer, data: Path, limit: int, pixel_model: str |
     for sigma in (0.0, 0.6, 1.0, 1.4, 1.8):
         degraded = [s if sigma == 0 else 1 - blur(torch.from_numpy(1 - s), sigma).numpy() for s in strips]
         for reading, ref in zip(read_strips(model, degraded), refs):
-            rows.append((reading.mean_confidence, edit_distance(reading.text, ref), len(ref), f"blur {sigma}"))
+            rows.append((reading.strip_confidence, edit_distance(reading.text, ref), len(ref), f"blur {sigma}"))
     if pixel_model:
         rows += _reconstructions(model, renderer, pixel_model, texts)
-    print("| mean confidence of a strip | strips | CER |")
+    print("| strip confidence | strips | CER |")
     print("|---|---|---|")
     for low, high in zip(BINS, BINS[1:]):
         chosen = [r for r in rows if low <= r[0] < high]
         if chosen:
             print(f"| {low:.2f}-{min(high, 1):.2f} | {len(chosen)} | "
                   f"{100 * sum(r[1] for r in chosen) / max(1, sum(r[2] for r in chosen)):.2f}% |")
-    print("\n| degradation | strips | mean confidence | CER |")
+    print("\n| degradation | strips | mean strip confidence | CER |")
     print("|---|---|---|---|")
     for kind in dict.fromkeys(r[3] for r in rows):
         chosen = [r for r in rows if r[3] == kind]
@@ -136,7 +137,7 @@ def _reconstructions(model, renderer, pixel_model: str, texts: list[str]) -> lis
         result = reconstruction(pixel, pixel_renderer, text, seed=k)
         n = result.num_patches - 1
         true, pasted = (read_strips(model, [_gray(x, n, result.patch_size)])[0] for x in (result.original, result.pasted()))
-        rows.append((pasted.mean_confidence, edit_distance(pasted.text, true.text), len(true.text),
+        rows.append((pasted.strip_confidence, edit_distance(pasted.text, true.text), len(true.text),
                      "PIXEL reconstruction pasted in"))
     result = diagnose(pixel, pixel_renderer, texts[:200], recognizer=model)
     print(f"(PIXEL model {pixel_model}: masked patches read with {100 * result.reading['reconstructed']:.1f}% character "

@@ -45,6 +45,20 @@ def test_greedy_ctc_merges_repeats_drops_blanks_and_tidies_spaces():
     assert short.text == "aa"
 
 
+def test_unread_ink_is_the_share_of_inked_columns_with_no_character_near():
+    from pixlm.models.recognizer.reading import unread_ink
+
+    strip = np.ones((16, 60), np.float32)
+    strip[4:12, 0:10] = 0.0  # ink at columns 0-9 and 30-39
+    strip[4:12, 30:40] = 0.0
+    assert unread_ink(strip, [5], reach=5) == 0.5  # a character read at column 5 covers 0-10
+    assert unread_ink(strip, [5, 35], reach=5) == 0.0
+    assert unread_ink(np.ones((16, 20), np.float32), [], reach=5) == 0.0  # no ink: nothing unread
+    reading = decode(one_hot_logits([3], SMALL.vocab_size), torch.tensor([1]), SMALL)[0]
+    reading.unread_ink = 0.25
+    assert reading.strip_confidence == pytest.approx(reading.mean_confidence * 0.75)
+
+
 def test_ctc_loss_falls_as_the_model_learns_a_batch():
     torch.manual_seed(0)
     model = PixelRecognizer(RecognizerConfig(charset="abc", hidden_size=16, num_layers=1, dropout=0.0))

@@ -115,6 +115,8 @@ def _recognizer_reader(folder: str | None, confidence: bool):
                 continue
             rows = [reading.text] + [f"  {c!r}\t{p:.3f}\tcolumn {x}\tpatch {k}" for c, p, x, k in
                                      zip(reading.text, reading.confidence, reading.columns, reading.patches)]
+            rows.append(f"  strip confidence {reading.strip_confidence:.3f} (ink with nothing read: "
+                        f"{100 * reading.unread_ink:.1f}% of inked columns)")
             out.append("\n".join(rows))
         return out
 

@@ -123,18 +123,27 @@ class PixelRecognizer(PixelRecognizerPreTrainedModel):
 class Reading:
     """What a strip reads as: its text, and for each character its confidence (the mean
     probability of the frames that gave it), its pixel column and its patch; `frame_confidence`
-    is the mean probability of every frame's best class, blanks included."""
+    is the mean probability of every frame's best class, blanks included; `unread_ink` the share
+    of the strip's inked columns with no character read near them (set by `read_strips`)."""
 
     text: str
     confidence: list[float]
     columns: list[int]
     patches: list[int]
     frame_confidence: float = 1.0
+    unread_ink: float = 0.0
 
     @property
     def mean_confidence(self) -> float:
         """The characters' mean confidence (for a strip read as empty, the frames')."""
         return float(sum(self.confidence) / len(self.confidence)) if self.confidence else self.frame_confidence
+
+    @property
+    def strip_confidence(self) -> float:
+        """How far to trust the reading as a whole: the characters' confidence, discounted by
+        the ink in which nothing was read (a character's confidence cannot flag a character
+        that was never read, such as text a model smeared into grey)."""
+        return self.mean_confidence * (1.0 - self.unread_ink)
 
 
 def decode(logits: torch.Tensor, frame_lengths: torch.Tensor, config: RecognizerConfig) -> list[Reading]:

@@ -132,8 +132,21 @@ def read_strips(model: PixelRecognizer, strips: list[np.ndarray], batch_size: in
         widths = torch.tensor([strips[i].shape[1] for i in chosen], device=device)
         result = model(torch.from_numpy(batch).to(device), widths=widths)
         for i, reading in zip(chosen, decode(result.logits, result.frame_lengths, config)):
+            reading.unread_ink = unread_ink(strips[i], reading.columns, config.window // 2)
             out[i] = reading
     return out
+
+
+def unread_ink(strip: np.ndarray, columns: list[int], reach: int, threshold: float = 0.25) -> float:
+    """The share of a strip's inked columns (darkness above `threshold`) with no read character
+    within `reach` pixels."""
+    inked = np.flatnonzero((1.0 - strip).max(0) > threshold)
+    if len(inked) == 0:
+        return 0.0
+    near = np.zeros(strip.shape[1], bool)
+    for c in columns:
+        near[max(0, c - reach): c + reach + 1] = True
+    return float((~near[inked]).mean())
 
 
 def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: int | list[int] | None = None,
