@@ -136,7 +136,8 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
               "|---|---|---|" + "---|" * len(seeds) + "---|"]
     if done:
         mean, low, high = statistics.mean(done.values()), min(done.values()), max(done.values())
-        met = "" if figure.goal is None else (f"{figure.goal:.2f}: met by every seed" if low >= figure.goal
+        every = "every seed" if len(done) == len(seeds) else f"the {len(done)} seed{'s' * (len(done) > 1)} run so far"
+        met = "" if figure.goal is None else (f"{figure.goal:.2f}: met by {every}" if low >= figure.goal
                                              else f"{figure.goal:.2f}: not met (worst seed {low:.4f})")
         cells = [f"{values[s]:.4f}" if values[s] is not None else "not run" for s in seeds]
         lines.append(f"| {len(done)} of {len(seeds)} | {mean:.4f} | {low:.4f}-{high:.4f} | " + " | ".join(cells) + f" | {met} |")

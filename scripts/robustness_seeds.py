@@ -27,7 +27,7 @@ def scores(path: str) -> dict[str, float]:
 def table(models: dict[str, list[str]]) -> str:
     runs = {name: [scores(p) for p in paths] for name, paths in models.items()}
     attacks = list(next(iter(runs.values()))[0])
-    head = "| attack (50% of words) | " + " | ".join(f"{n} UPOS (mean, range; {len(r)} seeds) | {n} relative change"
+    head = "| attack (50% of words) | " + " | ".join(f"{n} UPOS (mean, range; {len(r)} seed{'s' * (len(r) > 1)}) | {n} relative change"
                                                       for n, r in runs.items()) + " |"
     lines = [head, "|---|" + "---|---|" * len(runs)]
     for attack in attacks:
