@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
+
+from figures import write  # scripts/figures.py: replaces a figure's block in a file
 
 
 def scores(path: str) -> dict[str, float]:
@@ -41,19 +42,6 @@ def table(models: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def write(path: str, name: str, block: str) -> None:
-    text = open(path, encoding="utf-8").read()
-    start, end = f"<!-- figure:{name} -->", f"<!-- /figure:{name} -->"
-    block = f"{start}\n{block}\n{end}"
-    if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", nargs="+", action="append", required=True, metavar=("NAME", "JSON"),
@@ -69,7 +57,7 @@ def main() -> None:
     block = table(models)
     print(block)
     if args.write:
-        write(args.write, args.name, block)
+        write(args.write, args.name, f"<!-- figure:{args.name} -->\n{block}\n<!-- /figure:{args.name} -->")
 
 
 if __name__ == "__main__":
