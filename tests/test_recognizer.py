@@ -18,6 +18,7 @@ from pixlm.models.recognizer import BLANK, PixelRecognizer, RecognizerConfig, de
 from pixlm.models.recognizer.reading import default_recognizer_path, read
 from pixlm.render import TextRenderer
 from pixlm.render.charsets import DEFAULT_CHARSET, encode_for_recognition, normalize_text, recognition_vocabulary
+from pixlm.render.reading import text_patch_count
 
 SMALL = RecognizerConfig(charset="abc", hidden_size=16, num_layers=1)
 
@@ -94,6 +95,8 @@ def test_vocabulary_and_encoding():
         RecognizerConfig(charset="aa")
     with pytest.raises(ValueError, match="whitespace"):
         RecognizerConfig(charset="a b")
+    with pytest.raises(ValueError, match="by an even number"):
+        RecognizerConfig(window=11)  # frames of 2 columns could not centre on an 11-column window
 
 
 def test_training_strips_hold_the_text_they_say():
@@ -138,8 +141,10 @@ def test_read_takes_renderings_arrays_pngs_and_batches(tmp_path):
     readings = [read(rendered, model), read(str(png), model), *read(as_tensor, model)]
     # Every form reads the same text columns: the text patches up to the black end patch.
     assert len({r.text for r in readings}) == 1
-    one, two = read([rendered, rendered], model, num_patches=[1, 2])
-    assert all(x < 16 for x in one.columns) and all(x < 32 for x in two.columns)  # read only that far
+    # The end patch is found in an array as in a PNG: the first mostly dark patch.
+    strip = np.full((16, 64), 1.0, np.float32)
+    strip[:, 32:48] = 0.1
+    assert text_patch_count(strip, 16) == 2 and text_patch_count(np.ones((16, 64)), 16) == 4
     with pytest.raises(ValueError, match="16 pixels high"):
         read(np.zeros((20, 40), np.uint8), model)
     with pytest.raises(FileNotFoundError, match="does not exist"):
@@ -184,6 +189,9 @@ def test_the_shipped_recognizer_reads_every_layout_of_unseen_text():
         got = [r.text for r in read([renderer(t, layout=layout) for t in texts])]
         errors = sum(edit_distance(g, t) for g, t in zip(got, texts))
         assert errors <= 2, (layout, got)
+    # Up to num_patches patches only: the start of the text, no character past them.
+    first = read(renderer(texts[0]), num_patches=2)
+    assert first.text and texts[0].startswith(first.text[:-1]) and all(x < 32 for x in first.columns)
 
 
 @shipped

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from ..render.layouts import LAYOUT_REGISTRY, readable_layouts
 from ..training.config import RecognizerTrainConfig
 from .flags import add_config_flags, config_from_args
@@ -82,8 +80,7 @@ def _renderer(args):
     from ..render import RendererConfig, TextRenderer
 
     source = args.renderer or (args.recognizer if args.recognizer and _has_renderer(args.recognizer) else None)
-    config = RendererConfig.from_pretrained(source).to_dict() if source else {}
-    return TextRenderer(RendererConfig(**config))
+    return TextRenderer(RendererConfig.from_pretrained(source) if source else RendererConfig())
 
 
 def _has_renderer(folder: str) -> bool:
@@ -93,13 +90,14 @@ def _has_renderer(folder: str) -> bool:
 
 
 def _template_reader(renderer, layout: str, charset: str | None):
+    from ..render.images import read_strip_image
     from ..render.reading import DEFAULT_CHARSET, PatchReader
 
     reader = PatchReader(renderer, layout=layout, charset=charset or DEFAULT_CHARSET)
     p = renderer.config.patch_size
 
     def read(strips) -> list[str]:
-        return [reader.read(s.pixel_values if hasattr(s, "pixel_values") else _png(s, p)) for s in strips]
+        return [reader.read(s.pixel_values if hasattr(s, "pixel_values") else read_strip_image(s, p)) for s in strips]
 
     return read
 
@@ -121,22 +119,6 @@ def _recognizer_reader(folder: str | None, confidence: bool):
         return out
 
     return read
-
-
-def _png(path: str, patch_size: int) -> np.ndarray:
-    """A PNG strip as (p, W) gray pixels; one written with --scale k is shrunk back."""
-    from PIL import Image
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"image {path!r} does not exist")
-    image = Image.open(path).convert("L")
-    if image.height != patch_size:
-        if image.height % patch_size or image.width % (image.height // patch_size):
-            raise ValueError(f"image {path!r} is {image.width} x {image.height} pixels: a strip is {patch_size} pixels "
-                             f"high (or a whole multiple, as pixlm render --scale writes it)")
-        k = image.height // patch_size
-        image = image.resize((image.width // k, patch_size), Image.BOX)
-    return np.asarray(image)
 
 
 def _train(args) -> int:

@@ -54,6 +54,23 @@ def strip_image(
     return img
 
 
+def read_strip_image(source, patch_size: int = 16) -> np.ndarray:
+    """A strip picture (a PNG path or a PIL image, as `pixlm render` writes it, `--scale`
+    included) back as (p, W) uint8 gray pixels: a picture k patches high is shrunk k times."""
+    if isinstance(source, (str, os.PathLike)):
+        if not os.path.isfile(source):
+            raise FileNotFoundError(f"image {os.fspath(source)!r} does not exist")
+        source = Image.open(source)
+    image = source.convert("L")
+    if image.height != patch_size:
+        k = image.height // patch_size
+        if k < 1 or image.height % patch_size or image.width % k:
+            raise ValueError(f"an image {image.width} x {image.height} pixels is not a strip {patch_size} pixels high "
+                             "(or a whole multiple, as pixlm render --scale writes it)")
+        image = image.resize((image.width // k, patch_size), Image.BOX)  # each k x k block back to its pixel
+    return np.asarray(image)
+
+
 def save_png(image, path: str | os.PathLike) -> str:
     """Save a PIL image as PNG, creating the folder; return the path."""
     path = os.fspath(path)

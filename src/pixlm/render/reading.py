@@ -26,6 +26,15 @@ DEFAULT_CHARSET = "".join(c for c in string.printable if not c.isspace())
 READABLE_LAYOUTS = tuple(readable_layouts())
 
 
+def text_patch_count(gray: np.ndarray, patch_size: int) -> int:
+    """The patches of a (p, W) gray strip in [0, 1] before its first black (end) patch, or all of
+    them; an end patch a model drew counts if it is mostly dark."""
+    n = gray.shape[1] // patch_size
+    means = gray[:, : n * patch_size].reshape(gray.shape[0], n, patch_size).mean(axis=(0, 2))
+    dark = np.flatnonzero(means < 0.2)
+    return int(dark[0]) if len(dark) else n
+
+
 class PatchReader:
     """Nearest-cell reader for `mono` and `bigrams` strips of one renderer.
 
@@ -83,8 +92,7 @@ class PatchReader:
         p = self.patch_size
         patches = gray.shape[1] // p
         if num_patches is None:
-            dark = [k for k in range(patches) if gray[:, k * p : (k + 1) * p].mean() < 0.2]
-            num_patches = dark[0] if dark else patches
+            num_patches = text_patch_count(gray, p)
         width = min(num_patches, patches) * p // self.cell * self.cell
         return gray[:, :width].reshape(p, -1, self.cell).transpose(1, 0, 2)
 

@@ -11,16 +11,12 @@ from dataclasses import dataclass, fields
 from ..data.hub import is_hub_name
 from ..options import check_fields, option
 from ..render.layouts import word_aligned_layouts
-from .families import PRETRAINABLE
+from .families import FAMILIES, PRETRAINABLE
 from .tasks import TASKS
 from .vl_tasks import VL_TASKS
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODALITIES = ("pixels", "text", "pair")
-
-
-def has_tokenizer(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, "tokenizer_config.json"))
 
 
 @dataclass
@@ -93,13 +89,7 @@ class PretrainConfig:
 
     def validate(self) -> None:
         check_fields(self)
-        if self.model_type == "pixelgpt":  # the mixture is PixelGPT's: check it before any work
-            from ..data.mixture import parse_mixture  # here: it imports torch
-
-            mixture = parse_mixture(self.mixture)
-            if set(mixture) & {"text", "paired"} and self.tokenizer is None and not has_tokenizer(self.model):
-                raise ValueError(f"mixture {mixture} has text or paired batches: give a tokenizer folder "
-                                 "(make one with `pixlm tokenizer train`)")
+        FAMILIES[self.model_type].check_pretraining(self)  # what only that family needs, before any work
 
 
 @dataclass

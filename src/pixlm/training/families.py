@@ -39,6 +39,10 @@ class Family:
     def head(self, name: str):
         return getattr(self.models(), name)
 
+    def check_pretraining(self, cfg) -> None:
+        """Refuse a pretraining config (pixlm.training.PretrainConfig) this family cannot run,
+        before any work starts."""
+
     def task_model(self, task, source: str):
         """The model class that carries `task` (a pixlm.training.tasks.Task) for this family;
         `source`, the checkpoint, is named in the error when it carries none."""
@@ -155,6 +159,15 @@ class PixelGPTFamily(Family):
     uses_tokenizer = True
     unused_parameters = True  # a pixel batch leaves the token embedding and head unused, a text batch the pixel side
 
+    def check_pretraining(self, cfg):
+        """Text and paired batches of the mixture need a tokenizer."""
+        from ..data.mixture import parse_mixture
+
+        mixture = parse_mixture(cfg.mixture)
+        if set(mixture) & {"text", "paired"} and cfg.tokenizer is None and not has_tokenizer(cfg.model):
+            raise ValueError(f"mixture {mixture} has text or paired batches: give a tokenizer folder "
+                             "(make one with `pixlm tokenizer train`)")
+
     def task_model(self, task, source):
         if not task.pixelgpt:
             covered = ", ".join(name for name, t in TASKS.items() if t.pixelgpt)
@@ -219,6 +232,11 @@ class SubwordFamily(Family):
 
     def finetuning_model(self, task, cfg, label_kwargs):
         return self.task_model(task, cfg.model).from_pretrained(cfg.model, **label_kwargs)
+
+
+def has_tokenizer(folder: str) -> bool:
+    """Whether a model folder holds a tokenizer beside the model."""
+    return os.path.isfile(os.path.join(folder, "tokenizer_config.json"))
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (PixelFamily(), PixelGPTFamily(), SubwordFamily())}

@@ -28,8 +28,8 @@ from ..files import check_writable
 from ..options import unknown_keys
 from ..render import CONFIG_NAME, RendererConfig, TextRenderer
 from ..viz import loss_curve, save_png
-from .config import PretrainConfig, has_tokenizer
-from .families import FAMILIES, Family
+from .config import PretrainConfig
+from .families import FAMILIES, Family, has_tokenizer
 from .run import read_results, resume_checkpoint, seed_everything, training_arguments, write_model_card, write_results
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback
 

@@ -43,8 +43,9 @@ class RecognizerConfig(PretrainedConfig):
         self.dropout, self.initializer_range = dropout, initializer_range
         check_config_fields(self, sizes=("patch_size", "window", "frame_stride", "hidden_size", "num_layers", "kernel_size"),
                             probabilities=("dropout",))
-        if window < frame_stride:
-            raise ValueError(f"RecognizerConfig.window ({window}) must be at least frame_stride ({frame_stride})")
+        if window < frame_stride or (window - frame_stride) % 2:
+            raise ValueError(f"RecognizerConfig.window ({window}) must be frame_stride ({frame_stride}) or more by an even "
+                             "number, so that each frame centres on its columns")
 
     @property
     def vocabulary(self) -> list[str]:

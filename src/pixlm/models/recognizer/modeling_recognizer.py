@@ -76,9 +76,6 @@ class PixelRecognizer(PixelRecognizerPreTrainedModel):
 
     def __init__(self, config: RecognizerConfig):
         super().__init__(config)
-        if (config.window - config.frame_stride) % 2:
-            raise ValueError(f"RecognizerConfig: window ({config.window}) minus frame_stride ({config.frame_stride}) must "
-                             "be even, so that frames centre on their columns")
         self.frames = nn.Conv2d(1, config.hidden_size, (config.patch_size, config.window),
                                 stride=(config.patch_size, config.frame_stride),
                                 padding=(0, (config.window - config.frame_stride) // 2))

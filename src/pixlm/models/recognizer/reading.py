@@ -17,6 +17,8 @@ from PIL import Image
 from transformers.utils import logging as hf_logging
 
 from ...render import RendererConfig
+from ...render.images import read_strip_image
+from ...render.reading import text_patch_count
 from .configuration_recognizer import RecognizerConfig
 from .modeling_recognizer import PixelRecognizer, Reading, decode
 
@@ -76,19 +78,8 @@ def _as_gray(strip, patch_size: int, num_patches: int | None) -> np.ndarray:
     if hasattr(strip, "pixel_values") and hasattr(strip, "num_text_patches"):  # a RenderedText
         num_patches = strip.num_text_patches if num_patches is None else num_patches
         strip = strip.pixel_values
-    if isinstance(strip, (str, os.PathLike)):
-        if not os.path.isfile(strip):
-            raise FileNotFoundError(f"image {os.fspath(strip)!r} does not exist")
-        strip = Image.open(strip)
-    if isinstance(strip, Image.Image):
-        image = strip.convert("L")
-        if image.height != patch_size:
-            k = image.height // patch_size
-            if k < 1 or image.height % patch_size or image.width % k:
-                raise ValueError(f"an image {image.width} x {image.height} pixels is not a strip {patch_size} pixels high "
-                                 "(or a whole multiple, as pixlm render --scale writes it)")
-            image = image.resize((image.width // k, patch_size), Image.BOX)
-        strip = np.asarray(image)
+    if isinstance(strip, (str, os.PathLike, Image.Image)):
+        strip = read_strip_image(strip, patch_size)
     if torch.is_tensor(strip):
         strip = strip.detach().float().cpu().numpy()
     x = np.asarray(strip)
@@ -102,16 +93,8 @@ def _as_gray(strip, patch_size: int, num_patches: int | None) -> np.ndarray:
         raise ValueError(f"a strip must be {patch_size} pixels high: (H, W), (H, W, C) or (C, H, W); got {tuple(x.shape)}")
     x = x.astype(np.float32)
     if num_patches is None:
-        num_patches = _text_patches(x, patch_size)
+        num_patches = text_patch_count(x, patch_size)
     return x[:, : num_patches * patch_size]
-
-
-def _text_patches(x: np.ndarray, patch_size: int) -> int:
-    """Patches before the first black (end) patch, or all of them."""
-    n = x.shape[1] // patch_size
-    means = x[:, : n * patch_size].reshape(patch_size, n, patch_size).mean(axis=(0, 2))
-    black = np.flatnonzero(means < 0.05)
-    return int(black[0]) if len(black) else n
 
 
 @torch.no_grad()
