@@ -39,10 +39,17 @@ from pixlm.render import TextRenderer  # noqa: E402
 _REPO = Path(__file__).resolve().parents[1]
 
 
+_LEAVES = ("files.py", "options.py", "registry.py", "_lazy.py")  # layer 0 (tests/test_layers.py)
+
+
 def renderer_of(commit: str, folder: str):
-    """`TextRenderer` of `src/pixlm/render` at `commit`, imported as package `pixlm_<commit>`."""
+    """`TextRenderer` of `src/pixlm/render` at `commit` (with the leaf modules every layer may
+    import, those the commit has), imported as package `pixlm_<commit>`."""
     name = f"pixlm_{commit}".replace("-", "_").replace(".", "_")
-    archive = subprocess.run(["git", "-C", str(_REPO), "archive", commit, "src/pixlm/render"],
+    listed = subprocess.run(["git", "-C", str(_REPO), "ls-tree", "--name-only", commit, "src/pixlm/"],
+                            check=True, capture_output=True, text=True).stdout.split()
+    paths = ["src/pixlm/render"] + [p for p in listed if Path(p).name in _LEAVES]
+    archive = subprocess.run(["git", "-C", str(_REPO), "archive", commit, *paths],
                              check=True, capture_output=True).stdout
     archive_path = os.path.join(folder, "render.tar")
     with open(archive_path, "wb") as f:
@@ -52,7 +59,8 @@ def renderer_of(commit: str, folder: str):
     package = Path(folder) / name
     package.mkdir()
     (package / "__init__.py").write_text("")
-    os.rename(Path(folder) / "src" / "pixlm" / "render", package / "render")
+    for path in paths:
+        os.rename(Path(folder) / path, package / Path(path).name)
     sys.path.insert(0, folder)
     return importlib.import_module(f"{name}.render").TextRenderer
 
