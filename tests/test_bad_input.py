@@ -209,6 +209,42 @@ def test_a_full_disk_is_named_and_leaves_no_half_written_file(full_disk):
     assert not [n for n in os.listdir(full_disk) if n.endswith(".tmp") or n.startswith(".pixlm-write-check")]
 
 
+@pytest.fixture
+def read_only_disk(tmp_path):
+    """A read-only tmpfs: unlike a chmod-ed folder it refuses root too (needs root and
+    permission to mount: skipped otherwise, saying so)."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("a read-only disk is simulated with a read-only tmpfs, which needs root and permission to mount")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_read_only_output_folder_is_named_before_any_work(read_only_disk, tmp_path, capsys):
+    from pixlm.cli import main
+    from pixlm.files import check_writable
+
+    with pytest.raises(ValueError, match=r"cannot write to output folder '.*ro/run': read-only file system"):
+        check_writable(read_only_disk / "run")
+    # Through a command: one line naming the folder, exit 2, no traceback.
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a line to pretrain on\n" * 20)
+    assert main(["pretrain", "--corpus", str(corpus), "--output-dir", str(read_only_disk / "run"), "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "read-only file system" in err and str(read_only_disk / "run") in err and "Traceback" not in err
+    assert main(["render", "text", "-o", str(read_only_disk / "strip.png")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {read_only_disk / 'strip.png'}: read-only file system" in err and "Traceback" not in err
+    assert "Errno" not in err and ".tmp" not in err  # the output named, not the temporary file beside it
+
+
 def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path):
     from pixlm.training import FinetuneConfig, finetune
 
@@ -282,6 +318,57 @@ def test_a_line_of_a_million_characters_renders_what_fits_on_every_backend():
             huge, long = renderer("a" * 1_000_000), renderer("a" * 10_000)
         assert huge.truncated and huge.num_text_patches == renderer.config.max_patches - 1, backend
         assert (huge.pixel_values == long.pixel_values).all(), backend
+
+
+@pytest.mark.parametrize("layout", ["words", "bigrams", "mono"])
+def test_a_word_longer_than_the_canvas_is_cut_in_every_word_layout(layout):
+    """A first word longer than the strip used to end in a traceback (bigrams, with character
+    spans) or to be drawn whole, a million characters of it, and kept in the word cache; it is
+    drawn as far as it shows, the same strip as any word that fills the canvas."""
+    import warnings
+
+    from pixlm.render import RendererConfig, TextRenderer
+
+    renderer = TextRenderer(RendererConfig(layout=layout, max_patches=64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "text longer than the canvas was truncated"
+        huge, long = renderer("a" * 1_000_000, char_spans=True), renderer("a" * 2_000, char_spans=True)
+    assert huge.truncated and huge.num_text_patches == 63
+    assert (huge.pixel_values == long.pixel_values).all()
+    assert (huge.char_spans == long.char_spans).all() and huge.char_spans[62, 1] > 0
+    if layout == "bigrams":
+        assert ("a" * 1_000_000, False) not in renderer._layout("bigrams")._words_drawn, "a cut word is not kept"
+
+
+def test_the_piece_cache_is_bounded_in_bytes_and_still_draws_the_same():
+    """cache_size counts entries; long pieces must not grow a process without bound: the cache
+    (and its atlas) also keep to a byte budget, evicting the oldest pieces."""
+    import random
+
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+
+    rng = random.Random(0)
+    texts = [" ".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(20, 60))) for _ in range(8))
+             for _ in range(60)]
+    for backend in available_backends():
+        cached = TextRenderer(RendererConfig(backend=backend))
+        pieces = cached.backend.pieces
+        if pieces is None:
+            continue
+        pieces.max_bytes = 64 << 10  # 64 KiB: a few dozen of these long words
+        uncached = TextRenderer(RendererConfig(backend=backend, cache_size=0))
+        for _ in range(2):  # the second pass finds words cached, evicted, or drawn again
+            for text in texts:
+                assert (cached(text).pixel_values == uncached(text).pixel_values).all(), backend
+                assert pieces.bytes <= pieces.max_bytes
+                assert pieces.bytes == sum(p.image.nbytes for p in pieces.cache.values())
+                atlas = pieces.atlas
+                # at most one piece past the budget (the one whose adding triggers a compaction)
+                if atlas is not None:
+                    assert (atlas.used - atlas.white) * atlas.columns.strides[0] <= \
+                        2 * pieces.bytes + pieces.max_bytes // 4 + 16 * 600
+        assert pieces.bytes > pieces.max_bytes // 2, f"{backend}: the cache was used, up to its budget"
 
 
 @pytest.mark.parametrize("family,field,value,message", [

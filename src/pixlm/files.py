@@ -28,6 +28,9 @@ def written_whole(path: str | os.PathLike, inputs: tuple = ()):
         if e.errno == errno.ENOSPC:
             raise OSError(errno.ENOSPC, f"the disk is full: {path} was not written (the old file, if any, is as it "
                                         "was); free some space and run again") from None
+        if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # about the folder, not the temporary file's name
+            raise OSError(e.errno, f"cannot write {path}: {e.strerror.lower()}; give an output path in a folder "
+                                   "you can write to") from None
         raise
     finally:
         if os.path.exists(tmp):

@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        if isinstance(e, OSError) and e.strerror:  # without the "[Errno N]" noise
+            detail = e.strerror + (f": {e.filename!r}" if e.filename else "")
         print(f"pixlm {args.command}: error: {type(e).__name__}{': ' + detail if detail else ''} "
               "(run with --debug for the traceback)", file=sys.stderr)
         return 1

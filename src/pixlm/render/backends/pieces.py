@@ -301,6 +301,9 @@ class PieceCache:
 
     # Atlas slots of evicted pieces tolerated (beyond 3x the live ones) before it is packed again.
     atlas_slack = 1 << 16
+    # The pixels the cache may hold, whatever `cache_size` (its entries) says: words are small,
+    # but a corpus of long pieces must not grow a process without bound.
+    max_bytes = 256 << 20
 
     def __init__(self, backend, config):
         self.backend = backend
@@ -310,6 +313,7 @@ class PieceCache:
         self.height = config.patch_size
         self.white = config.width
         self.cache: dict = {}
+        self.bytes = 0  # pixels of the cached pieces
         self.atlas: PieceAtlas | None = None
         self.atlas_live = 0  # atlas slots of pieces still in the cache
         self.slots: dict[str, int] = {}  # text -> atlas slot, for cached text pieces
@@ -328,29 +332,35 @@ class PieceCache:
         return piece
 
     def remember(self, key, piece: Piece) -> None:
-        if not self.size:
+        if not self.size or piece.image.nbytes > self.max_bytes:
             return
-        if len(self.cache) >= self.size:
-            gone_key = next(iter(self.cache))  # oldest first
-            gone = self.cache.pop(gone_key)
-            self.slots.pop(gone_key, None)
-            if isinstance(gone_key, str) and gone_key.startswith(" "):
-                self.spaced.pop(gone_key[1:], None)
-            if gone.slot >= 0:
-                self.atlas_live -= 1
-                gone.slot = -1  # its slot may be reused; a text holding it takes the slow path
+        while self.cache and (len(self.cache) >= self.size or self.bytes + piece.image.nbytes > self.max_bytes):
+            self._forget_oldest()
         self.cache[key] = piece
+        self.bytes += piece.image.nbytes
         self._add_to_atlas(piece)
         if isinstance(key, str):
             self.slots[key] = piece.slot
             if key.startswith(" "):
                 self.spaced[key[1:]] = piece.slot
 
+    def _forget_oldest(self) -> None:
+        gone_key = next(iter(self.cache))  # oldest first
+        gone = self.cache.pop(gone_key)
+        self.bytes -= gone.image.nbytes
+        self.slots.pop(gone_key, None)
+        if isinstance(gone_key, str) and gone_key.startswith(" "):
+            self.spaced.pop(gone_key[1:], None)
+        if gone.slot >= 0:
+            self.atlas_live -= 1
+            gone.slot = -1  # its slot may be reused; a text holding it takes the slow path
+
     def _add_to_atlas(self, piece: Piece) -> None:
         atlas = self.atlas
         if atlas is None:
             atlas = self.atlas = PieceAtlas(self.height, self.rgb, white=self.white)
-        elif atlas.count > 4 * self.atlas_live + self.atlas_slack:  # mostly slots of evicted pieces
+        elif (atlas.count > 4 * self.atlas_live + self.atlas_slack  # mostly slots of evicted pieces
+              or (atlas.used - atlas.white) * atlas.columns.strides[0] > 2 * self.bytes + self.max_bytes // 4):  # ... or pixels
             live = [(key, pc) for key, pc in self.cache.items() if pc.slot >= 0]
             for (_, pc), slot in zip(live, atlas.compact([(pc.image, pc.geometry) for _, pc in live])):
                 pc.slot = slot

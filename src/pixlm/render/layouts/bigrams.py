@@ -75,18 +75,23 @@ class Bigrams(Layout):
             self._cells[bigram] = cell
         return cell
 
-    def _word(self, word: str, rtl: bool) -> "_Cell":
+    def _word(self, word: str, rtl: bool, room: float = math.inf) -> "_Cell":
         """A word drawn once from a patch's left edge, bigram by bigram, each starting at the
         patch boundary after the last: its advance (whole patches), missing characters, glyphs,
-        and each of its characters' extent from the word's start (in the word's order)."""
+        and each of its characters' extent from the word's start (in the word's order; NaN for
+        a character not drawn). Drawing stops once the pen has passed `room` pixels: a word
+        longer than the canvas is drawn only as far as it can show (and not kept)."""
         key = (word, rtl)
         cell = self._words_drawn.get(key)
         if cell is None:
             p, margin = self.p, 2 * self.p
-            parts, pen = [], 0
-            x0 = np.zeros(len(word), np.float32)
-            x1 = np.zeros(len(word), np.float32)
+            parts, pen, whole = [], 0, True
+            x0 = np.full(len(word), np.nan, np.float32)
+            x1 = np.full(len(word), np.nan, np.float32)
             for indices, bg in _bigram_starts(word, rtl):
+                if pen > room:
+                    whole = False
+                    break
                 bigram = self._cell(bg)
                 parts.append((bigram, pen))
                 for j, width in zip(indices, bigram.widths):
@@ -99,9 +104,10 @@ class Bigrams(Layout):
                 bigram.paste(image, margin + at, self.backend.composite_over)
             cell = _Cell.cut(image, margin, [pen], sum(b.missing for b, _ in parts))
             cell.x0, cell.x1 = x0, x1
-            if len(self._words_drawn) >= max(cfg.cache_size, 1):
-                self._words_drawn.clear()
-            self._words_drawn[key] = cell
+            if whole:
+                if len(self._words_drawn) >= max(cfg.cache_size, 1):
+                    self._words_drawn.clear()
+                self._words_drawn[key] = cell
         return cell
 
     def draw_words(self, canvas, t: Text, words: list[str], x: int, rtl: bool, reverse: bool,
@@ -112,14 +118,19 @@ class Bigrams(Layout):
         if rtl and reverse:
             words = words[::-1]
         limit = self.config.max_patches if max_patches is None else max_patches
-        starts, offset = [], x
+        starts, cells, offset = [], [], x
         for word in words:
             starts.append(offset // p)  # words start on patch boundaries
-            offset += self._word(word, rtl).width
+            cells.append(self._word(word, rtl, room=limit * p - offset))
+            offset += cells[-1].width
+            if offset > limit * p:  # the words after this one cannot show
+                if len(cells) < len(words):
+                    starts.append(offset // p)  # where the next would start: dropping goes as over all of them
+                break
         seg = Segment(start=x // p)
         if not words:
             return seg, x
-        index = len(words) - 1
+        index = len(starts) - 1
         if math.ceil(offset / p) > limit:  # PIXEL-M4 drops words from the end, and one more
             patches = math.ceil(offset / p)
             while patches > limit:
@@ -132,8 +143,7 @@ class Bigrams(Layout):
         x1 = np.full(len(t.text), np.nan, np.float32)
         offset = x
         over = self.backend.composite_over
-        for k, word in enumerate(words[: index + 1]):
-            cell = self._word(word, rtl)
+        for k, cell in enumerate(cells[: index + 1]):
             cell.paste(canvas, offset, over)
             seg.missing += cell.missing
             if positions[k] is not None:
@@ -145,7 +155,8 @@ class Bigrams(Layout):
         seg.word_starts = starts[: index + 1]
         seg.drawn = int((~np.isnan(x0)).sum()) if seg.truncated else len(t.text)
         seg.placements = [(0, len(t.text), FixedExtents(x0, x1), 0)]
-        seg.num_patches = math.ceil(offset / p) - seg.start
+        # A first word longer than the canvas is cut at its last patch (the end patch follows).
+        seg.num_patches = math.ceil(min(offset, self.cap) / p) - seg.start
         return seg, offset
 
     @staticmethod

@@ -41,7 +41,8 @@ class Words(Layout):
         offset, last_k = x, len(words) - 1
         for k, word in enumerate(words):
             last = k == last_k
-            line = line_of(word if last else word + " ")
+            # A word longer than the room left is laid out only as far as it can show.
+            line = line_of(word if last else word + " ", limit=max(right - offset, 0))
             starts.append(offset // p)
             seg.missing += line.missing
             start, n = spans[k][0], len(word)
