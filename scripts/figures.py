@@ -126,7 +126,7 @@ def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
             subprocess.run(argv, check=True)
 
 
-def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
+def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: str | None = None) -> str:
     values = {seed: value(figure, runs, seed) for seed in seeds}
     done = {s: v for s, v in values.items() if v is not None}
     recorded = _meta(runs).get(name, {})
@@ -145,9 +145,10 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int]) -> str:
         lines.append(f"| 0 of {len(seeds)} | - | - | " + " | ".join("not run" for _ in seeds) + " | |")
     lines += ["", "Commands (per seed):", "", "```bash"]
     lines += [c.format(runs="RUNS", seed="SEED", data="$PIXLM_DATA") for c in figure.commands]
+    block = f" --block {name}" if figure_name not in (None, name) else ""
     lines += ["```", "", f"Threads: OMP_NUM_THREADS={', '.join(threads)}; machine: {platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {name} "
-              f"--seeds {' '.join(map(str, seeds))}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",
+              f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {figure_name or name} "
+              f"--seeds {' '.join(map(str, seeds))}{block}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",
               f"<!-- /figure:{name} -->"]
     return "\n".join(lines)
 
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2], help="seeds (default 42 1 2)")
     parser.add_argument("--runs", default="runs/figures", help="where the runs go (default runs/figures)")
     parser.add_argument("--write", metavar="FILE", help="replace the figure's block in FILE (e.g. docs/results.md)")
+    parser.add_argument("--block", metavar="NAME", help="the block's name in FILE and the run's record (default: the "
+                                                        "figure's; e.g. FIGURE-default-threads beside a one-thread run)")
     args = parser.parse_args(argv)
     if args.action == "list":
         for name, figure in FIGURES.items():
@@ -182,11 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "run":
         print(f"{args.figure}: {len(args.seeds)} seeds, about {figure.minutes_per_seed * len(args.seeds)} minutes here",
               file=sys.stderr)
-        run(figure, args.runs, args.seeds, args.figure)
-    block = table(args.figure, figure, args.runs, args.seeds)
+        run(figure, args.runs, args.seeds, args.block or args.figure)
+    block = table(args.block or args.figure, figure, args.runs, args.seeds, args.figure)
     print(block)
     if args.write:
-        write(args.write, args.figure, block)
+        write(args.write, args.block or args.figure, block)
     return 0
 
 
