@@ -429,6 +429,41 @@ def test_an_interrupted_finetuning_resumes_from_its_last_checkpoint(tmp_path):
     assert fresh["steps"] == 2
 
 
+def test_a_finetuning_cut_off_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    """Cut off after its step-4 checkpoint (a crash in step 5), the same command again ends with
+    the weights an uninterrupted run has: the data order, dropout and the optimizer resume."""
+    from safetensors.torch import load_file
+    from transformers import TrainerCallback
+
+    import pixlm.training.finetuning as finetuning_module
+
+    train, dev = pos_data(tmp_path)
+    common = dict(task="pos", model="tiny", train=str(train), validation=str(dev), eval_steps=2, max_steps=6,
+                  batch_size=8, max_patches=32, progress=False, seed=3,
+                  model_overrides={"num_hidden_layers": 1, "hidden_dropout_prob": 0.1})
+    finetune(FinetuneConfig(output_dir=str(tmp_path / "straight"), **common))
+
+    class PowerCut(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 5:
+                raise KeyboardInterrupt("power cut")
+
+    class CutTrainer(finetuning_module.PixlmTrainer):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **{**kw, "callbacks": [*(kw.get("callbacks") or []), PowerCut()]})
+
+    monkeypatch.setattr(finetuning_module, "PixlmTrainer", CutTrainer)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(FinetuneConfig(output_dir=str(tmp_path / "cut"), **common))
+    monkeypatch.undo()
+    assert not (tmp_path / "cut" / "checkpoint-6").exists() and (tmp_path / "cut" / "checkpoint-4").exists()
+    assert finetune(FinetuneConfig(output_dir=str(tmp_path / "cut"), **common))["resumed_from"].endswith("checkpoint-4")
+    a, b = (load_file(tmp_path / run / "checkpoint-6" / "model.safetensors") for run in ("straight", "cut"))
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
 def test_unknown_choices_get_a_suggestion():
     with pytest.raises(ValueError, match=r"task must be one of classify, pos, ner, parse, qa; got 'nre' \(did you mean 'ner'\?\)"):
         FinetuneConfig(task="nre", model="tiny", train="a", validation="b", output_dir="c").validate()

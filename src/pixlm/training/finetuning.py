@@ -117,7 +117,8 @@ def finetune(cfg: FinetuneConfig) -> dict:
         preprocess_logits_for_metrics=task.keep_outputs(model.config),
     )
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume_checkpoint(cfg.output_dir, cfg.resume))
+    resumed_from = resume_checkpoint(cfg.output_dir, cfg.resume)
+    trainer.train(resume_from_checkpoint=resumed_from)
     train_seconds = time.perf_counter() - started
     trainer.remove_callback(EarlyStoppingCallback)  # the scoring below is not a training evaluation
     results = {
@@ -127,6 +128,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         "primary_metric": primary,
         "labels": labels,
         "steps": trainer.state.global_step,
+        "resumed_from": resumed_from,
         "train_seconds": round(train_seconds, 1),  # training with its evaluations and checkpoints
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "output_dir": cfg.output_dir,
