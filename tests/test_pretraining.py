@@ -208,6 +208,16 @@ def test_corpora_in_other_formats(tmp_path, kind):
     assert sorted(ds["text"]) == sorted(SENTENCES[:10])
 
 
+def test_a_text_file_never_loaded_whole_streams(tmp_path):
+    """`datasets` declares no columns for a text file it streams before it has ever loaded it
+    whole; the corpus is still read (its first row says the columns)."""
+    from pixlm.data.corpus import load_corpus
+
+    path = tmp_path / f"fresh-{os.getpid()}.txt"
+    path.write_text("\n".join(SENTENCES[:5]) + "\n\n")
+    assert [row["text"] for row in load_corpus(str(path), streaming=True)] == SENTENCES[:5]
+
+
 def test_corpus_errors_name_the_file(tmp_path):
     from pixlm.data.corpus import load_corpus
 

@@ -38,7 +38,9 @@ def load_corpus(source: str, *, text_column: str = "text", streaming: bool = Fal
             ds = datasets.load_dataset(source, split=split, streaming=streaming)
         except Exception as e:  # noqa: BLE001 - any failure here is the user's source
             raise ValueError(f"could not load corpus {source!r} as a local file or a datasets name: {e}") from e
-    columns = ds.column_names or []
+    columns = ds.column_names
+    if columns is None:  # a stream whose features are not declared (a text file never loaded whole): its first row's
+        columns = list(next(iter(ds.take(1)), {}))
     if "pixel_values" in columns:
         return ds
     if text_column not in columns:
