@@ -120,6 +120,8 @@ def test_glue_classification_from_a_pretraining_checkpoint(tmp_path):
     # The encoder came from the checkpoint (the decoder was left out), the head is new.
     finetuned = PixelForSequenceClassification.from_pretrained(out)
     assert finetuned.config.num_labels == 2
+    # Pretrained without dropout, finetuned with PIXEL's finetuning dropout (--dropout, 0.1).
+    assert finetuned.config.hidden_dropout_prob == finetuned.config.attention_probs_dropout_prob == 0.1
     assert (out / "predictions-validation.tsv").read_text().splitlines()[0] == "index\tprediction"
     # A checkpoint with another head is refused, naming both.
     with pytest.raises(ValueError, match="holds a PixelForSequenceClassification, but task 'pos' needs PixelForTokenClassification"):

@@ -138,6 +138,10 @@ class FinetuneConfig:
     renderer: str | None = option(None, help="a renderer folder or text_renderer_config.json, for a checkpoint released "
                                              "without one (PixelGPT's renderers/noto_renderer); default: the model folder's",
                                   metavar="PATH", group="model")
+    dropout: float = option(0.1, help="PIXEL and subword models: dropout of the encoder's hidden states and attention, "
+                                      "set as PIXEL's finetuning scripts set it whatever the checkpoint says (a "
+                                      "checkpoint pretrained without dropout keeps none otherwise)", metavar="P",
+                            group="model", minimum=0, maximum=0.99)
     model_overrides: dict = option(help="override a model config field (repeatable)", flag="--model-arg", group="model",
                                    default_factory=dict)
     seed: int = option(42, help="random seed", group="training")
@@ -263,8 +267,10 @@ class RecognizerTrainConfig:
                                     group="data")
     validation_size: int = option(200, help="corpus lines held out to measure the character error rate",
                                   metavar="N", group="data", minimum=1)
-    hidden_size: int = option(128, help="features per frame", metavar="N", group="model", minimum=1)
-    num_layers: int = option(3, help="convolution blocks over frames", metavar="N", group="model", minimum=1)
+    hidden_size: int = option(192, help="features per step of 4 pixel columns", metavar="N", group="model", minimum=1)
+    num_layers: int = option(3, help="convolution blocks over steps", metavar="N", group="model", minimum=1)
+    head_size: int = option(128, help="each frame's hidden layer before the character scores", metavar="N",
+                            group="model", minimum=1)
     max_steps: int = option(6000, help="optimizer steps", flag="--steps", metavar="N", group="training", minimum=1)
     batch_size: int = option(32, help="strips per step", metavar="N", group="training", minimum=1)
     learning_rate: float = option(2e-3, help="peak AdamW learning rate (cosine decay)", flag="--lr", group="training",

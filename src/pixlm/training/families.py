@@ -101,8 +101,10 @@ class PixelFamily(Family):
         from ..models.loading import load_model
 
         head = self.task_model(task, cfg.model)
+        dropout = finetuning_dropout(cfg)
         if cfg.model in head.config_class.presets:  # from scratch: grayscale strips of the run's length
-            overrides = {"num_channels": 1, "max_patches": cfg.max_patches, "pooling": cfg.pooling, **cfg.model_overrides}
+            overrides = {"num_channels": 1, "max_patches": cfg.max_patches, "pooling": cfg.pooling, **dropout,
+                         **cfg.model_overrides}
             return load_model(head, cfg.model, **overrides, **label_kwargs)
         if cfg.modality != "pixels":
             raise ValueError(f"modality {cfg.modality!r} is PixelGPT's (text or pair); {cfg.model} is a PIXEL model, "
@@ -114,7 +116,7 @@ class PixelFamily(Family):
         if architectures and architectures[0].lower() in other_heads:
             raise ValueError(f"checkpoint {cfg.model} holds a {architectures[0]}, but task {task.name!r} needs {task.head}; "
                              "start from a pretrained PIXEL checkpoint or one finetuned for the same task")
-        return load_model(head, cfg.model, pooling=cfg.pooling, **cfg.model_overrides, **label_kwargs)
+        return load_model(head, cfg.model, pooling=cfg.pooling, **{**dropout, **cfg.model_overrides}, **label_kwargs)
 
     def collators(self, cfg, model, renderer, tokenizer):
         from ..data import PixelPretrainingCollator
@@ -231,7 +233,15 @@ class SubwordFamily(Family):
         return getattr(transformers, name)
 
     def finetuning_model(self, task, cfg, label_kwargs):
-        return self.task_model(task, cfg.model).from_pretrained(cfg.model, **label_kwargs)
+        return self.task_model(task, cfg.model).from_pretrained(cfg.model, **finetuning_dropout(cfg), **label_kwargs)
+
+
+def finetuning_dropout(cfg) -> dict:
+    """The dropout a finetuning run sets on an encoder with BERT's dropout fields (PIXEL, the
+    subword baseline): `cfg.dropout` for both, as PIXEL's finetuning scripts do (their
+    `--dropout_prob`, 0.1), so that a checkpoint pretrained without dropout is not finetuned
+    without it."""
+    return {"hidden_dropout_prob": cfg.dropout, "attention_probs_dropout_prob": cfg.dropout}
 
 
 def has_tokenizer(folder: str) -> bool:
