@@ -10,9 +10,10 @@ Tables (one core: torch and the renderer on one thread):
    the train splits), in each layout; also with spaces ignored, since `bigrams` and `words`
    start every word at a patch boundary and a word that fills its last patch leaves no gap to
    see; on mono and bigrams the template reader's CER beside it (it reads bigrams without
-   spaces).
-2. Reading speed in strips per second, batched, against rendering the same sentences in the
-   same run (the ratio says whether reading could hold an evaluation back).
+   spaces). Read in the precision "auto" picks, and again in float32.
+2. Reading speed in strips per second, batched, in float32 and bfloat16 (which precision
+   "auto" picks here is marked), against rendering the same sentences in the same run (the
+   ratio says whether reading could hold an evaluation back).
 3. Degraded strips (Gaussian blur of growing sigma; with --pixel-model, a PIXEL model's
    reconstruction pasted into its masked patches, scored against the reading of the true
    strip): CER by bins of the reading's strip confidence (its characters' mean confidence,
@@ -33,7 +34,7 @@ import torch
 from pixlm.data.recognition import blur
 from pixlm.evaluation.metrics import edit_distance
 from pixlm.models.recognizer import PixelRecognizer
-from pixlm.models.recognizer.reading import default_recognizer_path, read_strips
+from pixlm.models.recognizer.reading import default_recognizer_path, read_strips, reading_dtype
 from pixlm.render import RendererConfig, TextRenderer
 from pixlm.render.charsets import normalize_text
 from pixlm.render.reading import DEFAULT_CHARSET, PatchReader
@@ -57,13 +58,15 @@ def cer(got: list[str], refs: list[str]) -> float:
 
 def clean_table(model, renderer, data: Path, limit: int) -> None:
     print("\n## 1. Clean renderings of unseen sentences: character error rate (lower is better)\n")
-    print("| sentences | layout | recognizer CER | CER, spaces ignored | exact lines | template reader CER |")
-    print("|---|---|---|---|---|---|")
+    print(f"Read in {str(reading_dtype(model)).removeprefix('torch.')} (precision auto), and again in float32.\n")
+    print("| sentences | layout | recognizer CER | CER, spaces ignored | exact lines | CER in float32 | template reader CER |")
+    print("|---|---|---|---|---|---|---|")
     for name, treebank in (("en_ewt test", "en_ewt"), ("vi_vtb test", "vi_vtb")):
         texts = sentences(data, treebank, "test", limit)
         for layout in ("continuous", "words", "bigrams", "mono"):
             strips, refs = clean_strips(renderer, texts, layout)
             got = [r.text for r in read_strips(model, strips)]
+            in_float32 = [r.text for r in read_strips(model, strips, precision="float32")]
             template = "–"
             if layout in ("mono", "bigrams") and treebank == "en_ewt":
                 reader = PatchReader(renderer, layout=layout, charset=DEFAULT_CHARSET)
@@ -72,28 +75,36 @@ def clean_table(model, renderer, data: Path, limit: int) -> None:
             exact = sum(g == r for g, r in zip(got, refs)) / len(refs)
             spaceless = cer([g.replace(" ", "") for g in got], [r.replace(" ", "") for r in refs])
             print(f"| {name} ({len(refs)}) | {layout} | {100 * cer(got, refs):.2f}% | {100 * spaceless:.2f}% | "
-                  f"{100 * exact:.1f}% | {template} |")
+                  f"{100 * exact:.1f}% | {100 * cer(in_float32, refs):.2f}% | {template} |")
 
 
 def speed_table(model, renderer, data: Path, limit: int, repeats: int = 3) -> None:
     print("\n## 2. Speed on one core (en_ewt test sentences, continuous layout)\n")
     texts = sentences(data, "en_ewt", "test", limit)
-    render_s, read_s = [], []
+    render_s, strips = [], []
     for _ in range(repeats):
         fresh = TextRenderer(renderer.config)
         t = time.perf_counter()
         strips, _ = clean_strips(fresh, texts, "continuous")
         render_s.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        read_strips(model, strips)
-        read_s.append(time.perf_counter() - t)
-    render_rate, read_rate = len(texts) / min(render_s), len(texts) / min(read_s)
-    width = np.mean([s.shape[1] for s in strips])
+    render_rate = len(texts) / min(render_s)
     print("| work | strips per second | vs rendering |")
     print("|---|---|---|")
     print(f"| rendering (new renderer each pass: word cache cold) | {render_rate:.0f} | 1.00x |")
-    print(f"| reading (recognizer, batches of 16) | {read_rate:.0f} | {read_rate / render_rate:.2f}x |")
-    print(f"\nMean strip width {width:.0f} pixels; best of {repeats} passes.")
+    auto = reading_dtype(model, "auto")
+    for precision in ("float32", "bfloat16"):
+        for batch_size in (16, 32, 64):
+            read_s = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                read_strips(model, strips, batch_size, precision)
+                read_s.append(time.perf_counter() - t)
+            rate = len(texts) / min(read_s)
+            note = " (auto here)" if getattr(torch, precision) == auto else ""
+            print(f"| reading, {precision}{note}, batches of {batch_size} | {rate:.0f} | {rate / render_rate:.2f}x |")
+    width = np.mean([s.shape[1] for s in strips])
+    print(f"\nMean strip width {width:.0f} pixels; best of {repeats} passes. bfloat16 is native here: "
+          f"{torch.cpu._is_amx_tile_supported() if hasattr(torch.cpu, '_is_amx_tile_supported') else 'unknown'} (AMX).")
 
 
 def confidence_table(model, renderer, data: Path, limit: int, pixel_model: str | None) -> None:

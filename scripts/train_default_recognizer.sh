@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train the recognizer that ships with pixlm (src/pixlm/recognizers/default) for pixlm's default
-# renderer, on one CPU thread (about 30 minutes here), and copy it into the package.
+# renderer, on one CPU thread (about 31 minutes here with one other run beside it), and copy it
+# into the package.
 # Usage: scripts/train_default_recognizer.sh [RUN_DIR]    data from $PIXLM_DATA (default ../shared/data)
 #
 # Training text: the train splits of UD en_ewt and vi_vtb (the latter three times over, for its
@@ -18,7 +19,7 @@ for lang in yor ibo hau swa wol luo lug kin pcm; do
 done > "$RUN/corpus/masakha.txt"
 C=$RUN/corpus
 OMP_NUM_THREADS=1 pixlm read train --corpus "$C/en.txt,$C/vi.txt,$C/vi.txt,$C/vi.txt,$C/masakha.txt" \
-    --output-dir "$RUN" --steps 4500 --batch-size 32 --hidden-size 128 --num-layers 3 --lr 2e-3 \
+    --output-dir "$RUN" --steps 4500 --batch-size 32 --hidden-size 192 --head-size 128 --num-layers 3 --lr 2e-3 \
     --validation-size 200 --logging-steps 100 --save-steps 500 --seed 42
 OUT=src/pixlm/recognizers/default
 mkdir -p "$OUT"

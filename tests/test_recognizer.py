@@ -14,7 +14,7 @@ from PIL import Image
 
 from pixlm.data.recognition import Degradation, RecognitionCollator, RecognitionStrips, parse_layout_mix, random_words
 from pixlm.evaluation.metrics import edit_distance
-from pixlm.models.recognizer import BLANK, PixelRecognizer, RecognizerConfig, decode
+from pixlm.models.recognizer import BLANK, PixelRecognizer, RecognizerConfig, decode, decode_best
 from pixlm.models.recognizer.reading import default_recognizer_path, read
 from pixlm.render import TextRenderer
 from pixlm.render.charsets import DEFAULT_CHARSET, encode_for_recognition, normalize_text, recognition_vocabulary
@@ -84,6 +84,50 @@ def test_ctc_loss_falls_as_the_model_learns_a_batch():
         model(torch.ones(1, 16, 40, dtype=torch.uint8))
 
 
+def test_reading_scores_characters_only_where_needed_and_agrees_with_the_full_scores():
+    """best_frames skips the characters on frames whose blank is over 1/2; its greedy reading
+    is still exactly the argmax of forward's log-probabilities, which sum to one per frame."""
+    torch.manual_seed(0)
+    model = PixelRecognizer(RecognizerConfig(charset="abcdef", hidden_size=16, num_layers=1, head_size=8)).eval()
+    with torch.no_grad():  # blanks near 1/2, so that both kinds of frame occur, and sharp character scores
+        model.blank.weight.normal_(0, 2.0)
+        model.head.weight.normal_(0, 3.0)
+    pixels = torch.rand(3, 16, 64)
+    widths = torch.tensor([64, 40, 10])
+    out = model(pixels, widths=widths)
+    assert torch.allclose(out.logits.exp().sum(-1), torch.ones(3, 32), atol=1e-5)
+    best, best_p, lengths = model.best_frames(pixels, widths=widths)
+    assert torch.equal(lengths, out.frame_lengths) and lengths.tolist() == [32, 20, 5]
+    top_p, top = out.logits.exp().max(-1)
+    inside = torch.arange(32) < lengths[:, None]
+    assert torch.equal(best[inside], top[inside])
+    assert torch.allclose(best_p[inside], top_p[inside], atol=1e-5)
+    assert 0 < (best[inside] != BLANK).sum() < inside.sum(), "both kinds of frame were read"
+    assert [r.text for r in decode_best(best, best_p, lengths, model.config)] == \
+        [r.text for r in decode(out.logits, out.frame_lengths, model.config)]
+    # The copy that reading uses, batch norms folded into the convolutions, reads the same.
+    with torch.no_grad():
+        for norm in [block.norm for block in model.blocks] + [model.norm]:
+            norm.running_mean.normal_(0, 0.5), norm.running_var.uniform_(0.5, 2.0), norm.bias.normal_(0, 0.5)
+    best, best_p, _ = model.best_frames(pixels, widths=widths)
+    fused = model.for_reading()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    fused_best, fused_p, _ = fused.best_frames(pixels, widths=widths)
+    assert torch.equal(fused_best, best) and torch.allclose(fused_p, best_p, atol=1e-5)
+
+
+def test_look_alike_letters_take_the_script_of_their_word():
+    from pixlm.render.charsets import resolve_homoglyphs
+
+    greek_nu, cyrillic_o, cyrillic_en = "\u039d", "\u043e", "\u041d"
+    assert resolve_homoglyphs(f"{greek_nu}ew" + " y" + cyrillic_o + "u") == "New you"  # Latin words
+    assert resolve_homoglyphs("ΑΘΗΝΑ") == "ΑΘΗΝΑ"  # Θ makes the word Greek: its Α, Η, Ν stay Greek
+    assert resolve_homoglyphs("AΘHNA") == "ΑΘΗΝΑ"  # ... and Latin look-alikes in it become Greek
+    # A word of look-alikes only takes the line's script: Cyrillic here (д, м), else Latin.
+    assert resolve_homoglyphs(f"{cyrillic_en}OC дом") == "НОС дом" and resolve_homoglyphs("НОС") == "HOC"
+    assert resolve_homoglyphs("plain Latin, café!") == "plain Latin, café!"
+
+
 def test_vocabulary_and_encoding():
     assert recognition_vocabulary("xy") == ["", "\ufffd", " ", "x", "y"]
     assert encode_for_recognition("  y x\tz ", "xy") == [4, 2, 3, 2, 1]  # whitespace normalised, z unknown
@@ -96,7 +140,7 @@ def test_vocabulary_and_encoding():
     with pytest.raises(ValueError, match="whitespace"):
         RecognizerConfig(charset="a b")
     with pytest.raises(ValueError, match="by an even number"):
-        RecognizerConfig(window=11)  # frames of 2 columns could not centre on an 11-column window
+        RecognizerConfig(window=11)  # steps of 4 columns could not centre on an 11-column window
 
 
 def test_training_strips_hold_the_text_they_say():
@@ -186,9 +230,12 @@ def test_the_shipped_recognizer_reads_every_layout_of_unseen_text():
     renderer = TextRenderer()
     texts = ["Pixels carry language without a vocabulary.", "Ngày mai tôi sẽ đi Hà Nội.", "Résumé: 3 naïve façades, 42%!"]
     for layout in ("continuous", "words", "mono"):
-        got = [r.text for r in read([renderer(t, layout=layout) for t in texts])]
+        strips = [renderer(t, layout=layout) for t in texts]
+        got = [r.text for r in read(strips)]
         errors = sum(edit_distance(g, t) for g, t in zip(got, texts))
         assert errors <= 2, (layout, got)
+        # In either precision (bfloat16 keeps ~3 significant digits): the same text.
+        assert [r.text for r in read(strips, precision="float32")] == [r.text for r in read(strips, precision="bfloat16")]
     # Up to num_patches patches only: the start of the text, no character past them.
     first = read(renderer(texts[0]), num_patches=2)
     assert first.text and texts[0].startswith(first.text[:-1]) and all(x < 32 for x in first.columns)
@@ -203,3 +250,75 @@ def test_the_recognizer_and_the_template_reader_agree_on_clean_mono():
     for text in ["Read me back, please.", "The quick brown fox jumps over the lazy dog."]:
         rendered = renderer(text)
         assert read(rendered).text == reader.read(rendered.pixel_values) == text
+
+
+def reference_greedy_ctc(ids: list[int], ps: list[float], vocab: list[str]) -> tuple[str, list[float], list[float]]:
+    """Greedy CTC decoding frame by frame, as written out by hand: (text, confidences, centre frames)."""
+    chars = []  # [class, first frame, last frame]
+    for t, c in enumerate(ids):
+        if t and c == ids[t - 1]:
+            chars[-1][2] = t
+        else:
+            chars.append([c, t, t])
+    text, confs, centres = [], [], []
+    for c, a, z in chars:
+        if c == BLANK or (vocab[c] == " " and (not text or text[-1] == " ")):
+            continue
+        text.append(vocab[c])
+        confs.append(sum(ps[a : z + 1]) / (z + 1 - a))
+        centres.append((a + z) / 2)
+    while text and text[-1] == " ":
+        text.pop(), confs.pop(), centres.pop()
+    return "".join(text), confs, centres
+
+
+def test_batch_decoding_agrees_with_decoding_frame_by_frame():
+    config = RecognizerConfig(charset="ab", resolve_homoglyphs=False)
+    rng = np.random.default_rng(0)
+    best = torch.from_numpy(rng.choice([BLANK, 2, 3, 4], p=[0.4, 0.2, 0.2, 0.2], size=(64, 30)))
+    best_p = torch.from_numpy(rng.uniform(0.3, 1.0, size=(64, 30)))
+    lengths = torch.from_numpy(rng.integers(0, 31, size=64))
+    for b, reading in enumerate(decode_best(best, best_p, lengths, config)):
+        n = int(lengths[b])
+        text, confs, centres = reference_greedy_ctc(best[b, :n].tolist(), best_p[b, :n].tolist(), config.vocabulary)
+        assert reading.text == text
+        assert reading.confidence == pytest.approx(confs)
+        assert reading.columns == [int(c * 2 + 1) for c in centres]
+        assert reading.frame_confidence == pytest.approx(float(best_p[b, :n].mean()) if n else 1.0)
+
+
+def test_reading_precision_and_the_kept_reading_copy():
+    from pixlm.models.recognizer.reading import reading_copy, reading_dtype
+
+    model = PixelRecognizer(SMALL).eval()
+    assert reading_dtype(model, "float32") == torch.float32 and reading_dtype(model, "bfloat16") == torch.bfloat16
+    assert reading_dtype(model, "auto") in (torch.float32, torch.bfloat16)
+    with pytest.raises(ValueError, match="precision must be one of auto, float32, bfloat16, got 'fp8'"):
+        reading_dtype(model, "fp8")
+    first = reading_copy(model, torch.float32)
+    assert first is not model and reading_copy(model, torch.float32) is first, "kept while the weights stay"
+    assert reading_copy(model, torch.bfloat16).dtype == torch.bfloat16
+    with torch.no_grad():
+        model.head.bias.add_(1.0)  # an optimizer's step changes weights in place
+    again = reading_copy(model, torch.float32)
+    assert again is not first and torch.equal(again.head.bias, model.head.bias)
+
+
+def test_denormals_are_flushed_while_reading_and_the_setting_restored():
+    from pixlm.models.recognizer.modeling_recognizer import flushed_denormals
+
+    def denormal_survives() -> bool:
+        return (torch.tensor([1e-39]) * 1.0).item() != 0.0
+
+    assert denormal_survives()
+    with flushed_denormals():
+        flushed = not denormal_survives()
+    assert denormal_survives(), "restored"
+    if torch.set_flush_denormal(True):  # where the CPU can flush (x86): flushed inside, still on after
+        try:
+            assert flushed
+            with flushed_denormals():
+                pass
+            assert not denormal_survives(), "a flush the caller had set stays set"
+        finally:
+            torch.set_flush_denormal(False)

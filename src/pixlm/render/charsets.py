@@ -70,6 +70,7 @@ _CYRILLIC_AS_LATIN = dict(zip("АВЕКМНОРСТХаеорсухіјѕІЈЅ"
 _AS_LATIN = {**_GREEK_AS_LATIN, **_CYRILLIC_AS_LATIN}
 _LATIN_AS = {"greek": {v: k for k, v in _GREEK_AS_LATIN.items()}, "cyrillic": {v: k for k, v in _CYRILLIC_AS_LATIN.items()}}
 _SCRIPT_OF = {c: name for name, letters in SCRIPT_LETTERS.items() for c in letters}
+_NOT_LATIN = frozenset(c for c, name in _SCRIPT_OF.items() if name != "latin") | frozenset(_AS_LATIN)
 
 
 def _distinct_letters(text: str) -> dict[str, int]:
@@ -86,6 +87,8 @@ def resolve_homoglyphs(text: str) -> str:
     """Each word's look-alike letters in the script of its other letters ('Νew' -> 'New';
     'ΑΘΗΝΑ' stays Greek, for its Θ); a word of look-alikes only takes the script of the rest of
     the line, else Latin. Same length as `text`."""
+    if _NOT_LATIN.isdisjoint(text):  # no Greek or Cyrillic letter: every word is Latin already
+        return text
     line = _distinct_letters(text)
     default = max(line, key=line.get) if line else "latin"
     out = []

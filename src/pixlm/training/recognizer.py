@@ -111,7 +111,8 @@ def train_recognizer(cfg: RecognizerTrainConfig) -> dict:
     charset = choose_charset(cfg.charset, train_texts)
     seed_everything(cfg.seed)
     model = PixelRecognizer(RecognizerConfig(charset=charset, patch_size=renderer.config.patch_size,
-                                             hidden_size=cfg.hidden_size, num_layers=cfg.num_layers))
+                                             hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
+                                             head_size=cfg.head_size))
     args = training_arguments(
         cfg.output_dir, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate, lr_scheduler_type="cosine", warmup_steps=int(cfg.warmup_fraction * cfg.max_steps),

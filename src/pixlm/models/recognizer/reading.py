@@ -9,6 +9,7 @@ PNG, a model's pixel values), batched by width, cut at their end patch.
 from __future__ import annotations
 
 import os
+import weakref
 from importlib import resources
 
 import numpy as np
@@ -20,7 +21,7 @@ from ...render import RendererConfig
 from ...render.images import read_strip_image
 from ...render.reading import text_patch_count
 from .configuration_recognizer import RecognizerConfig
-from .modeling_recognizer import PixelRecognizer, Reading, decode
+from .modeling_recognizer import PixelRecognizer, Reading, decode_best
 
 _DEFAULT = None
 
@@ -97,12 +98,48 @@ def _as_gray(strip, patch_size: int, num_patches: int | None) -> np.ndarray:
     return x[:, : num_patches * patch_size]
 
 
+PRECISIONS = ("auto", "float32", "bfloat16")
+INK = 0.25  # darkness above which a column holds ink
+# How far from a read character's column its ink may lie: about a character's width at
+# PIXEL's 8-point size (the score of unread ink is calibrated with it; docs/results.md).
+UNREAD_REACH = 6
+_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def reading_dtype(model: PixelRecognizer, precision: str = "auto") -> torch.dtype:
+    """The dtype to read in: `precision` itself, or for "auto" bfloat16 where the hardware
+    multiplies in it natively (a GPU that supports it; a CPU with AMX tiles, where reading is
+    about 1.3x faster) and float32 elsewhere."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return getattr(torch, precision)
+    device = next(model.parameters()).device
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+    else:  # a private probe, so guarded: without it, float32
+        native = device.type == "cpu" and getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    return torch.bfloat16 if native else torch.float32
+
+
+def reading_copy(model: PixelRecognizer, dtype: torch.dtype) -> PixelRecognizer:
+    """`model.for_reading(dtype)`, kept for the next call until the model's weights or
+    statistics change (their in-place version counters say when)."""
+    state = (dtype, tuple(t._version for t in (*model.parameters(), *model.buffers())))
+    kept = _COPIES.get(model)
+    if kept is None or kept[0] != state:
+        kept = (state, model.for_reading(dtype))
+        _COPIES[model] = kept
+    return kept[1]
+
+
 @torch.no_grad()
-def read_strips(model: PixelRecognizer, strips: list[np.ndarray], batch_size: int = 16) -> list[Reading]:
-    """Read (H, W) float strips in [0, 1] (white background): batches of similar width. Small
-    batches read fastest on a CPU: a strip's frame scores over ~1,000 classes are large, and 16
-    strips' worth stays in cache (twice the speed of 128 here)."""
+def read_strips(model: PixelRecognizer, strips: list[np.ndarray], batch_size: int = 32,
+                precision: str = "auto") -> list[Reading]:
+    """Read (H, W) float strips in [0, 1] (white background), in batches of similar width, in
+    the `precision` that `reading_dtype` picks."""
     config: RecognizerConfig = model.config
+    model = reading_copy(model, reading_dtype(model, precision))
     order = sorted(range(len(strips)), key=lambda i: strips[i].shape[1])
     out: list[Reading | None] = [None] * len(strips)
     device = next(model.parameters()).device
@@ -113,34 +150,43 @@ def read_strips(model: PixelRecognizer, strips: list[np.ndarray], batch_size: in
         for b, i in enumerate(chosen):
             batch[b, :, : strips[i].shape[1]] = strips[i]
         widths = torch.tensor([strips[i].shape[1] for i in chosen], device=device)
-        result = model(torch.from_numpy(batch).to(device), widths=widths)
-        for i, reading in zip(chosen, decode(result.logits, result.frame_lengths, config)):
-            reading.unread_ink = unread_ink(strips[i], reading.columns, config.window // 2)
+        best, best_p, lengths = model.best_frames(torch.from_numpy(batch).to(device), widths=widths)
+        inked = batch.min(1) < 1.0 - INK  # (B, W): the columns with ink, for the whole batch at once
+        for b, (i, reading) in enumerate(zip(chosen, decode_best(best, best_p, lengths, config))):
+            reading.unread_ink = _unread_share(np.flatnonzero(inked[b]), reading.columns, UNREAD_REACH)
             out[i] = reading
     return out
 
 
-def unread_ink(strip: np.ndarray, columns: list[int], reach: int, threshold: float = 0.25) -> float:
+def unread_ink(strip: np.ndarray, columns: list[int], reach: int, threshold: float = INK) -> float:
     """The share of a strip's inked columns (darkness above `threshold`) with no read character
     within `reach` pixels."""
-    inked = np.flatnonzero((1.0 - strip).max(0) > threshold)
+    return _unread_share(np.flatnonzero(strip.min(0) < 1.0 - threshold), columns, reach)
+
+
+def _unread_share(inked: np.ndarray, columns: list[int], reach: int) -> float:
     if len(inked) == 0:
         return 0.0
-    near = np.zeros(strip.shape[1], bool)
-    for c in columns:
-        near[max(0, c - reach): c + reach + 1] = True
-    return float((~near[inked]).mean())
+    if not len(columns):
+        return 1.0
+    read_at = np.sort(np.asarray(columns))
+    after = np.searchsorted(read_at, inked).clip(max=len(read_at) - 1)
+    before = (after - 1).clip(min=0)
+    nearest = np.minimum(np.abs(read_at[after] - inked), np.abs(read_at[before] - inked))
+    return float((nearest > reach).mean())
 
 
 def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: int | list[int] | None = None,
-         batch_size: int = 16):
+         batch_size: int = 32, precision: str = "auto"):
     """Read one strip or a list of them as text; returns a `Reading` (or a list).
 
     A strip is a `RenderedText`, a PNG path or PIL image (as pixlm render writes it, --scale
     included), an array (H, W), (H, W, C) or (C, H, W) of uint8 pixels or floats in [0, 1], or a
     (B, C, H, W) tensor of a model's pixel values. Each is read up to its end patch (the first
     black patch), or up to `num_patches` patches when given. `recognizer`: a `PixelRecognizer`,
-    a folder holding one, or None for the one that ships with pixlm.
+    a folder holding one, or None for the one that ships with pixlm. `precision`: "auto"
+    (bfloat16 where the hardware computes in it natively, else float32), "float32" or
+    "bfloat16" (`reading_dtype`).
     """
     if recognizer is None:
         model = default_recognizer()
@@ -157,5 +203,5 @@ def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: i
     else:
         counts = [num_patches] * len(items)
     gray = [_as_gray(s, model.config.patch_size, n) for s, n in zip(items, counts)]
-    readings = read_strips(model, gray, batch_size)
+    readings = read_strips(model, gray, batch_size, precision)
     return readings[0] if single else readings
