@@ -322,3 +322,16 @@ def test_denormals_are_flushed_while_reading_and_the_setting_restored():
             assert not denormal_survives(), "a flush the caller had set stays set"
         finally:
             torch.set_flush_denormal(False)
+
+
+def test_a_recognizer_from_an_earlier_pixlm_is_refused_with_what_to_do(tmp_path):
+    old = tmp_path / "old"
+    PixelRecognizer(SMALL).save_pretrained(old)
+    config = json.loads((old / "config.json").read_text())
+    del config["frames_per_step"], config["head_size"]  # as recognizers were saved before steps of several frames
+    (old / "config.json").write_text(json.dumps(config))
+    strip = np.ones((16, 32), np.float32)
+    with pytest.raises(ValueError, match=r"trained by an earlier pixlm.*train it again with `pixlm read train`"):
+        read(strip, str(old))
+    with pytest.raises(FileNotFoundError, match="has no config.json"):
+        read(strip, str(tmp_path / "none"))

@@ -8,6 +8,7 @@ PNG, a model's pixel values), batched by width, cut at their end patch.
 
 from __future__ import annotations
 
+import json
 import os
 import weakref
 from importlib import resources
@@ -29,6 +30,7 @@ _DEFAULT = None
 def _load(folder) -> PixelRecognizer:
     """A recognizer from a local folder, without transformers' progress bar (it is small, and
     reading is often one line of output)."""
+    _check_current(folder)
     was_enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
@@ -36,6 +38,18 @@ def _load(folder) -> PixelRecognizer:
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
+
+
+def _check_current(folder) -> None:
+    """Refuse a recognizer saved before pixlm's recognizer took steps of several frames (its
+    weights would not fit), saying how to get one that does."""
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"recognizer folder {os.fspath(folder)!r} has no config.json (train one with pixlm read train)")
+    with open(path, encoding="utf-8") as f:
+        if "frames_per_step" not in json.load(f):
+            raise ValueError(f"recognizer {os.fspath(folder)!r} was trained by an earlier pixlm, whose recognizer this one "
+                             "cannot load: train it again with `pixlm read train` (its all_results.json holds the settings)")
 
 
 def default_recognizer_path() -> str:
