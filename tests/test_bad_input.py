@@ -2,6 +2,8 @@
 class and what the message must name (the file and line, the field, the rule broken, the fix).
 docs/bad-input.md lists the cases by entry point and outcome."""
 
+import contextlib
+
 import pytest
 
 from pixlm.data import readers
@@ -167,19 +169,27 @@ def test_models_refuse_masks_of_the_wrong_length_and_nan_pixels():
         model(pixel_values=pixels)
 
 
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 256 KiB tmpfs filled to the last byte (needs root and permission to mount: skipped
-    otherwise, saying so)."""
+@contextlib.contextmanager
+def mounted_tmpfs(folder, options: str, what: str):
+    """A tmpfs mounted on `folder` with `options` for the block (needs root and permission to
+    mount: the test is skipped otherwise, saying `what` it simulates)."""
     import os
     import subprocess
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                                            capture_output=True).returncode != 0:
-        pytest.skip("a full disk is simulated with a tmpfs, which needs root and permission to mount")
+        pytest.skip(f"{what} is simulated with a tmpfs, which needs root and permission to mount")
     try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KiB tmpfs filled to the last byte."""
+    with mounted_tmpfs(tmp_path / "disk", "size=256k", "a full disk") as disk:
         (disk / "old.txt").write_text("the old output\n")
         try:
             with open(disk / "filler", "wb") as f:
@@ -189,8 +199,6 @@ def full_disk(tmp_path):
         except OSError:
             pass
         yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_a_full_disk_is_named_and_leaves_no_half_written_file(full_disk):
@@ -211,20 +219,9 @@ def test_a_full_disk_is_named_and_leaves_no_half_written_file(full_disk):
 
 @pytest.fixture
 def read_only_disk(tmp_path):
-    """A read-only tmpfs: unlike a chmod-ed folder it refuses root too (needs root and
-    permission to mount: skipped otherwise, saying so)."""
-    import os
-    import subprocess
-
-    disk = tmp_path / "ro"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("a read-only disk is simulated with a read-only tmpfs, which needs root and permission to mount")
-    try:
+    """A read-only tmpfs: unlike a chmod-ed folder it refuses root too."""
+    with mounted_tmpfs(tmp_path / "ro", "ro,size=64k", "a read-only disk") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_a_read_only_output_folder_is_named_before_any_work(read_only_disk, tmp_path, capsys):
