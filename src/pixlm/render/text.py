@@ -230,3 +230,13 @@ def _bounds(inked: np.ndarray) -> tuple[list[int], list[int]]:
 def graphemes(text: str) -> list[str]:
     """User-perceived characters: a base with its marks, an emoji ZWJ sequence, a flag."""
     return _GRAPHEME.findall(text)
+
+
+# Texts shorter than this holding at most one word are one piece (a word of a word list).
+_ONE_PIECE = 64
+
+
+def is_one_piece(text: str) -> bool:
+    """Whether a text is drawn as one piece, keyed by itself: a short text of at most one word
+    (a word list's "word ")."""
+    return len(text) < _ONE_PIECE and len(text.split(None, 1)) < 2

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import RendererConfig
 from ..fonts import FontChain
-from ..text import bidi_levels, needs_bidi
+from ..text import bidi_levels, is_one_piece, needs_bidi
 
 # Characters that a piece cache cannot handle: a tab's width depends on where it falls, a line
 # break starts a new line, and a NUL ends the text as Pango sees it.
@@ -164,11 +164,18 @@ class Backend(ABC):
         if not (text.isascii() and text.isprintable()) and (needs_bidi(text) or WHOLE_LINE.search(text)):
             return None
         line = self.pieces.line(text, limit)
-        if len(line.pieces) == 1 and self.config.cache_size:
+        # Only a line of the whole text answers for it later: a long word drawn as far as a
+        # limit reaches is one piece too, and must not stand for the word when it is asked whole.
+        if len(line.pieces) == 1 and line.complete and is_one_piece(text) and self.config.cache_size:
             if len(self._one_piece_lines) >= self.config.cache_size:
                 self._one_piece_lines.clear()
             self._one_piece_lines[text] = line
         return line
+
+    def chars_within(self, width: float) -> int:
+        """A generous count of the characters that fill `width` pixels (0.45 em each, narrower
+        than most text): how much of a long text to lay out to draw as far as `width`."""
+        return max(64, int(width / (0.45 * self.config.font_px)))
 
     def line_metrics(self) -> tuple[int, int]:
         """Ascent and descent in whole pixels of the first font of the chain, rounded up as

@@ -32,9 +32,9 @@ import pangocffi
 from cffi import FFI
 
 from ..fonts import FontChain, joins_emoji, wants_emoji
-from ..text import end_of_word, needs_bidi, piece_keys
+from ..text import end_of_word, is_one_piece, needs_bidi, piece_keys
 from .base import Backend, Line, Run, composite, line_top
-from .pieces import _HUGE_PIECE, PieceCache, WholeLineOnly, is_one_piece
+from .pieces import _HUGE_PIECE, PieceCache, WholeLineOnly
 
 _PANGO_SCALE = 1024
 _REGISTERED: set[str] = set()
@@ -43,6 +43,11 @@ _FONTCONFIG = None
 # Texts longer than this many characters are laid out in part when nothing but their start can
 # be seen (see PangoBackend.line).
 _LONG = 600
+# Past about 2**31 Pango units (2,097,151 pixels) a layout's coordinates overflow and it reports
+# a wrong width (0, or a few hundred thousand pixels). Texts this long are measured in parts
+# before they are laid out whole (see PangoBackend.line).
+_HUGE_LINE = 50_000
+_PANGO_MAX_PX = (2**31 - 1) // 1024
 _PARAGRAPH_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x00", "\t")
 
 
@@ -383,7 +388,7 @@ class PangoBackend(Backend):
             # Left to right, and nothing past `limit` shows: a start that ends at a space draws
             # the same glyphs at the same places as the whole text (Pango rounds each glyph's
             # advance on its own), for a fraction of the work on a long text.
-            end = min(len(text), max(64, int(limit / (0.45 * self.config.font_px))))
+            end = min(len(text), self.chars_within(limit))
             while end < len(text):
                 cut = text.find(" ", end)
                 if cut < 0:
@@ -395,7 +400,35 @@ class PangoBackend(Backend):
                 if start.width > limit:
                     return start
                 end = 2 * cut
+        if len(text) > _HUGE_LINE:
+            if limit is not None:
+                return self._start_past(text, direction, limit)
+            self._check_measurable(text)
         return PangoLine(self, text, direction)
+
+    def _start_past(self, text: str, direction: str, limit: float) -> "PangoLine":
+        """A start of a huge text (any direction) that reaches past `limit`: Pango cannot lay
+        the whole out, and a layout cuts a text that does not fit to a start anyway
+        (`Continuous.place`), or draws the whole text clipped (PIXEL's rule), of which only
+        such a start shows for left-to-right text."""
+        end = self.chars_within(limit)
+        while True:
+            space = text.find(" ", end, 2 * end)
+            cut = space if space >= 0 else end
+            start = PangoLine(self, text[:cut], direction, complete=False)
+            if start.width > limit or cut >= _HUGE_LINE:
+                return start
+            end = 2 * cut
+
+    def _check_measurable(self, text: str) -> None:
+        """Refuse a text too wide for one Pango layout, measured in parts."""
+        width = sum(PangoLine(self, text[k : k + _HUGE_LINE], complete=False).width for k in range(0, len(text), _HUGE_LINE))
+        if width > _PANGO_MAX_PX:
+            raise ValueError(
+                f"a text of {len(text):,} characters would be about {width:,} pixels wide laid out as one "
+                f"line, past the {_PANGO_MAX_PX:,} pixels Pango can measure; split the text, or render it "
+                "with backend='skia' (PIXEL's question-answering windows, window_starts='characters', lay out "
+                "the whole context; window_starts='words' lays out only what each window shows)")
 
     def run(self, text: str, direction: str = "auto"):
         """One piece of a left-to-right line drawn alone (see `pieces.PieceCache`). Raises

@@ -21,7 +21,7 @@ from operator import attrgetter
 import numpy as np
 
 from ..atlas import ADVANCE, AT, CHARS, FIRST_VISIBLE, INK_START, LEFT, MISSING, WIDTH, PieceAtlas
-from ..text import end_of_word, piece_keys, spaced_words
+from ..text import end_of_word, is_one_piece, piece_keys, spaced_words
 from .base import Line, composite
 
 # First guess of the mean advance of a character, in em, when laying out only the part of a
@@ -34,15 +34,7 @@ _LONG_CHARS, _LONG_WORDS = 512, 48
 # A piece longer than this (a "word" of thousands of characters) is drawn only as far as it
 # can be seen, and not cached.
 _HUGE_PIECE = 400
-# Texts shorter than this holding at most one word are one piece (a word of a word list).
-_ONE_PIECE = 64
 _SLOT = attrgetter("slot")
-
-
-def is_one_piece(text: str) -> bool:
-    """Whether a text is drawn as one piece, keyed by itself: a short text of at most one word
-    (a word list's "word ")."""
-    return len(text) < _ONE_PIECE and len(text.split(None, 1)) < 2
 
 
 class WholeLineOnly(Exception):

@@ -29,6 +29,9 @@ def register_layout(cls: type["Layout"]) -> type["Layout"]:
     return cls
 
 
+# Texts of more characters than this are laid out in part (only what can show, and some more).
+HUGE_TEXT = 50_000
+
 @dataclass
 class Text:
     """One input of a render call, checked and cleaned.

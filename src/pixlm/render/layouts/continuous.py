@@ -11,6 +11,7 @@ pixlm's choices and PIXEL's where the two differ.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from functools import partial
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from ..backends.pieces import PieceLine
 from ..output import RenderedText
 from ..text import needs_bidi
-from .base import Layout, Segment, Text, is_rtl, register_layout
+from .base import HUGE_TEXT, Layout, Segment, Text, is_rtl, register_layout
 
 
 @register_layout
@@ -83,6 +84,13 @@ class Continuous(Layout):
         """The line of the longest start of `text` whose width ends by `right`."""
         direction = "rtl" if rtl else "auto"
         lo, hi, best = 0, len(text), self.backend.line("", direction)
+        if len(text) > HUGE_TEXT:  # a start that does not fit bounds the search, not the whole text
+            hi = self.backend.chars_within(right - x)
+        while hi < len(text):
+            line = self.backend.line(text[:hi], direction)
+            if x + line.width > right:
+                break
+            best, lo, hi = line, hi + 1, min(len(text), 2 * hi)
         while lo <= hi:
             mid = (lo + hi) // 2
             line = self.backend.line(text[:mid], direction)
@@ -216,22 +224,32 @@ class Continuous(Layout):
         last `stride` patches of the window before it (or at the first character not drawn)."""
         p = self.p
         windows: list[RenderedText] = []
-        start, seg = 0, first
+        word_starts = [s for s, _ in b.spans]
+        start, seg, shown = 0, first, len(b.text)
         while seg.truncated and start + seg.drawn < len(b.text):
-            x0 = seg.char_extents(len(b.text) - start)[0][: seg.drawn]
+            x0 = seg.char_extents(shown)[0][: seg.drawn]
             drawn = np.flatnonzero(~np.isnan(x0))
             later = drawn[x0[drawn] >= (seg.start + seg.num_patches - stride) * p] if stride else drawn[:0]
             nxt = start + (int(later[0]) if len(later) else seg.drawn)
-            nxt = _word_start_at_or_before(b, nxt, start)
+            nxt = _word_start_at_or_before(b, word_starts, nxt, start)
             if nxt <= start:
                 nxt = start + max(seg.drawn, 1)
             start = nxt
-            sub = _slice(b, start)
-            if a is None:
-                window, seg = self._single(sub, want_spans, windowed=True, base=start)
-            else:
-                window, segs, _ = self._pair(a, sub, max_patches_a, want_spans, False, windowed=True, base_b=start)
-                seg = segs[1]
+            # The window of a huge text is laid out from a start of the rest (longer if all of it
+            # fits), not the whole rest, which made a text of a million characters take
+            # quadratic time; the start holds what the backend lays out of the rest to fill the canvas.
+            reach = 2 * seg.drawn + 4 * self.backend.chars_within(self.cap) if len(b.text) - start > HUGE_TEXT else len(b.text)
+            while True:
+                sub = _start_of(b, start, reach)
+                if a is None:
+                    window, seg = self._single(sub, want_spans, windowed=True, base=start)
+                else:
+                    window, segs, _ = self._pair(a, sub, max_patches_a, want_spans, False, windowed=True, base_b=start)
+                    seg = segs[1]
+                if seg.truncated or start + len(sub.text) >= len(b.text):
+                    break
+                reach *= 2
+            shown = len(sub.text)
             if not want_spans:
                 window.char_spans = window.patch_segment = None
             windows.append(window)
@@ -304,14 +322,20 @@ class Continuous(Layout):
         return result
 
 
-def _slice(t: Text, start: int) -> Text:
-    """The text from character `start` on, as a text of its own."""
-    return Text(t.text[start:], None, 0)
+def _start_of(t: Text, start: int, reach: int) -> Text:
+    """The text from character `start`, `reach` characters of it and on to the next space (or
+    cut at `reach` inside a longer word), as a text of its own."""
+    end = start + reach
+    if end < len(t.text):
+        space = t.text.find(" ", end, end + reach)
+        end = space if space >= 0 else end
+    return Text(t.text[start:end], None, 0)
 
 
-def _word_start_at_or_before(t: Text, index: int, floor: int) -> int:
+def _word_start_at_or_before(t: Text, word_starts: list[int], index: int, floor: int) -> int:
     """Move `index` back to the start of the word holding it, but not to `floor` or before."""
-    for s, e in t.spans:
-        if s <= index < e:
-            return s if s > floor else index
+    k = bisect_right(word_starts, index) - 1
+    if k >= 0 and index < t.spans[k][1]:
+        s = word_starts[k]
+        return s if s > floor else index
     return index
