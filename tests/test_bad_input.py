@@ -119,6 +119,25 @@ CLI_CASES = [
     ("read train without an output", ["read", "train", "--corpus", "c.txt"], 2, r"pixlm read train needs --output-dir"),
     ("attend missing model", ["attend", "--model", "nope", "--image", "x.png", "--text", "a caption"], 2,
      r"model folder 'nope' does not exist"),
+    ("read empty text", ["read", "--text", " "], 2, r"--text is empty: give some text to render and read back"),
+    ("read a file that is no picture", ["read", "NOT.png", "--layout", "mono"], 2,
+     r"image 'NOT.png' cannot be read as a picture \(.*\); give a PNG strip"),
+    ("reconstruct empty text", ["reconstruct", "", "--model", "m"], 2, r"TEXT is empty"),
+    ("pretrain empty corpus", ["pretrain", "--corpus", "EMPTY.txt", "--output-dir", "b", "--steps", "2"], 2,
+     r"corpus file 'EMPTY.txt' is empty; give a file with one text per line"),
+    ("tokenizer empty corpus", ["tokenizer", "train", "--corpus", "EMPTY.txt", "--output-dir", "t"], 2,
+     r"corpus file 'EMPTY.txt' is empty"),
+    ("render config not UTF-8", ["render", "x", "--config", "LATIN1.json", "-o", "x.png"], 2,
+     r"LATIN1.json is not a renderer config \(valid JSON in UTF-8\)"),
+    ("diagnose output a folder", ["diagnose", "m", "--output", "FOLDER"], 2, r"--output 'FOLDER' is a folder: give a file path"),
+    ("vl data options without data files", ["vl", "vqa", "--output-dir", "b", "--images", "FOLDER"], 2,
+     r"images are read with data files \(train\); without train the run uses synthetic scenes"),
+    ("vl tokenizer folder without one", ["vl", "pretrain", "--output-dir", "b", "--tokenizer", "FOLDER"], 2,
+     r"tokenizer 'FOLDER' holds no tokenizer \(tokenizer.json or vocab.txt\)"),
+    ("vl backbone weights that are none", ["vl", "pretrain", "--output-dir", "b", "--backbone-weights", "NOT.png",
+                                           "--steps", "1"], 2, r"backbone weights 'NOT.png' cannot be read as a state dict"),
+    ("baseline pretrain on a pixel model", ["baseline", "pretrain", "--corpus", "CORPUS", "--output-dir", "b", "--model", "PIXEL"],
+     2, r"'PIXEL' holds a 'pixel' model, not a subword baseline \(BERT\)"),
 ]
 
 
@@ -128,6 +147,12 @@ def test_cli_refuses_bad_flags_in_one_line(tmp_path, monkeypatch, capsys, case, 
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "CORPUS").write_text("A text to learn from.\n" * 40)
+    (tmp_path / "EMPTY.txt").write_text("")
+    (tmp_path / "NOT.png").write_bytes(b"\x89PNG\r\n\x1a\n, then not a picture")
+    (tmp_path / "LATIN1.json").write_bytes('{"font_size": "é"}'.encode("latin-1"))
+    (tmp_path / "FOLDER").mkdir()
+    (tmp_path / "PIXEL").mkdir()
+    (tmp_path / "PIXEL" / "config.json").write_text('{"model_type": "pixel"}')
     got = main(argv)
     err = capsys.readouterr().err
     assert got == code
@@ -135,6 +160,25 @@ def test_cli_refuses_bad_flags_in_one_line(tmp_path, monkeypatch, capsys, case, 
     import re
 
     assert re.search(message, err), err
+
+
+def test_generate_refuses_a_renderer_folder_without_a_renderer(tmp_path, capsys):
+    """A renderer the user names must hold one: an empty folder used to be taken as "no config"
+    and replaced by PIXEL's published renderer, with exit 0."""
+    from pixlm.cli import main
+
+    from golden import golden_dir
+
+    root = golden_dir()
+    if root is None:
+        pytest.skip("../shared/golden (PixelGPT's tiny checkpoint) is not here")
+    (tmp_path / "empty").mkdir()
+    got = main(["generate", "hi", "--model", str(root / "pixelgpt-model" / "causal_lm"), "--renderer",
+                str(tmp_path / "empty"), "-o", str(tmp_path / "g.png")])
+    err = capsys.readouterr().err
+    assert got == 2 and "Traceback" not in err
+    assert f"no renderer config at {tmp_path / 'empty' / 'text_renderer_config.json'}" in err, err
+    assert not (tmp_path / "g.png").exists()
 
 
 def test_models_refuse_labels_outside_their_label_set():
@@ -335,6 +379,88 @@ def test_a_word_longer_than_the_canvas_is_cut_in_every_word_layout(layout):
     assert (huge.char_spans == long.char_spans).all() and huge.char_spans[62, 1] > 0
     if layout == "bigrams":
         assert ("a" * 1_000_000, False) not in renderer._layout("bigrams")._words_drawn, "a cut word is not kept"
+
+
+def _varied_text(words: int, seed: int = 0) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return " ".join("".join(rng.choice("abcdefghijklmnop") for _ in range(rng.randint(1, 9))) for _ in range(words))
+
+
+def test_the_windows_of_a_huge_text_are_the_renderings_of_its_rest():
+    """A huge text's overflow windows are laid out from a start of the rest (a text of two
+    million characters took 40 s, quadratic in its length; now about 1 s): each window is still
+    what rendering the rest of the text from its first character gives."""
+    import warnings
+
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+
+    text = _varied_text(60_000)
+    for backend in available_backends():
+        renderer = TextRenderer(RendererConfig(backend=backend, max_patches=128))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "text longer than the canvas was truncated"
+            windows = renderer(text, overflow=True, stride=4).overflow
+            starts = [w.segment_chars[0][0] for w in windows]
+            assert starts == sorted(set(starts)) and not windows[-1].truncated, backend
+            assert windows[-1].segment_chars[0][1] == len(text), backend
+            for w in (windows[0], windows[len(windows) // 2], windows[-2]):
+                first, end = w.segment_chars[0]
+                alone = renderer(text[first:])
+                assert (alone.pixel_values == w.pixel_values).all() and alone.segment_chars == [(0, end - first)], backend
+
+
+def test_a_huge_right_to_left_or_multi_paragraph_text_renders_its_start():
+    """Texts that are laid out whole (right-to-left letters anywhere, a line break) go past
+    Pango's coordinates when huge; only a start that fills the canvas is laid out, and the strip
+    is that of the same text cut to 5,000 characters."""
+    import warnings
+
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+
+    english = "the quick brown fox jumps over the lazy dog " * 7_000
+    for backend in available_backends():
+        renderer = TextRenderer(RendererConfig(backend=backend))
+        for text in (english + "مرحبا بالعالم", "مرحبا بالعالم " * 25_000, english + "\nend"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                whole, start = renderer(text), renderer(text[:5_000])
+            assert whole.truncated and (whole.pixel_values == start.pixel_values).all(), (backend, text[-5:])
+            assert whole.segment_chars == start.segment_chars, (backend, text[-5:])
+
+
+def test_pixel_windows_over_a_context_too_wide_for_pango_are_refused():
+    """PIXEL's question-answering windows lay out the whole context as one line; past about
+    2,097,151 pixels Pango's coordinates overflow and the context came out with no windows at
+    all. It is refused, naming the limit and what to do."""
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+
+    if "pango" not in available_backends():
+        pytest.skip("the pango backend is not installed")
+    renderer = TextRenderer(RendererConfig(backend="pango", window_starts="characters"))
+    with pytest.raises(ValueError, match=r"300,000 characters .* past the 2,097,151 pixels Pango can measure; split the text"):
+        renderer("what?", "a" * 300_000, overflow=True)
+
+
+@pytest.mark.parametrize("window_starts", ["characters", "words"])
+def test_a_long_word_cut_at_the_canvas_does_not_stand_for_the_whole_word(window_starts):
+    """A word longer than the canvas drawn only as far as it shows was remembered as the
+    drawing of the whole word; the windows over it (skia) then stopped after two, going back."""
+    from pixlm.render import RendererConfig, TextRenderer
+    from pixlm.render.backends import available_backends
+
+    got = {}
+    for backend in available_backends():
+        renderer = TextRenderer(RendererConfig(backend=backend, window_starts=window_starts))
+        windows = renderer("what is it?", "a" * 5_000, overflow=True).overflow
+        got[backend] = [w.segment_chars for w in windows]
+        starts = [w.segment_chars[1][0] for w in windows]
+        assert starts == sorted(set(starts)) and windows[-1].segment_chars[1][1] == 5_000, backend
+    assert len(set(map(str, got.values()))) == 1, got
 
 
 def test_the_piece_cache_is_bounded_in_bytes_and_still_draws_the_same():

@@ -398,6 +398,8 @@ def test_pretrain_then_finetune_each_task_end_to_end(tmp_path):
     with Image.open(tmp_path / "att.png") as figure:
         assert figure.width >= 3 * 128  # one panel per word piece
     assert main(["attend", "--model", str(tmp_path / "pre"), "--image", str(tmp_path / "none.png"), "--text", "x"]) == 2
+    assert main(["attend", "--model", str(tmp_path / "pre"), "--image", str(tmp_path / "scene.png"), "--text", "x",
+                 "--layer", "99"]) == 2  # a layer the model does not have (it was an IndexError)
     with pytest.raises(ValueError, match="task must be one of pretrain, vqa, nlvr2, retrieval; got 'caption'"):
         small_run("caption", tmp_path / "x")
     message = r"model must be a Pixel-BERT preset \(tiny, base, base-resnext\) or a checkpoint folder; got 'huge'"

@@ -14,6 +14,8 @@ def written_whole(path: str | os.PathLike, inputs: tuple = ()):
     `path`, otherwise it is removed and `path` is left as it was. Refuses a `path` that is one
     of `inputs` (the files being read)."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"output {path!r} is a folder: give a file path")
     for source in inputs:
         if source is not None and os.path.exists(source) and os.path.exists(path) and os.path.samefile(source, path):
             raise ValueError(f"output {path!r} is the input file: give another output path")
@@ -35,6 +37,15 @@ def written_whole(path: str | os.PathLike, inputs: tuple = ()):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def check_output_file(path: str | os.PathLike, what: str = "output") -> None:
+    """Before any work starts: `path` can be written as a file (it is not a folder, and its
+    folder can be written to)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{what} {path!r} is a folder: give a file path")
+    check_writable(os.path.dirname(path), f"the folder of {what}")
 
 
 def check_writable(folder: str | os.PathLike, what: str = "output folder") -> None:

@@ -33,6 +33,10 @@ def run(args) -> int:
     if not args.text.strip():
         raise ValueError("--text is empty")
     model = PixelBertModel.from_pretrained(args.model).eval()
+    layers = model.config.num_hidden_layers
+    if not -layers <= args.layer < layers:
+        raise ValueError(f"--layer {args.layer} is not a layer of this model: it has {layers} (give 0 to {layers - 1}, "
+                         "or -1 for the last)")
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     helper = ImageTextInputs.for_model(tokenizer, model.config)
     image = helper.image(args.image)

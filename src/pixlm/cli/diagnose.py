@@ -30,12 +30,14 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..evaluation.diagnose import diagnose
-    from ..files import read_lines, written_whole
+    from ..files import check_output_file, read_lines, written_whole
     from ..models.pixel import PixelForPreTraining
     from ..models.recognizer.reading import recognizer_for
     from ..render import TextRenderer
     from .common import load_folder
 
+    if args.output:
+        check_output_file(args.output, "--output")
     path = args.texts or os.path.join(args.model, "corpus-held-out.txt")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"held-out texts {path!r} do not exist; give them with --texts FILE (one text per line)")

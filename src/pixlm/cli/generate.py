@@ -58,7 +58,8 @@ def run(args) -> int:
     if args.patches < 1:
         raise ValueError(f"--patches must be at least 1, got {args.patches}")
     model = load_folder(PixelGPTForCausalLM, args.model, needs="lm_pixel_head.", what="next-patch head")
-    renderer = TextRenderer(RendererConfig.for_model(args.renderer or args.model, max_patches=model.config.max_patches))
+    renderer = TextRenderer(RendererConfig.for_model(args.renderer or args.model, required=bool(args.renderer),
+                                                      max_patches=model.config.max_patches))
     image, continuation = generate(model, renderer, args.prompt, args.patches, use_cache=not args.no_cache, wrap=args.wrap)
     print(f"{save_png(image, args.output)}: {continuation.shape[1] // renderer.config.patch_size} patches generated")
     if layout_class(renderer.config.layout).readable:

@@ -56,6 +56,8 @@ def run(args) -> int:
         return _train(args)
     if bool(args.image) == (args.text is not None):
         raise ValueError("give either an IMAGE to read or --text to render and read back")
+    if args.text is not None and not args.text.strip():
+        raise ValueError("--text is empty: give some text to render and read back")
     renderer = _renderer(args)
     layout = args.layout or renderer.config.layout
     template = args.template or (layout in readable_layouts() and not args.recognizer)
@@ -72,7 +74,7 @@ def run(args) -> int:
         # recognizer the text with its whitespace normalised.
         want = (args.text if layout == "mono" else "".join(args.text.split())) if template else normalize_text(args.text)
         print(got)
-        print(f"character accuracy: {100 * character_accuracy(got.splitlines()[0], want):.1f}%")
+        print(f"character accuracy: {100 * character_accuracy((got.splitlines() or [''])[0], want):.1f}%")
         return 0
     for text in read(args.image):
         print(text)

@@ -32,6 +32,8 @@ def run(args) -> int:
     from ..render import RendererConfig, TextRenderer
     from ..viz import reconstruction, reconstruction_image, save_png
 
+    if not args.text.strip():
+        raise ValueError("TEXT is empty: give some text to render, mask and reconstruct")
     model = load_folder(PixelForPreTraining, args.model, needs="decoder.", what="pretraining decoder")
     renderer = TextRenderer(RendererConfig.for_model(args.model, max_patches=model.config.max_patches))
     result = reconstruction(model, renderer, args.text, spans=_parse_spans(args.spans), seed=args.seed)

@@ -70,6 +70,8 @@ def _load_local(path: str, streaming: bool):
             if len(builders) > 1:
                 raise ValueError(f"corpus folder {path!r} mixes file types {sorted(builders)}; use one kind")
             return datasets.load_dataset(builders.pop(), data_files=files, split="train", streaming=streaming)
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            raise ValueError(f"corpus file {path!r} is empty; give a file with one text per line (or a dataset)")
         ext = os.path.splitext(path)[1].lower()
         if ext == ".conllu":
             ds = datasets.Dataset.from_dict({"text": [s.text or " ".join(s.words) for s in read_conllu(path)]})
@@ -83,4 +85,6 @@ def _load_local(path: str, streaming: bool):
     except (ValueError, FileNotFoundError):
         raise
     except Exception as e:  # noqa: BLE001
-        raise ValueError(f"could not read corpus {path!r}: {e}") from e
+        cause = e.__cause__ or e.__context__  # `datasets` wraps what went wrong in a generic error
+        detail = f"{e} ({type(cause).__name__}: {cause})" if cause is not None else str(e)
+        raise ValueError(f"could not read corpus {path!r}: {detail}") from e

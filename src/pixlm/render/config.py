@@ -207,18 +207,18 @@ class RendererConfig:
         return cls(**kwargs)
 
     @classmethod
-    def for_model(cls, source: str | os.PathLike | None, **overrides) -> "RendererConfig":
+    def for_model(cls, source: str | os.PathLike | None, *, required: bool = False, **overrides) -> "RendererConfig":
         """The renderer a model folder was trained with, with `overrides`: `source` is a folder
         or file holding `text_renderer_config.json`, or a model folder without one (a released
         checkpoint such as PixelGPT's, which renders with PIXEL's published renderer: that one
-        is used, with a warning saying how to give the checkpoint's own), or None for pixlm's
-        defaults."""
+        is used, with a warning saying how to give the checkpoint's own; with `required`, as
+        for a renderer the user named, it is an error), or None for pixlm's defaults."""
         if source is None:
             return cls(**overrides)
         source = os.fspath(source)
         has_config = os.path.isfile(source) or os.path.isfile(os.path.join(source, CONFIG_NAME)) or \
             (not os.path.exists(source) and _HUB_ID.fullmatch(source) is not None)
-        if has_config:
+        if has_config or required:
             base = cls.from_pretrained(source).to_dict()
             return cls(**{**base, **overrides})
         warnings.warn(f"{source} has no {CONFIG_NAME}: rendering as PIXEL's published renderer does, in pixlm's first "
@@ -232,8 +232,8 @@ class RendererConfig:
         with open(path, encoding="utf-8") as f:
             try:
                 data = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path} is not valid JSON: {e}") from e
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise ValueError(f"{path} is not a renderer config (valid JSON in UTF-8): {e}") from e
         return cls.from_dict(data, folder=os.path.dirname(os.path.abspath(path)))
 
     @classmethod

@@ -60,7 +60,12 @@ def read_strip_image(source, patch_size: int = 16) -> np.ndarray:
     if isinstance(source, (str, os.PathLike)):
         if not os.path.isfile(source):
             raise FileNotFoundError(f"image {os.fspath(source)!r} does not exist")
-        source = Image.open(source)
+        try:
+            source = Image.open(source)
+            source.load()
+        except (OSError, SyntaxError) as e:  # PIL's errors for a file that is not, or no longer, a picture
+            raise ValueError(f"image {os.fspath(source)!r} cannot be read as a picture ({e}); give a PNG strip as "
+                             "pixlm render writes it") from e
     image = source.convert("L")
     if image.height != patch_size:
         k = image.height // patch_size

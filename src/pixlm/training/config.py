@@ -238,6 +238,22 @@ class PixelBertRunConfig:
             raise ValueError("data files need the image folder (images)")
         if self.train and not self.validation:
             raise ValueError("data files need a validation file (validation)")
+        file_options = ("validation", "images", "train_annotations", "validation_annotations", "sentences")
+        given = [name for name in file_options if getattr(self, name)]
+        if given and not self.train:
+            raise ValueError(f"{', '.join(given)} are read with data files (train); without train the run uses synthetic "
+                             "scenes: give train as well, or leave them out")
+        for name, kind in (("images", "folder"), ("sentences", "folder"), ("tokenizer", "folder"), ("bert", "folder"),
+                           ("backbone_weights", "file")):
+            path = getattr(self, name)
+            if path and not (os.path.isdir(path) if kind == "folder" else os.path.isfile(path)):
+                raise FileNotFoundError(f"{name} {path!r} is not a {kind}")
+        for name in ("tokenizer", "bert"):
+            path = getattr(self, name)
+            if path and not any(os.path.isfile(os.path.join(path, f)) for f in ("tokenizer.json", "vocab.txt",
+                                                                                   "tokenizer_config.json")):
+                raise ValueError(f"{name} {path!r} holds no tokenizer (tokenizer.json or vocab.txt): give a BERT "
+                                 "checkpoint or tokenizer folder")
 
 
 def config_fields(cls) -> list[str]:

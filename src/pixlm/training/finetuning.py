@@ -71,6 +71,9 @@ def _load_model(cfg: FinetuneConfig, task: Task, labels: list | None):
 
 def _renderer(cfg: FinetuneConfig, task: Task, model_config):
     overrides = {"max_patches": min(cfg.max_patches, model_config.max_patches)}
+    if cfg.max_patches > model_config.max_patches and cfg.max_patches != FinetuneConfig.max_patches:
+        logger.warning("max_patches %d is more than the model's %d positions: texts get %d patches",
+                       cfg.max_patches, model_config.max_patches, model_config.max_patches)
     if task.word_level:
         overrides["layout"] = cfg.layout
     source = cfg.renderer or (None if cfg.model in PRESETS else cfg.model)

@@ -3,6 +3,9 @@ pixel model's corpus, for the same budget."""
 
 from __future__ import annotations
 
+import json
+import os
+
 from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling, set_seed
 
 from ..data.corpus import load_corpus
@@ -14,8 +17,7 @@ def pretrain_subword(model_dir: str, corpus: str, output_dir: str, max_steps: in
                      learning_rate: float = 5e-4, max_length: int = 128, seed: int = 42) -> dict:
     """Masked language modelling (15% of tokens) on the same corpus, for as many steps as the
     pixel model got: the equal budget."""
-
-
+    _check_baseline_folder(model_dir)
     set_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = BertForMaskedLM.from_pretrained(model_dir)
@@ -32,3 +34,15 @@ def pretrain_subword(model_dir: str, corpus: str, output_dir: str, max_steps: in
     trainer.save_model_atomically(output_dir)
     tokenizer.save_pretrained(output_dir)
     return {"steps": trainer.state.global_step, "train_loss": out.training_loss, "output_dir": output_dir}
+
+
+def _check_baseline_folder(model_dir: str) -> None:
+    """A folder `pixlm baseline create` wrote: a BERT with its tokenizer."""
+    config = os.path.join(model_dir, "config.json")
+    if not os.path.isfile(config):
+        raise FileNotFoundError(f"{model_dir!r} has no config.json: give the folder `pixlm baseline create` wrote")
+    with open(config, encoding="utf-8") as f:
+        model_type = json.load(f).get("model_type")
+    if model_type != "bert":
+        raise ValueError(f"{model_dir!r} holds a {model_type!r} model, not a subword baseline (BERT): give the folder "
+                         "`pixlm baseline create` wrote")

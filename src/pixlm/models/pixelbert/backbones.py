@@ -144,11 +144,17 @@ def load_backbone_weights(model: nn.Module, path: str) -> None:
     """Load a state dict from `path` into a backbone; every backbone parameter must be in it."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"backbone weights {path!r} do not exist")
-    if path.endswith(".safetensors"):
-        state = load_file(path)
-    else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        state = state.get("state_dict", state) if isinstance(state, dict) else state
+    try:
+        if path.endswith(".safetensors"):
+            state = load_file(path)
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = state.get("state_dict", state) if isinstance(state, dict) else state
+    except Exception as e:  # noqa: BLE001  (torch and safetensors raise many kinds for a file that is not weights)
+        raise ValueError(f"backbone weights {path!r} cannot be read as a state dict (a torchvision .pth or a "
+                         f".safetensors file): {type(e).__name__}: {str(e).splitlines()[0][:200]}") from e
+    if not isinstance(state, dict):
+        raise ValueError(f"backbone weights {path!r} hold a {type(state).__name__}, not a state dict of tensors")
     state = {k.removeprefix("module."): v for k, v in state.items() if not k.removeprefix("module.").startswith("fc.")}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
