@@ -4,6 +4,7 @@ docs/bad-input.md lists the cases by entry point and outcome."""
 
 import contextlib
 
+import numpy as np
 import pytest
 
 from pixlm.data import readers
@@ -179,6 +180,28 @@ def test_generate_refuses_a_renderer_folder_without_a_renderer(tmp_path, capsys)
     assert got == 2 and "Traceback" not in err
     assert f"no renderer config at {tmp_path / 'empty' / 'text_renderer_config.json'}" in err, err
     assert not (tmp_path / "g.png").exists()
+
+
+@pytest.mark.parametrize("strip,kwargs,message", [
+    (np.full((16, 64), np.nan, np.float32), {}, r"a strip holds NaN or infinite pixel values"),
+    (np.full((16, 64), 255, np.uint8), {"num_patches": -1}, r"num_patches must be None or a non-negative integer .* got -1"),
+    ([np.full((16, 64), 255, np.uint8)], {"batch_size": 0}, r"batch_size must be a positive integer, got 0"),
+], ids=["nan pixels", "negative num_patches", "batch_size 0"])
+def test_read_refuses_bad_strips_and_arguments(strip, kwargs, message):
+    """NaN strips were read as if they held something; a batch size of 0 ended in range()'s own
+    error; a negative patch count read the whole strip."""
+    import pixlm
+
+    with pytest.raises(ValueError, match=message):
+        pixlm.read(strip, **kwargs)
+
+
+def test_read_gives_nothing_for_a_strip_of_no_columns():
+    """A strip cut to no columns (num_patches=0) used to end in a convolution's RuntimeError."""
+    import pixlm
+
+    assert pixlm.read(np.zeros((16, 0), np.uint8)).text == ""
+    assert pixlm.read(np.zeros((16, 64), np.uint8), num_patches=0).text == ""
 
 
 def test_models_refuse_labels_outside_their_label_set():

@@ -102,6 +102,8 @@ def _as_gray(strip, patch_size: int, num_patches: int | None) -> np.ndarray:
         x = x.astype(np.float32) / 255.0
     elif not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"a strip must hold uint8 pixels or floats in [0, 1], got {x.dtype}")
+    elif not np.isfinite(x).all():  # floats only: uint8 pixels cannot be NaN
+        raise ValueError("a strip holds NaN or infinite pixel values: there is nothing to read in it")
     if x.ndim == 3:  # (C, H, W) as models take it, or (H, W, C) as the renderer draws it
         x = x.mean(0) if x.shape[0] in (1, 3) and x.shape[1] == patch_size else x.mean(-1)
     if x.ndim != 2 or x.shape[0] != patch_size:
@@ -159,7 +161,8 @@ def read_strips(model: PixelRecognizer, strips: list[np.ndarray], batch_size: in
     device = next(model.parameters()).device
     for k in range(0, len(order), batch_size):
         chosen = order[k : k + batch_size]
-        width = max(1, max(strips[i].shape[1] for i in chosen))
+        # at least one window wide: a strip of no columns reads as nothing (its length is 0 frames)
+        width = max(config.window, max(strips[i].shape[1] for i in chosen))
         batch = np.ones((len(chosen), config.patch_size, width), np.float32)
         for b, i in enumerate(chosen):
             batch[b, :, : strips[i].shape[1]] = strips[i]
@@ -202,6 +205,8 @@ def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: i
     (bfloat16 where the hardware computes in it natively, else float32), "float32" or
     "bfloat16" (`reading_dtype`).
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if recognizer is None:
         model = default_recognizer()
     elif isinstance(recognizer, (str, os.PathLike)):
@@ -216,6 +221,9 @@ def read(strips, recognizer: PixelRecognizer | str | None = None, num_patches: i
         counts = list(num_patches)
     else:
         counts = [num_patches] * len(items)
+    for n in counts:
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0):
+            raise ValueError(f"num_patches must be None or a non-negative integer (per strip), got {n!r}")
     gray = [_as_gray(s, model.config.patch_size, n) for s, n in zip(items, counts)]
     readings = read_strips(model, gray, batch_size, precision)
     return readings[0] if single else readings
