@@ -186,6 +186,51 @@ def test_torchrun_two_processes_agree(corpus, tmp_path):
     assert {"rng_state_0.pth", "rng_state_1.pth"} <= set(os.listdir(tmp_path / "ddp" / "checkpoint-4"))
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_torchrun_streaming_reads_each_text_once_per_epoch(tmp_path, workers):
+    """Under torchrun a streamed corpus is split between the processes (and their DataLoader
+    workers): in one epoch every training text is collated once, by one process (it crashed on
+    rank 1 with "Batch does not contain any data")."""
+    corpus = tmp_path / "count.txt"
+    corpus.write_text("".join(f"line {k:03d} of the counting corpus\n" for k in range(16 + 64)))
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    script = tmp_path / "stream.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_pretraining import tiny_config
+        from pixlm.training import pretrain
+        from pixlm.training.families import FAMILIES
+        family = FAMILIES["pixel"]
+        collators = family.collators
+        def recording(*args):
+            train, held_out = collators(*args)
+            def collate(examples):
+                with open(os.path.join({str(seen)!r}, f"rank{{os.environ['RANK']}}-{{os.getpid()}}.txt"), "a") as f:
+                    f.writelines(e["text"] + "\\n" for e in examples)
+                return train(examples)
+            return collate, held_out
+        family.collators = recording
+        # 64 training texts, 2 processes, 4 a batch: an epoch is 8 steps
+        pretrain(tiny_config({str(corpus)!r}, {str(tmp_path / 'run')!r}, streaming=True, max_steps=8, eval_steps=8,
+                             save_steps=8, reconstruction_steps=0, num_workers={workers}))
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_port", str(free_port()), str(script)],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    by_rank = {}
+    for f in seen.iterdir():
+        by_rank.setdefault(f.name.split("-")[0], []).extend(f.read_text().splitlines())
+    assert sorted(by_rank) == ["rank0", "rank1"]
+    texts = [t for lines in by_rank.values() for t in lines]
+    want = {f"line {k:03d} of the counting corpus" for k in range(16, 16 + 64)}  # the first 16 are held out
+    assert len(texts) == len(set(texts)) == 64 and set(texts) == want
+    assert not set(by_rank["rank0"]) & set(by_rank["rank1"])
+
+
 @pytest.mark.parametrize("kind", ["jsonl", "parquet", "folder"])
 def test_corpora_in_other_formats(tmp_path, kind):
     import datasets
@@ -426,3 +471,18 @@ def test_deterministic_runs_give_the_same_weights(corpus, tmp_path):
     assert args.full_determinism is True
     a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("a", "b"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_training_keeps_large_freed_blocks_for_reuse(monkeypatch):
+    """Every run sets glibc's mmap threshold (the kernel zero-filled each step's large tensors
+    anew: 20% of a recognizer run's CPU time); not where the user set it themselves."""
+    import ctypes.util
+
+    from pixlm.training.run import reuse_freed_memory
+
+    if not sys.platform.startswith("linux") or "libc.so.6" not in (ctypes.util.find_library("c") or ""):
+        pytest.skip("glibc only")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert reuse_freed_memory() is True
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert reuse_freed_memory() is False

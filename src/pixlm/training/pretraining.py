@@ -108,6 +108,11 @@ def pretrain(cfg: PretrainConfig) -> dict:
     train_collator, eval_collator = family.collators(cfg, model, renderer, tokenizer)
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    # A stream under several processes: each reads it and keeps its own slice of every global
+    # batch (accelerate's IterableDatasetShard), so no text comes twice in an epoch. Its default
+    # for a stream (the first process reads every batch and sends out slices) ended in "Batch
+    # does not contain any data" at the stream's end.
+    shared_stream = cfg.streaming and world > 1
     total_batch = cfg.batch_size * cfg.gradient_accumulation_steps * world
     lr = cfg.learning_rate if cfg.learning_rate is not None else 1.5e-4 * total_batch / 256
     args = training_arguments(
@@ -137,6 +142,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         disable_tqdm=not cfg.progress,
         ddp_backend="gloo" if world > 1 and not torch.cuda.is_available() else None,
         ddp_find_unused_parameters=family.unused_parameters if world > 1 else None,
+        accelerator_config={"dispatch_batches": False} if shared_stream else None,
         **_precision(cfg.precision),
     )
     sample = [held_out[k]["text"] for k in range(min(cfg.reconstruction_texts, len(held_out))) if "text" in held_out.column_names]
