@@ -53,6 +53,11 @@ FIGURES = {
         (PIXELBERT_PRETRAIN,
          "pixlm vl vqa --model {runs}/pb-s{seed} --output-dir {runs}/pb-vqa6000-s{seed} --steps 6000 --lr 3e-4 --seed {seed}"),
         "{runs}/pb-vqa6000-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=20),
+    "pixelbert-vqa-pretrain4000": Figure(
+        "Pixel-BERT VQA accuracy on held-out synthetic scenes, after twice as much MLM pretraining (4,000 steps)",
+        ("pixlm vl pretrain --output-dir {runs}/pb4000-s{seed} --pretraining-tasks mlm --steps 4000 --lr 3e-4 --seed {seed}",
+         "pixlm vl vqa --model {runs}/pb4000-s{seed} --output-dir {runs}/pb4000-vqa-s{seed} --steps 6000 --lr 3e-4 --seed {seed}"),
+        "{runs}/pb4000-vqa-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=16),
     "pixelbert-retrieval": Figure(
         "Pixel-BERT caption -> image R@1 among 100 held-out scenes, after MLM pretraining and 1,500 retrieval steps",
         (PIXELBERT_PRETRAIN,
