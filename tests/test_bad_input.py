@@ -129,7 +129,7 @@ CLI_CASES = [
     ("tokenizer empty corpus", ["tokenizer", "train", "--corpus", "EMPTY.txt", "--output-dir", "t"], 2,
      r"corpus file 'EMPTY.txt' is empty"),
     ("render config not UTF-8", ["render", "x", "--config", "LATIN1.json", "-o", "x.png"], 2,
-     r"LATIN1.json is not a renderer config \(valid JSON in UTF-8\)"),
+     r"LATIN1.json is not valid JSON in UTF-8, as a renderer config must be"),
     ("diagnose output a folder", ["diagnose", "m", "--output", "FOLDER"], 2, r"--output 'FOLDER' is a folder: give a file path"),
     ("vl data options without data files", ["vl", "vqa", "--output-dir", "b", "--images", "FOLDER"], 2,
      r"images are read with data files \(train\); without train the run uses synthetic scenes"),

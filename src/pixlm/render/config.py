@@ -233,7 +233,7 @@ class RendererConfig:
             try:
                 data = json.load(f)
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise ValueError(f"{path} is not a renderer config (valid JSON in UTF-8): {e}") from e
+                raise ValueError(f"{path} is not valid JSON in UTF-8, as a renderer config must be: {e}") from e
         return cls.from_dict(data, folder=os.path.dirname(os.path.abspath(path)))
 
     @classmethod
