@@ -85,6 +85,17 @@ FIGURES = {
          "{data}/ud/en_ewt/dev.conllu --test {data}/ud/en_ewt/test.conllu --output-dir {runs}/upos-subword-s{seed} "
          "--steps 6000 --eval-steps 500 --patience 4 --batch-size 32 --lr 1e-3 --seed {seed}"),
         "{runs}/upos-subword-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=20),
+    "pixelgpt-readback": Figure(
+        "PixelGPT tiny (mono layout, binary pixel targets, 2,000 steps on Python's documentation): character accuracy "
+        "of its 8 generated patches read back, on 50 held-out sentences",
+        ("python scripts/stdlib_split.py --output {runs}/stdlib-train.txt --held-out {runs}/stdlib-held-out.txt",
+         "pixlm pretrain --model-type pixelgpt --model tiny --corpus {runs}/stdlib-train.txt --validation "
+         "{runs}/stdlib-held-out.txt --steps 2000 --batch-size 32 --lr 1e-3 --eval-steps 500 --save-steps 1000 "
+         "--reconstruction-steps 1000 --report-to none --model-arg num_channels=1 --model-arg pixel_target=binary "
+         "--renderer-arg max_patches=128 --renderer-arg layout=mono --seed {seed} --output-dir {runs}/gpt-mono-s{seed}",
+         "python scripts/pixelgpt_read_eval.py {runs}/gpt-mono-s{seed} {runs}/stdlib-held-out.txt "
+         "--output {runs}/gpt-mono-s{seed}/read-eval.json"),
+        "{runs}/gpt-mono-s{seed}/read-eval.json", ("reader_on_generated_patches",), minutes_per_seed=15),
 }
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.environ.get("PIXLM_DATA", os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data")))
@@ -121,14 +132,23 @@ def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
             json.dump(meta, f, indent=2)
         for command in figure.commands:
             command = command.format(runs=runs, seed=seed, data=DATA)
-            results = os.path.join(command.split("--output-dir ")[1].split()[0], "all_results.json")
-            if os.path.isfile(results):
+            argv = shlex.split(command)
+            if os.path.isfile(made(argv)):
                 continue  # a step another figure (or an earlier try) already made
             print(f"$ {command}", flush=True)
-            argv = shlex.split(command)
             if argv[0] == "pixlm":  # the pixlm of this Python, whatever PATH says
                 argv = [sys.executable, "-m", "pixlm", *argv[1:]]
+            elif argv[0] == "python":  # this Python; scripts/ of this repository
+                argv = [sys.executable, os.path.join(os.path.dirname(HERE), argv[1]), *argv[2:]]
             subprocess.run(argv, check=True)
+
+
+def made(argv: list[str]) -> str:
+    """The file that shows a command has run: all_results.json in its --output-dir, or its --output."""
+    for flag, inside in (("--output-dir", "all_results.json"), ("--output", "")):
+        if flag in argv:
+            return os.path.join(argv[argv.index(flag) + 1], inside) if inside else argv[argv.index(flag) + 1]
+    raise ValueError(f"figure command {' '.join(argv)!r} has no --output-dir or --output")
 
 
 def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: str | None = None) -> str:

@@ -1,7 +1,7 @@
 """Character accuracy of reading back what a PixelGPT model generates.
 
     python scripts/pixelgpt_read_eval.py MODEL_DIR CORPUS.txt [--texts 50] [--prompt-patches 8] [--new-patches 8]
-        [--recognizer DIR]
+        [--recognizer DIR] [--output FILE]
 
 For held-out texts rendered with the model's renderer: the first `prompt-patches` patches are
 the prompt, the model generates `new-patches` more, and they are read as text: by the exact
@@ -13,6 +13,7 @@ itself is scored on those true patches against the text they hold (should be ~10
 
 import argparse
 import json
+import os
 
 import numpy as np
 
@@ -33,6 +34,7 @@ def main() -> None:
     ap.add_argument("--prompt-patches", type=int, default=8)
     ap.add_argument("--new-patches", type=int, default=8)
     ap.add_argument("--recognizer", help="a recognizer folder, for layouts other than mono and bigrams")
+    ap.add_argument("--output", help="also write the scores (JSON) to this file")
     args = ap.parse_args()
     model = PixelGPTForCausalLM.from_pretrained(args.model).eval()
     renderer = TextRenderer.from_pretrained(args.model)
@@ -72,8 +74,13 @@ def main() -> None:
         clean.append(character_accuracy(want, rest.rstrip()[: len(want)]))
         if len(examples) < 5:
             examples.append({"prompt": text[: len(text) - len(rest)], "true": want, "generated": got})
-    print(json.dumps({"texts": len(texts), "reader_on_true_patches": float(np.mean(clean)),
-                      "reader_on_generated_patches": float(np.mean(generated)), "examples": examples}, indent=1))
+    scores = json.dumps({"texts": len(texts), "reader_on_true_patches": float(np.mean(clean)),
+                         "reader_on_generated_patches": float(np.mean(generated)), "examples": examples}, indent=1)
+    print(scores)
+    if args.output:
+        with open(args.output + ".tmp", "w", encoding="utf-8") as f:
+            f.write(scores + "\n")
+        os.replace(args.output + ".tmp", args.output)
 
 
 if __name__ == "__main__":

@@ -28,14 +28,13 @@ for variant in pixelgpt monogpt dualgpt; do
 done
 
 # Reading generations back: mono layout, binary pixel targets, Python's documentation topics.
-python -c "from pixlm.training.quickstart import stdlib_corpus; print('\n'.join(stdlib_corpus()))" > "$RUNS/stdlib.txt"
-head -n -200 "$RUNS/stdlib.txt" > "$RUNS/stdlib-train.txt"
-tail -n 200 "$RUNS/stdlib.txt" > "$RUNS/stdlib-held-out.txt"  # never trained on; the reading is scored here
+# The last 200 sentences are never trained on; the reading is scored there.
+python scripts/stdlib_split.py --output "$RUNS/stdlib-train.txt" --held-out "$RUNS/stdlib-held-out.txt"
 if [ ! -f "$RUNS/mono-binary/all_results.json" ]; then
     pixlm pretrain --model-type pixelgpt --model tiny --corpus "$RUNS/stdlib-train.txt" --validation "$RUNS/stdlib-held-out.txt" --steps 2000 --batch-size 32 --lr 1e-3 \
         --eval-steps 500 --save-steps 1000 --reconstruction-steps 1000 --report-to none --model-arg num_channels=1 \
         --model-arg pixel_target=binary --renderer-arg max_patches=128 --renderer-arg layout=mono \
         --output-dir "$RUNS/mono-binary" > "$RUNS/mono-binary.log" 2>&1
 fi
-python scripts/pixelgpt_read_eval.py "$RUNS/mono-binary" "$RUNS/stdlib-held-out.txt" > "$RUNS/read-eval.json"
+python scripts/pixelgpt_read_eval.py "$RUNS/mono-binary" "$RUNS/stdlib-held-out.txt" --output "$RUNS/read-eval.json"
 echo "$(date +%T) mono-binary done"

@@ -1,0 +1,54 @@
+"""scripts/figures.py: where a figure's seeds are read, how the table states the goal, and that
+rerunning replaces the figure's block in a results file."""
+
+import importlib.util
+import json
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def figures():
+    spec = importlib.util.spec_from_file_location("figures", os.path.join(HERE, "..", "scripts", "figures.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["figures"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_command_is_done_when_its_output_exists(figures):
+    assert figures.made(["pixlm", "vl", "vqa", "--output-dir", "runs/x"]) == os.path.join("runs/x", "all_results.json")
+    assert figures.made(["python", "s.py", "--output", "runs/a.json", "--held-out", "b"]) == "runs/a.json"
+    with pytest.raises(ValueError, match="has no --output-dir or --output"):
+        figures.made(["python", "s.py"])
+
+
+def test_every_figure_command_names_what_it_makes(figures):
+    for name, figure in figures.FIGURES.items():
+        for command in figure.commands:
+            assert figures.made(command.format(runs="R", seed=1, data="D").split()), name
+
+
+def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures, tmp_path):
+    figure = figures.Figure("a figure", ("pixlm x --output-dir {runs}/r-s{seed}",), "{runs}/r-s{seed}/all_results.json",
+                            ("validation", "accuracy"), goal=0.9, minutes_per_seed=1)
+    for seed, accuracy in ((42, 0.95), (1, 0.85)):
+        (tmp_path / f"r-s{seed}").mkdir()
+        (tmp_path / f"r-s{seed}" / "all_results.json").write_text(json.dumps({"validation": {"accuracy": accuracy}}))
+    block = figures.table("fig", figure, str(tmp_path), [42, 1, 2])
+    assert "| 2 of 3 | 0.9000 | 0.8500-0.9500 | 0.9500 | 0.8500 | not run | 0.90: not met (worst seed 0.8500) |" in block
+    (tmp_path / "r-s1" / "all_results.json").write_text(json.dumps({"validation": {"accuracy": 0.91}}))
+    (tmp_path / "r-s2").mkdir()
+    (tmp_path / "r-s2" / "all_results.json").write_text(json.dumps({"validation": {"accuracy": 0.92}}))
+    block = figures.table("fig", figure, str(tmp_path), [42, 1, 2])
+    assert "0.90: met by every seed" in block
+    results = tmp_path / "results.md"
+    results.write_text("before\n\n<!-- figure:fig -->\nold\n<!-- /figure:fig -->\nafter\n")
+    figures.write(str(results), "fig", block)
+    text = results.read_text()
+    assert text.startswith("before\n\n<!-- figure:fig -->") and text.endswith("<!-- /figure:fig -->\nafter\n")
+    assert "old" not in text and text.count("<!-- figure:fig -->") == 1
