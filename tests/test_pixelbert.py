@@ -363,6 +363,21 @@ def test_hybrid_optimizer_steps_sgd_and_adamw_and_restores():
     assert torch.equal(again.adamw.state[rest.weight]["exp_avg"], opt.adamw.state[rest.weight]["exp_avg"])
     rate = step_decay(100, 0.1, (0.6, 0.85))
     assert [rate(s) for s in (0, 9, 10, 59, 60, 85)] == pytest.approx([1 / 11, 10 / 11, 1.0, 1.0, 0.1, 0.01])
+    constant = step_decay(100, 0.1, ())
+    assert [constant(s) for s in (10, 60, 99)] == [1.0, 1.0, 1.0]
+
+
+def test_the_decay_flag_sets_the_schedule():
+    from pixlm.cli import build_parser
+    from pixlm.cli.flags import config_from_args
+
+    def milestones(*flags):
+        return config_from_args(PixelBertRunConfig, build_parser().parse_args(["vl", "vqa", "--output-dir", "x", *flags])
+                                ).decay_milestones
+
+    assert milestones() == (0.6, 0.85)
+    assert milestones("--decay-at", "none") == ()
+    assert milestones("--decay-at", "0.7", "0.9") == (0.7, 0.9)
 
 
 # -- end to end on scenes ---------------------------------------------------------------------------

@@ -46,6 +46,8 @@ def _argument(f) -> dict:
         return {**kwargs, "help": help_text}
     if kind.startswith("dict"):
         kwargs.update(action="append", metavar="KEY=VALUE")
+    elif kind.startswith("tuple[float"):
+        kwargs.update(nargs="+", type=_fraction_or_none)
     elif kind.startswith("tuple"):
         kwargs.update(nargs="+")
     elif kind.startswith("list"):
@@ -59,7 +61,7 @@ def _argument(f) -> dict:
         kwargs["choices"] = choices
     if meta.get("metavar") and "metavar" not in kwargs:
         kwargs["metavar"] = meta["metavar"]
-    shown = " ".join(default) if isinstance(default, (list, tuple)) else default
+    shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else default
     if default is not MISSING and default is not None and shown != "" and not kind.startswith("dict") and "default" not in help_text:
         help_text += f" (default {shown})"
     kwargs["help"] = help_text
@@ -104,11 +106,21 @@ def config_from_args(cls, args: argparse.Namespace, **values):
         if kind.startswith("dict"):
             value = parse_assignments(value, _flag(f))
         elif kind.startswith("tuple"):
-            value = tuple(value)
+            value = tuple(v for v in value if v is not None)  # `none` alone: the empty tuple
         elif kind.startswith("list") and value in ([], ["none"]):
             value = []
         given[f.name] = value
     return cls(**{**given, **values})
+
+
+def _fraction_or_none(text: str) -> float | None:
+    """A number, or None for `none` (an empty list of numbers)."""
+    if text.lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or none, got {text!r}") from None
 
 
 def _number_type(convert, name: str, accept, wanted: str):

@@ -210,7 +210,9 @@ class PixelBertRunConfig:
     cnn_weight_decay: float = option(5e-4, help="SGD weight decay of the CNN", group="training", minimum=0)
     warmup_fraction: float = option(0.05, help="share of steps spent warming up", flag="--warmup", metavar="FRACTION",
                                     group="training", minimum=0, maximum=1)
-    decay_milestones: tuple = (0.6, 0.85)
+    decay_milestones: tuple[float, ...] = option((0.6, 0.85), help="fractions of the steps after which both learning "
+                                                 "rates fall tenfold, in order; none: constant after warm-up",
+                                                 flag="--decay-at", metavar="FRACTION", group="training")
     group_by_image: bool = option(False, help="vqa: batches of whole images' questions, each image through the CNN once "
                                               "(about twice as many steps per second on scenes, but a batch sees ~5 "
                                               "images: on scenes it learned far slower per step)", group="training")
@@ -234,6 +236,10 @@ class PixelBertRunConfig:
 
     def validate(self) -> None:
         check_fields(self)
+        marks = list(self.decay_milestones)
+        if not all(isinstance(m, (int, float)) and 0 < m < 1 for m in marks) or marks != sorted(set(marks)):
+            raise ValueError(f"decay_milestones must be increasing fractions between 0 and 1 (e.g. 0.6 0.85), or none; "
+                             f"got {self.decay_milestones!r}")
         if self.train and not self.images:
             raise ValueError("data files need the image folder (images)")
         if self.train and not self.validation:
