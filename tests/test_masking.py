@@ -115,3 +115,36 @@ def test_renderer_that_does_not_fit_the_model_is_named():
         check_renderer_fits(RendererConfig(rgb=True), 16, 1, 529)
     with pytest.raises(ValueError, match="max_patches is 529 but the model takes at most 64"):
         check_renderer_fits(RendererConfig(), 16, 3, 64)
+
+
+def test_an_examples_mask_follows_from_the_seed_epoch_and_example_not_its_batch():
+    """Masks per example: the same in any batch of the same length (so torchrun's per-process
+    batches mask as one process's whole batch does), new in each epoch, different per seed."""
+    renderer = TextRenderer(max_patches=24)
+    long = [f"{k} a sentence long enough to fill every patch of a short strip, and more" for k in range(4)]
+    assert len({renderer(t).num_patches for t in long}) == 1  # cut at max_patches: one batch length
+    collate = PixelPretrainingCollator(renderer, num_channels=1, seed=3)
+    alone = [collate([{"text": t}]) for t in long]
+    together = collate([{"text": t} for t in reversed(long)])
+    for k, batch in enumerate(alone):
+        for key in ("patch_mask", "noise"):
+            assert torch.equal(batch[key][0], together[key][3 - k])
+    assert batch["patch_mask"].sum() > 0 and ((0 <= batch["noise"]) & (batch["noise"] < 1)).all()
+    assert not torch.equal(alone[0]["patch_mask"], alone[1]["patch_mask"])
+    collate.set_epoch(1)
+    assert not torch.equal(collate([{"text": long[0]}])["noise"], alone[0]["noise"])
+    other_seed = PixelPretrainingCollator(renderer, num_channels=1, seed=4)
+    assert not torch.equal(other_seed([{"text": long[0]}])["noise"], alone[0]["noise"])
+
+
+def test_pre_rendered_strips_are_masked_by_their_pixels():
+    """Strips without text draw their masks from their pixels: two strips of the same length
+    are masked differently, the same strip the same way."""
+    renderer = TextRenderer(max_patches=24)
+    strips = [renderer(t) for t in ("first strip of pixels here", "other strip of pixels here")]
+    collate = PixelPretrainingCollator(None, num_channels=1, seed=0)
+    examples = [{"pixel_values": r.pixel_values, "num_patches": r.num_patches} for r in strips]
+    assert strips[0].num_patches == strips[1].num_patches
+    a, b = collate(examples[:1]), collate(examples[1:])
+    assert not torch.equal(a["noise"], b["noise"])
+    assert torch.equal(collate(examples[:1])["noise"], a["noise"])

@@ -35,7 +35,14 @@ class PixelPretrainingCollator:
     length), grayscale strips are repeated to the model's channels, and with span masking each
     example gets PIXEL's span mask over the batch length.
 
-    Returns `pixel_values` (B, C, p, L*p), `attention_mask` (B, L) and `patch_mask` (B, L).
+    An example's mask, and the noise with which the model tops it up to the mask ratio, follow
+    from the seed, the epoch (`set_epoch`, which `PixlmTrainer` calls at each epoch's start) and
+    the example itself, never from the rest of its batch: a resumed run masks every example as
+    the uninterrupted run did, and under torchrun with batch b per process every example is
+    masked as in one process with batch 2b (given batches of the same length).
+
+    Returns `pixel_values` (B, C, p, L*p), `attention_mask` (B, L), and with span masking
+    `patch_mask` and `noise` (B, L).
     """
 
     def __init__(
@@ -48,7 +55,6 @@ class PixelPretrainingCollator:
         span_weights=PIXEL_SPAN_WEIGHTS,
         dynamic_length: bool = True,
         seed: int | None = None,
-        deterministic: bool = False,
     ):
         self.renderer = renderer
         self.processor = PixelProcessor(renderer or TextRenderer(), num_channels, mask_ratio)
@@ -60,15 +66,17 @@ class PixelPretrainingCollator:
         self.span_masking = span_masking
         self.span_args = (max_span_length, span_weights)
         self.seed = seed
-        # Deterministic: the batch also carries the noise that tops the span masks up, so an
-        # evaluation set is scored under the same masks at every evaluation.
-        self.deterministic = deterministic
+        self.epoch = 0
 
-    def _generator(self, examples, counts) -> np.random.Generator:
-        """Masks follow from the seed and the batch's content, so a resumed run masks each batch
-        as the uninterrupted run did (the order of batches is the Trainer's to restore)."""
-        key = repr([e.get("text") for e in examples] + list(counts)).encode()
-        return np.random.default_rng([self.seed or 0, zlib.crc32(key)])
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the masks of epoch `epoch` (the same example is masked anew in each epoch)."""
+        self.epoch = int(epoch)
+
+    def _generator(self, example: dict[str, Any], strip: np.ndarray, count: int) -> np.random.Generator:
+        """The example's own random stream: from the seed, the epoch and its text (or pixels)."""
+        text = example.get("text")
+        content = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else np.ascontiguousarray(strip).tobytes()
+        return np.random.default_rng([self.seed or 0, self.epoch, zlib.crc32(content), count])
 
     def _strip(self, example: dict[str, Any]) -> tuple[np.ndarray, int]:
         if "pixel_values" in example and example["pixel_values"] is not None:
@@ -88,14 +96,18 @@ class PixelPretrainingCollator:
         length = max(counts) if self.dynamic_length else (self.max_patches or max(s.shape[1] for s in strips) // self.patch_size)
         batch = self.processor.batch(list(zip(strips, counts)), length)
         if self.span_masking:
-            rng = self._generator(examples, counts)
-            masker = SpanMaskingGenerator(self.mask_ratio, *self.span_args, seed=rng)
-            # The end patch is the last of `counts`: text patches are the ones before it.
-            masks = np.stack([masker(length, max(n - 1, 1)) for n in counts])
-            batch["patch_mask"] = torch.from_numpy(masks).float()
-            if self.deterministic:
-                batch["noise"] = batch["patch_mask"] + torch.from_numpy(rng.random(masks.shape) / 100).float()
+            masks, noise = zip(*(self._mask(e, s, n, length) for e, s, n in zip(examples, strips, counts)))
+            batch["patch_mask"] = torch.from_numpy(np.stack(masks)).float()
+            # The model hides the patches of largest patch_mask + noise: the spans, then random ones.
+            batch["noise"] = torch.from_numpy(np.stack(noise)).float()
         return batch
+
+    def _mask(self, example, strip, count: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """An example's span mask over `length` patches and its top-up noise in [0, 1)."""
+        rng = self._generator(example, strip, count)
+        masker = SpanMaskingGenerator(self.mask_ratio, *self.span_args, seed=rng)
+        # The end patch is the last of `count`: text patches are the ones before it.
+        return masker(length, max(count - 1, 1)), rng.random(length)
 
 
 class PixelClassificationCollator:

@@ -138,16 +138,15 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
     config = model.config
     collate = PixelPretrainingCollator(renderer, num_channels=config.num_channels, mask_ratio=config.mask_ratio,
                                        max_span_length=config.max_span_length, span_weights=config.span_weights,
-                                       seed=seed, deterministic=True)
+                                       seed=seed)
     sums: dict[str, dict[int, list[float]]] = {"real": {}, "blank": {}}  # span length (0: all) -> [loss sum, weight]
     reading = _MaskedReading(recognizer) if recognizer is not None else None
     for start in range(0, len(texts), batch_size):
         batch = collate([{"text": t} for t in texts[start : start + batch_size]])
-        pixels, attention, patch_mask = batch["pixel_values"], batch["attention_mask"], batch["patch_mask"]
-        noise = patch_mask + torch.rand(patch_mask.shape, generator=torch.Generator().manual_seed(seed)) / 100
+        pixels, attention, patch_mask, noise = (batch[k] for k in ("pixel_values", "attention_mask", "patch_mask", "noise"))
         lengths = span_lengths(patch_mask)
         for name, seen in (("real", pixels), ("blank", torch.ones_like(pixels))):
-            out = model(seen, attention, noise=noise)
+            out = model(seen, attention, patch_mask=patch_mask, noise=noise)
             weight = out.mask * out.attention_mask
             per_patch = model.per_patch_loss(out.logits, pixels)
             if name == "real" and reading is not None:

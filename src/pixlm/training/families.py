@@ -124,7 +124,7 @@ class PixelFamily(Family):
         mc = model.config
         args = dict(num_channels=mc.num_channels, mask_ratio=mc.mask_ratio, span_masking=cfg.span_masking,
                     max_span_length=mc.max_span_length, span_weights=mc.span_weights, seed=cfg.seed)
-        return PixelPretrainingCollator(renderer, **args), PixelPretrainingCollator(renderer, deterministic=True, **args)
+        return PixelPretrainingCollator(renderer, **args), PixelPretrainingCollator(renderer, **args)
 
     def figure(self, model, renderer, text, k):
         from ..viz import reconstruct

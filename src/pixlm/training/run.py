@@ -26,10 +26,17 @@ def training_arguments(output_dir: str, **kwargs) -> TrainingArguments:
 
     Defaults that differ from transformers': nothing is reported unless `report_to` names it
     (TensorBoard logs then go to `<output_dir>/runs`, see `PixlmTrainer`), memory is pinned
-    only when a GPU is there to use it, and batches keep every field the collators make. The
+    only when a GPU is there to use it, and batches keep every field the collators make. Under
+    torchrun on a machine without a GPU the processes train as one (DDP over gloo). The
     process keeps freed memory for reuse (`reuse_freed_memory`), as every run starts here.
     """
     reuse_freed_memory()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available():
+        # Without use_cpu, accelerate opens the process group but leaves the model unwrapped
+        # (DistributedType.NO): every process trained its own copy on its own share of the
+        # data, and only the first one's was saved.
+        kwargs.setdefault("use_cpu", True)
+        kwargs.setdefault("ddp_backend", "gloo")
     kwargs.setdefault("report_to", [])
     kwargs.setdefault("dataloader_pin_memory", torch.cuda.is_available())
     kwargs.setdefault("remove_unused_columns", False)

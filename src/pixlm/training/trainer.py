@@ -65,7 +65,8 @@ class PixlmTrainer(Trainer):
       figures of `eval_probe(model)` if given;
     - writes TensorBoard logs to `<output_dir>/runs`, evaluations before training included
       (transformers' callback would open its writer in `./runs` of the working directory
-      when something is logged before training starts).
+      when something is logged before training starts);
+    - tells a training collator with `set_epoch` (random masks) each epoch as it starts.
     """
 
     def __init__(self, *args, pixel_processor=None, eval_data_collator=None, eval_probe=None, **kwargs):
@@ -73,9 +74,22 @@ class PixlmTrainer(Trainer):
         self.pixel_processor = pixel_processor
         self.eval_data_collator = eval_data_collator
         self.eval_probe = eval_probe
+        if hasattr(self.data_collator, "set_epoch"):
+            self.add_callback(CollatorEpochCallback(self.data_collator))
         for callback in self.callback_handler.callbacks:
             if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
                 callback.logging_dir = os.path.join(self.args.output_dir, "runs")
+
+    def train(self, *args, **kwargs):
+        """The Trainer's training; under torchrun the model is wrapped in DDP even when it was
+        evaluated first. (An evaluation before training prepares the model for evaluation only
+        and marks it prepared, after which accelerate wraps it no more: every process trained
+        its own copy, and only the first one's was saved.)"""
+        model = self.model
+        if self.args.world_size > 1 and self.model_wrapped is model and getattr(model, "_is_accelerate_prepared", False):
+            model._is_accelerate_prepared = False
+            self.accelerator._models[:] = [m for m in self.accelerator._models if m is not model]
+        return super().train(*args, **kwargs)
 
     def _get_eval_sampler(self, eval_dataset):
         """Evaluation keeps the data's order (predictions are written next to their inputs),
@@ -168,6 +182,17 @@ class PixlmTrainer(Trainer):
     def _barrier(self) -> None:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.barrier()
+
+
+class CollatorEpochCallback(TrainerCallback):
+    """Sets the collator's epoch as each epoch starts, before the epoch's DataLoader workers copy
+    the collator (a resumed run starts inside the epoch its state records)."""
+
+    def __init__(self, collator):
+        self.collator = collator
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        self.collator.set_epoch(int(state.epoch or 0))
 
 
 class ReconstructionCallback(TrainerCallback):
