@@ -58,6 +58,13 @@ FIGURES = {
         ("pixlm vl pretrain --output-dir {runs}/pb4000-s{seed} --pretraining-tasks mlm --steps 4000 --lr 3e-4 --seed {seed}",
          "pixlm vl vqa --model {runs}/pb4000-s{seed} --output-dir {runs}/pb4000-vqa-s{seed} --steps 6000 --lr 3e-4 --seed {seed}"),
         "{runs}/pb4000-vqa-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=16),
+    "pixelbert-vqa-constant": Figure(
+        "Pixel-BERT VQA accuracy on held-out synthetic scenes, after 4,000 MLM pretraining steps, the learning rates "
+        "constant after warm-up (the README's commands)",
+        ("pixlm vl pretrain --output-dir {runs}/pb4000-s{seed} --pretraining-tasks mlm --steps 4000 --lr 3e-4 --seed {seed}",
+         "pixlm vl vqa --model {runs}/pb4000-s{seed} --output-dir {runs}/pb4000-vqa-const-s{seed} --steps 6000 --lr 3e-4 "
+         "--decay-at none --seed {seed}"),
+        "{runs}/pb4000-vqa-const-s{seed}/all_results.json", ("validation", "vqa_accuracy"), goal=0.90, minutes_per_seed=18),
     "pixelbert-retrieval": Figure(
         "Pixel-BERT caption -> image R@1 among 100 held-out scenes, after MLM pretraining and 1,500 retrieval steps",
         (PIXELBERT_PRETRAIN,
