@@ -158,6 +158,36 @@ def test_non_finite_loss_stops_the_run_naming_the_step(tmp_path):
         trainer.train()
 
 
+def test_the_trainer_tells_the_collator_each_epoch_and_resumes_inside_one(tmp_path):
+    """Masks are drawn anew each epoch: the collator learns the epoch as it starts, and a run
+    resumed in the middle of epoch 1 draws epoch 1's masks there."""
+    from transformers import TrainingArguments
+
+    from pixlm.data import PixelPretrainingCollator
+    from pixlm.render import TextRenderer
+
+    class Recording(PixelPretrainingCollator):
+        def __call__(self, examples):
+            seen.append(self.epoch)
+            return super().__call__(examples)
+
+    def run(steps, resume=None):
+        model = PixelForPreTraining(PixelConfig.from_preset("tiny", num_channels=1, max_patches=32, num_hidden_layers=1,
+                                                            decoder_num_hidden_layers=1))
+        args = TrainingArguments(output_dir=str(tmp_path), max_steps=steps, per_device_train_batch_size=4, report_to=[],
+                                 remove_unused_columns=False, save_steps=6, disable_tqdm=True, dataloader_num_workers=0)
+        trainer = PixlmTrainer(model=model, args=args, train_dataset=[{"text": t} for t in SENTENCES[:16]],
+                               data_collator=Recording(TextRenderer(max_patches=32), num_channels=1, seed=0))
+        trainer.train(resume_from_checkpoint=resume)
+
+    seen: list[int] = []
+    run(10)  # epochs of 4 steps: 0, 0, 0, 0, 1, 1, 1, 1, 2, 2
+    assert seen[:10] == [0] * 4 + [1] * 4 + [2] * 2
+    seen.clear()
+    run(8, resume=str(tmp_path / "checkpoint-6"))  # resumed inside epoch 1
+    assert seen[:2] == [1, 1]
+
+
 def test_torchrun_checkpoints_resume_on_two_processes(corpus, tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(textwrap.dedent(f"""
