@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train the recognizer that ships with pixlm (src/pixlm/recognizers/default) for pixlm's default
-# renderer, on one CPU thread (about 28 minutes on a quiet core here; 44 with other runs beside
-# it; the same weights bit for bit each time), and copy it into the package.
+# renderer, on one CPU thread (26 minutes on a quiet core here; the same weights bit for bit each
+# time), and copy it into the package.
 # Usage: scripts/train_default_recognizer.sh [RUN_DIR]    data from $PIXLM_DATA (default ../shared/data)
 #
 # Training text: the train splits of UD en_ewt and vi_vtb (the latter three times over, for its
