@@ -129,14 +129,16 @@ def _meta(runs: str) -> dict:
 
 
 def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
-    meta = _meta(runs)
     for seed in seeds:
         if value(figure, runs, seed) is not None:
             continue
-        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node()}
         os.makedirs(runs, exist_ok=True)
-        with open(os.path.join(runs, "figures.json"), "w", encoding="utf-8") as f:
+        meta = _meta(runs)  # read anew: seeds may run side by side, each in its own process
+        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node()}
+        path = os.path.join(runs, "figures.json")
+        with open(f"{path}.{os.getpid()}.tmp", "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
+        os.replace(f"{path}.{os.getpid()}.tmp", path)  # never half-written for another seed's process
         for command in figure.commands:
             command = command.format(runs=runs, seed=seed, data=DATA)
             argv = shlex.split(command)

@@ -19,7 +19,7 @@ import numpy as np
 
 
 def main() -> None:
-    from pixlm.data.collators import strips_to_batch
+    from pixlm.data.processor import strips_to_batch
     from pixlm.evaluation.metrics import character_accuracy
     from pixlm.models.pixelgpt import PixelGPTForCausalLM
     from pixlm.models.recognizer.reading import read, recognizer_for

@@ -52,3 +52,15 @@ def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures,
     text = results.read_text()
     assert text.startswith("before\n\n<!-- figure:fig -->") and text.endswith("<!-- /figure:fig -->\nafter\n")
     assert "old" not in text and text.count("<!-- figure:fig -->") == 1
+
+
+@pytest.mark.parametrize("script", sorted(f for f in os.listdir(os.path.join(HERE, "..", "scripts")) if f.endswith(".py")))
+def test_every_script_imports_what_it_uses_and_explains_itself(script):
+    """`--help` runs each script's imports (pixelgpt_read_eval.py imported a function from where
+    it no longer lives, which only a full figure run found)."""
+    import subprocess
+
+    res = subprocess.run([sys.executable, os.path.join(HERE, "..", "scripts", script), "--help"], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "usage:" in res.stdout
