@@ -120,6 +120,9 @@ def drawing_libraries() -> dict[str, str]:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2]).parse_args()
     from pixlm.render import available_backends
 
     if OUT.exists():
