@@ -107,6 +107,8 @@ CLI_CASES = [
     ("vl steps 0", ["vl", "vqa", "--output-dir", "b", "--steps", "0"], 2, r"max_steps must be a positive integer, got 0"),
     ("vl decay out of order", ["vl", "vqa", "--output-dir", "b", "--decay-at", "0.9", "0.5"], 2,
      r"decay_milestones must be increasing fractions between 0 and 1 \(e.g. 0.6 0.85\), or none; got \(0.9, 0.5\)"),
+    ("vl decay none beside numbers", ["vl", "vqa", "--output-dir", "b", "--decay-at", "0.6", "none"], 2,
+     r"decay_milestones must be increasing fractions between 0 and 1 \(e.g. 0.6 0.85\), or none; got \(0.6, None\)"),
     ("vl decay not a number", ["vl", "vqa", "--output-dir", "b", "--decay-at", "soon"], 2,
      r"argument --decay-at: must be a number or none, got 'soon'"),
     ("quickstart steps 0", ["quickstart", "--steps", "0"], 2, r"--steps must be at least 1, got 0"),

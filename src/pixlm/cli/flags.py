@@ -47,7 +47,7 @@ def _argument(f) -> dict:
     if kind.startswith("dict"):
         kwargs.update(action="append", metavar="KEY=VALUE")
     elif kind.startswith("tuple[float"):
-        kwargs.update(nargs="+", type=_fraction_or_none)
+        kwargs.update(nargs="+", type=_number_or_none)
     elif kind.startswith("tuple"):
         kwargs.update(nargs="+")
     elif kind.startswith("list"):
@@ -106,14 +106,14 @@ def config_from_args(cls, args: argparse.Namespace, **values):
         if kind.startswith("dict"):
             value = parse_assignments(value, _flag(f))
         elif kind.startswith("tuple"):
-            value = tuple(v for v in value if v is not None)  # `none` alone: the empty tuple
+            value = () if value == [None] else tuple(value)  # `none` alone: the empty tuple (beside numbers: refused)
         elif kind.startswith("list") and value in ([], ["none"]):
             value = []
         given[f.name] = value
     return cls(**{**given, **values})
 
 
-def _fraction_or_none(text: str) -> float | None:
+def _number_or_none(text: str) -> float | None:
     """A number, or None for `none` (an empty list of numbers)."""
     if text.lower() == "none":
         return None

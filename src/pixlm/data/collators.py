@@ -75,8 +75,8 @@ class PixelPretrainingCollator:
     def _generator(self, example: dict[str, Any], strip: np.ndarray, count: int) -> np.random.Generator:
         """The example's own random stream: from the seed, the epoch and its text (or pixels)."""
         text = example.get("text")
-        content = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else np.ascontiguousarray(strip).tobytes()
-        return np.random.default_rng([self.seed or 0, self.epoch, zlib.crc32(content), count])
+        content = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else np.ascontiguousarray(strip)
+        return np.random.default_rng([self.seed or 0, self.epoch, zlib.crc32(content), count])  # crc32 reads arrays in place
 
     def _strip(self, example: dict[str, Any]) -> tuple[np.ndarray, int]:
         if "pixel_values" in example and example["pixel_values"] is not None:
