@@ -1,6 +1,7 @@
 """PIXEL pretraining end to end on a tiny model: outputs, resume, atomic checkpoints, bad loss,
 torchrun, corpora."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -584,3 +585,109 @@ def test_training_keeps_large_freed_blocks_for_reuse(monkeypatch):
     assert reuse_freed_memory() is True
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     assert reuse_freed_memory() is False
+
+
+def test_character_labels_name_the_characters_drawn_in_each_patch():
+    from pixlm.data import PixelPretrainingCollator
+    from pixlm.data.collators import character_classes
+    from pixlm.render import TextRenderer
+
+    renderer = TextRenderer(max_patches=48)
+    text = "Hello world"
+    spans = renderer(text, char_spans=True).char_spans
+    labels = character_classes(text, spans, slots=4, vocab_size=1280)
+    for patch, (start, end) in enumerate(spans):
+        if start < 0:
+            assert (labels[patch] == -100).all()  # blank and end patches hold nothing to predict
+            continue
+        drawn = [c for c in text[start:end] if c != " "][:4]
+        assert labels[patch].tolist() == [1 + ord(c) for c in drawn] + [0] * (4 - len(drawn))
+    read = "".join(chr(c - 1) for row in labels for c in row if c > 0)
+    assert read == text.replace(" ", "")  # every drawn character is in some patch, once, in order
+    assert character_classes("ж", [(0, 1)], 2, 1280)[0].tolist() == [1 + ord("ж"), 0]  # Cyrillic has its own class
+
+    batch = PixelPretrainingCollator(renderer, num_channels=1, seed=0, character_slots=4)([{"text": text}, {"text": "Hi"}])
+    assert batch["character_labels"].shape == (2, batch["attention_mask"].shape[1], 4)
+    assert (batch["character_labels"][1, 2:] == -100).all()  # "Hi" then its end patch and padding
+    with pytest.raises(ValueError, match="pre-rendered strips have none"):
+        PixelPretrainingCollator(renderer, num_channels=1, character_slots=4)([{"pixel_values": batch["pixel_values"][0, 0].numpy()}])
+
+
+def test_character_head_adds_its_cross_entropy_on_hidden_text_patches_only():
+    torch.manual_seed(0)
+    config = PixelConfig.from_preset("tiny", num_channels=1, max_patches=16, num_hidden_layers=1, decoder_num_hidden_layers=1,
+                                     character_loss_weight=0.5, character_slots=2, character_vocab_size=7,
+                                     hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = PixelForPreTraining(config).eval()
+    pixels = torch.rand(2, 1, 16, 16 * 16)
+    patch_mask = torch.zeros(2, 16)
+    patch_mask[:, 3:7] = 1
+    labels = torch.randint(0, 7, (2, 16, 2))
+    labels[1, 4] = -100  # a hidden patch without text
+    noise = torch.rand(2, 16)
+    plain = model(pixels, patch_mask=patch_mask, noise=noise)
+    out = model(pixels, patch_mask=patch_mask, noise=noise, character_labels=labels)
+    states = model.decoder.states(model.vit(pixels, attention_mask=torch.ones(2, 16), patch_mask=patch_mask, noise=noise,
+                                            mask_ratio=config.mask_ratio).last_hidden_state,
+                                  out.ids_restore, None)
+    hidden = (out.mask > 0) & (labels != -100).any(-1)
+    logits = model.character_head(states[hidden]).view(-1, 7)
+    expected = torch.nn.functional.cross_entropy(logits, labels[hidden].reshape(-1))
+    torch.testing.assert_close(out.character_loss, expected)
+    torch.testing.assert_close(out.loss, plain.loss + 0.5 * expected)
+    assert hidden.sum() == out.mask.sum() - 1
+    with pytest.raises(ValueError, match="no character head"):
+        PixelForPreTraining(PixelConfig.from_preset("tiny", max_patches=16))(pixels.repeat(1, 3, 1, 1), character_labels=labels)
+
+
+def test_pretraining_with_a_character_head_keeps_the_held_out_loss_the_pixel_loss(corpus, tmp_path):
+    res = pretrain(tiny_config(corpus, tmp_path / "run", max_steps=4, eval_steps=4, save_steps=4,
+                               model_overrides={"num_channels": 1, "max_patches": 48, "num_hidden_layers": 1,
+                                                "decoder_num_hidden_layers": 1, "character_loss_weight": 1.0}))
+    model = PixelForPreTraining.from_pretrained(str(tmp_path / "run"))
+    assert model.character_head is not None and model.config.character_loss_weight == 1.0
+    # The character cross-entropy starts near log(1280) = 7.2; the held-out loss is the pixel MSE (about 1).
+    assert res["final_eval_loss"] < 2.0
+    state = json.loads((tmp_path / "run" / "checkpoint-4" / "trainer_state.json").read_text())
+    logged = [e for e in state["log_history"] if "loss" in e]
+    assert logged[0]["loss"] > 5.0 and logged[0]["character_loss"] > 5.0  # the part is logged beside the total
+    assert all(e["character_loss"] < e["loss"] for e in logged)
+
+
+@pytest.mark.parametrize("family, layer", [("pixel", "PixelLayer"), ("pixelgpt", "LlamaDecoderLayer")])
+def test_the_fsdp_examples_load_into_accelerates_plugin_and_wrap_layers_the_model_has(family, layer):
+    from accelerate.utils import FullyShardedDataParallelPlugin
+    from accelerate.utils.dataclasses import get_module_class_from_name
+
+    from pixlm.models.pixelgpt import PixelGPTConfig, PixelGPTForCausalLM
+    from pixlm.training.run import training_arguments
+
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", f"fsdp-{family}.json")
+    args = training_arguments("unused", fsdp=True, fsdp_config=path)
+    plugin = FullyShardedDataParallelPlugin(**args.fsdp_plugin_args)
+    assert plugin.fsdp_version == 2 and plugin.transformer_cls_names_to_wrap == [layer]
+    model = PixelForPreTraining(PixelConfig.from_preset("tiny")) if family == "pixel" \
+        else PixelGPTForCausalLM(PixelGPTConfig.from_preset("tiny"))
+    assert get_module_class_from_name(model, layer) is not None
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without a GPU")
+def test_fsdp_and_deepspeed_are_refused_where_they_would_not_run(corpus, tmp_path):
+    examples = os.path.join(os.path.dirname(__file__), "..", "examples")
+    with pytest.raises(ValueError, match="FSDP needs GPUs; on this machine accelerate would train with plain DDP"):
+        pretrain(tiny_config(corpus, tmp_path / "a", fsdp=os.path.join(examples, "fsdp-pixel.json")))
+    deepspeed = os.path.join(examples, "deepspeed-zero2.json")
+    with open(deepspeed, encoding="utf-8") as f:
+        assert json.load(f)["zero_optimization"]["stage"] == 2
+    if importlib.util.find_spec("deepspeed") is None:
+        with pytest.raises(ValueError, match=r"DeepSpeed is not installed \(pip install deepspeed\)"):
+            pretrain(tiny_config(corpus, tmp_path / "b", deepspeed=deepspeed))
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="--fsdp .*bad.json: expected a JSON object of settings, got list"):
+        pretrain(tiny_config(corpus, tmp_path / "c", fsdp=str(bad)))
+    with pytest.raises(ValueError, match="--deepspeed .*missing.json: cannot read it"):
+        pretrain(tiny_config(corpus, tmp_path / "d", deepspeed=str(tmp_path / "missing.json")))
+    with pytest.raises(ValueError, match="give --fsdp or --deepspeed, not both"):
+        pretrain(tiny_config(corpus, tmp_path / "e", fsdp=str(bad), deepspeed=deepspeed))
+    assert not (tmp_path / "a").exists()  # refused before anything was written

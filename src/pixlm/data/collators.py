@@ -26,6 +26,23 @@ def check_renderer_fits(renderer: RendererConfig, patch_size: int, num_channels:
         )
 
 
+def character_classes(text: str, char_spans: np.ndarray, slots: int, vocab_size: int) -> np.ndarray:
+    """Labels for a character head: (patches, slots) int64, the classes of the first `slots`
+    characters drawn in each patch (`char_spans`, the renderer's [start, end) per patch), 0
+    after its last one, and -100 on patches that hold no character (blank, end, padding).
+    Whitespace, which draws nothing, is skipped. A character's class is 1 + its code point
+    modulo vocab_size - 1, so that any script fits a fixed head: code points below vocab_size - 1
+    (with the default 1,280: Latin, Greek, Cyrillic) have classes of their own, others share."""
+    labels = np.full((len(char_spans), slots), -100, dtype=np.int64)
+    for patch, (start, end) in enumerate(char_spans):
+        if start < 0:
+            continue
+        drawn = [c for c in text[start:end] if not c.isspace()][:slots]
+        labels[patch] = 0
+        labels[patch, : len(drawn)] = [1 + ord(c) % (vocab_size - 1) for c in drawn]
+    return labels
+
+
 class PixelPretrainingCollator:
     """Examples -> a PIXEL pretraining batch.
 
@@ -41,6 +58,11 @@ class PixelPretrainingCollator:
     the uninterrupted run did, and under torchrun with batch b per process every example is
     masked as in one process with batch 2b (given batches of the same length).
 
+    With `character_slots` > 0 (for a model with a character head), texts are rendered with
+    their character spans and the batch also holds `character_labels` (B, L, character_slots):
+    the classes (`character_classes`) of the first characters drawn in each patch, -100 where a
+    patch holds no text.
+
     Returns `pixel_values` (B, C, p, L*p), `attention_mask` (B, L), and with span masking
     `patch_mask` and `noise` (B, L).
     """
@@ -55,6 +77,8 @@ class PixelPretrainingCollator:
         span_weights=PIXEL_SPAN_WEIGHTS,
         dynamic_length: bool = True,
         seed: int | None = None,
+        character_slots: int = 0,
+        character_vocab_size: int = 1280,
     ):
         self.renderer = renderer
         self.processor = PixelProcessor(renderer or TextRenderer(), num_channels, mask_ratio)
@@ -67,6 +91,7 @@ class PixelPretrainingCollator:
         self.span_args = (max_span_length, span_weights)
         self.seed = seed
         self.epoch = 0
+        self.character_slots, self.character_vocab_size = character_slots, character_vocab_size
 
     def set_epoch(self, epoch: int) -> None:
         """Draw the masks of epoch `epoch` (the same example is masked anew in each epoch)."""
@@ -78,23 +103,32 @@ class PixelPretrainingCollator:
         content = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else np.ascontiguousarray(strip)
         return np.random.default_rng([self.seed or 0, self.epoch, zlib.crc32(content), count])  # crc32 reads arrays in place
 
-    def _strip(self, example: dict[str, Any]) -> tuple[np.ndarray, int]:
+    def _strip(self, example: dict[str, Any]) -> tuple[np.ndarray, int, np.ndarray | None]:
+        """The example's strip, its patch count, and (with character slots) its character labels."""
         if "pixel_values" in example and example["pixel_values"] is not None:
+            if self.character_slots:
+                raise ValueError("a character head needs the text of each example, to label its patches; "
+                                 "pre-rendered strips have none (pretrain from the text corpus instead)")
             px = np.asarray(example["pixel_values"], dtype=np.uint8)
-            return px, int(example.get("num_patches") or px.shape[1] // self.patch_size)
+            return px, int(example.get("num_patches") or px.shape[1] // self.patch_size), None
         if "text" not in example:
             raise KeyError("each example needs a 'text' or a pre-rendered 'pixel_values' field")
         if self.renderer is None:
             raise ValueError("examples hold text but the collator has no renderer")
-        r: RenderedText = self.renderer(example["text"])
-        return r.pixel_values, r.num_patches
+        r: RenderedText = self.renderer(example["text"], char_spans=bool(self.character_slots))
+        labels = None
+        if self.character_slots:
+            labels = character_classes(example["text"], r.char_spans, self.character_slots, self.character_vocab_size)
+        return r.pixel_values, r.num_patches, labels
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         if not examples:
             raise ValueError("cannot collate an empty batch")
-        strips, counts = zip(*(self._strip(e) for e in examples))
+        strips, counts, labels = zip(*(self._strip(e) for e in examples))
         length = max(counts) if self.dynamic_length else (self.max_patches or max(s.shape[1] for s in strips) // self.patch_size)
         batch = self.processor.batch(list(zip(strips, counts)), length)
+        if self.character_slots:
+            batch["character_labels"] = torch.from_numpy(np.stack([lab[:length] for lab in labels]))
         if self.span_masking:
             masks, noise = zip(*(self._mask(e, s, n, length) for e, s, n in zip(examples, strips, counts)))
             batch["patch_mask"] = torch.from_numpy(np.stack(masks)).float()

@@ -5,6 +5,7 @@ where it is built. Kept free of torch so that `pixlm --help` is fast."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, fields
 
@@ -16,6 +17,29 @@ from .tasks import TASKS
 from .vl_tasks import VL_TASKS
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+FSDP_HELP = ("shard the model with PyTorch FSDP: a transformers fsdp_config JSON file (examples/fsdp.json); "
+             "run under torchrun or accelerate launch on GPUs (accelerate runs FSDP on GPUs only)")
+DEEPSPEED_HELP = "train with DeepSpeed: its config JSON file (examples/deepspeed-zero2.json; needs `pip install deepspeed`)"
+
+
+def check_sharding_files(cfg) -> None:
+    """`cfg.fsdp` and `cfg.deepspeed`: at most one, each a JSON object file."""
+    if cfg.fsdp and cfg.deepspeed:
+        raise ValueError("give --fsdp or --deepspeed, not both")
+    for name in ("fsdp", "deepspeed"):
+        path = getattr(cfg, name)
+        if path is None:
+            continue
+        try:
+            with open(path, encoding="utf-8") as f:
+                content = json.load(f)
+        except OSError as e:
+            raise ValueError(f"--{name} {path}: cannot read it ({e.strerror}); give a JSON config file, "
+                             f"e.g. examples/{'fsdp.json' if name == 'fsdp' else 'deepspeed-zero2.json'}") from None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--{name} {path}: not JSON ({e.msg} at line {e.lineno})") from None
+        if not isinstance(content, dict):
+            raise ValueError(f"--{name} {path}: expected a JSON object of settings, got {type(content).__name__}")
 MODALITIES = ("pixels", "text", "pair")
 
 
@@ -81,6 +105,8 @@ class PretrainConfig:
                               metavar="N", group="data", minimum=0)
     precision: str = option("auto", help="auto: bf16 on GPUs that support it, else fp32", choices=PRECISIONS,
                             group="training")
+    fsdp: str | None = option(None, help=FSDP_HELP, metavar="CONFIG.json", group="training")
+    deepspeed: str | None = option(None, help=DEEPSPEED_HELP, metavar="CONFIG.json", group="training")
     resume: bool | str = option(True, help="start afresh even if --output-dir holds checkpoints", flag="--no-resume",
                                 group="training")  # True: from the last checkpoint in output_dir; or a checkpoint path
     report_to: list[str] = option(help="where to log (none: nowhere)", metavar="TOOL", group="training",
@@ -89,6 +115,7 @@ class PretrainConfig:
 
     def validate(self) -> None:
         check_fields(self)
+        check_sharding_files(self)
         FAMILIES[self.model_type].check_pretraining(self)  # what only that family needs, before any work
 
 
@@ -152,12 +179,15 @@ class FinetuneConfig:
                               metavar="N", group="training", minimum=0)
     report_to: list[str] = option(help="where to log, e.g. tensorboard (default: nowhere)", metavar="TOOL",
                                   group="training", default_factory=list)
+    fsdp: str | None = option(None, help=FSDP_HELP, metavar="CONFIG.json", group="training")
+    deepspeed: str | None = option(None, help=DEEPSPEED_HELP, metavar="CONFIG.json", group="training")
     resume: bool | str = option(True, help="start afresh even if --output-dir holds checkpoints", flag="--no-resume",
                                 group="training")  # True: from the newest whole checkpoint in output_dir; or a path
     progress: bool = True
 
     def validate(self) -> None:
         check_fields(self)
+        check_sharding_files(self)
 
         for name in ("train", "validation") + (("test",) if self.test else ()):
             path = getattr(self, name)

@@ -124,7 +124,11 @@ class PixelFamily(Family):
         mc = model.config
         args = dict(num_channels=mc.num_channels, mask_ratio=mc.mask_ratio, span_masking=cfg.span_masking,
                     max_span_length=mc.max_span_length, span_weights=mc.span_weights, seed=cfg.seed)
-        return PixelPretrainingCollator(renderer, **args), PixelPretrainingCollator(renderer, **args)
+        # Held-out batches carry no character labels, so that the held-out loss stays the pixel
+        # loss of every PIXEL run, with or without a character head.
+        characters = dict(character_slots=mc.character_slots, character_vocab_size=mc.character_vocab_size) \
+            if getattr(mc, "character_loss_weight", 0) > 0 else {}
+        return PixelPretrainingCollator(renderer, **args, **characters), PixelPretrainingCollator(renderer, **args)
 
     def figure(self, model, renderer, text, k):
         from ..viz import reconstruct

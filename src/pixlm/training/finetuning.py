@@ -31,7 +31,7 @@ from ..models.pixel import PRESETS
 from ..render import RendererConfig, TextRenderer
 from .config import FinetuneConfig
 from .families import family_of
-from .run import resume_checkpoint, seed_everything, training_arguments, write_model_card, write_results
+from .run import resume_checkpoint, seed_everything, sharding_arguments, training_arguments, write_model_card, write_results
 from .tasks import FinetuneRun, Task, get_task
 from .trainer import PixlmTrainer
 
@@ -91,6 +91,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
     """
 
     cfg.validate()
+    sharding_arguments(cfg.fsdp, cfg.deepspeed)  # refused before any work where it cannot run
     task = get_task(cfg.task)
     seed_everything(cfg.seed, cfg.deterministic)
     check_writable(cfg.output_dir)
@@ -171,6 +172,7 @@ scores = evaluate("{cfg.output_dir}", "{task.name}", "path/to/data")   # or pixl
 def _training_args(cfg: FinetuneConfig, task: Task, primary: str):
     # Batches of similar lengths: with dynamic length, little is padded.
     extra = {"train_sampling_strategy": "group_by_length"} if task.group_by_length else {}
+    extra.update(sharding_arguments(cfg.fsdp, cfg.deepspeed))
     return training_arguments(
         cfg.output_dir,
         num_train_epochs=cfg.epochs,

@@ -30,7 +30,7 @@ from ..render import CONFIG_NAME, RendererConfig, TextRenderer
 from ..viz import loss_curve, save_png
 from .config import PretrainConfig
 from .families import FAMILIES, Family, has_tokenizer
-from .run import read_results, resume_checkpoint, seed_everything, training_arguments, write_model_card, write_results
+from .run import read_results, resume_checkpoint, seed_everything, sharding_arguments, training_arguments, write_model_card, write_results
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
 
 
     cfg.validate()
+    sharding = sharding_arguments(cfg.fsdp, cfg.deepspeed)
     check_writable(cfg.output_dir)
     seed_everything(cfg.seed, cfg.deterministic)  # the model's initial weights too
     family = FAMILIES[cfg.model_type]
@@ -143,6 +144,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         ddp_find_unused_parameters=family.unused_parameters if world > 1 else None,
         accelerator_config={"dispatch_batches": False} if shared_stream else None,
         **_precision(cfg.precision),
+        **sharding,
     )
     sample = [held_out[k]["text"] for k in range(min(cfg.reconstruction_texts, len(held_out))) if "text" in held_out.column_names]
     pictures = ReconstructionCallback(renderer, sample, cfg.reconstruction_steps,

@@ -43,6 +43,25 @@ def training_arguments(output_dir: str, **kwargs) -> TrainingArguments:
     return TrainingArguments(output_dir=output_dir, **kwargs)
 
 
+def sharding_arguments(fsdp: str | None = None, deepspeed: str | None = None) -> dict:
+    """`TrainingArguments` fields for FSDP (a transformers fsdp_config file) or DeepSpeed (its
+    config file), refused where they would not do what they say: accelerate enables FSDP for
+    GPUs only (on CPU the processes would quietly train with plain DDP), and DeepSpeed must be
+    installed."""
+    if fsdp:
+        if not torch.cuda.is_available():
+            raise ValueError(f"--fsdp {fsdp}: FSDP needs GPUs; on this machine accelerate would train with plain DDP "
+                             "instead (drop --fsdp here: torchrun alone gives DDP over gloo)")
+        return {"fsdp": True, "fsdp_config": fsdp}
+    if deepspeed:
+        import importlib.util
+
+        if importlib.util.find_spec("deepspeed") is None:
+            raise ValueError(f"--deepspeed {deepspeed}: DeepSpeed is not installed (pip install deepspeed)")
+        return {"deepspeed": deepspeed}
+    return {}
+
+
 _MMAP_THRESHOLD = -3  # mallopt's M_MMAP_THRESHOLD
 
 

@@ -66,14 +66,19 @@ class PixlmTrainer(Trainer):
     - writes TensorBoard logs to `<output_dir>/runs`, evaluations before training included
       (transformers' callback would open its writer in `./runs` of the working directory
       when something is logged before training starts);
-    - tells a training collator with `set_epoch` (random masks) each epoch as it starts.
+    - tells a training collator with `set_epoch` (random masks) each epoch as it starts;
+    - logs the parts of a loss made of several (`character_loss` of a PIXEL model with a
+      character head) beside the loss, averaged over the same steps.
     """
+
+    LOSS_PARTS = ("character_loss",)
 
     def __init__(self, *args, pixel_processor=None, eval_data_collator=None, eval_probe=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pixel_processor = pixel_processor
         self.eval_data_collator = eval_data_collator
         self.eval_probe = eval_probe
+        self._loss_parts: dict[str, list[torch.Tensor]] = {}
         if hasattr(self.data_collator, "set_epoch"):
             self.add_callback(CollatorEpochCallback(self.data_collator))
         for callback in self.callback_handler.callbacks:
@@ -126,6 +131,21 @@ class PixlmTrainer(Trainer):
             return make_loader(dataset)
         finally:
             self.data_collator = training_collator
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training and isinstance(outputs, dict):
+            for name in self.LOSS_PARTS:
+                if outputs.get(name) is not None:
+                    self._loss_parts.setdefault(name, []).append(outputs[name].detach())
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict, *args, **kwargs) -> None:
+        if "loss" in logs and self._loss_parts:  # a training log: add the parts' means since the last one
+            for name, values in self._loss_parts.items():
+                logs[name] = round(torch.stack(values).mean().item(), 4)
+            self._loss_parts = {}
+        super().log(logs, *args, **kwargs)
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         loss = super().training_step(model, inputs, num_items_in_batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from transformers import PretrainedConfig
 
 from ..presets import config_from_preset
@@ -32,6 +34,12 @@ class PixelConfig(PretrainedConfig):
     PIXEL's "pma<heads>"), after a LayerNorm when `pooling_layer_norm`. PIXEL chose the pooling
     when it built the model and did not save it: load its checkpoints with the pooling they
     were finetuned with, e.g. `from_pretrained(folder, pooling="cls")`.
+
+    `character_loss_weight` > 0 adds pixlm's character head to pretraining (not in PIXEL): from
+    the decoder's states of hidden text patches it predicts the first `character_slots`
+    characters drawn in each (hashed into `character_vocab_size` classes, 0 for "no further
+    character"), a discrete target beside the pixels, which the renderer labels for free. The
+    loss is the pixel loss plus this weight times the character cross-entropy.
     """
 
     model_type = "pixel"
@@ -68,6 +76,9 @@ class PixelConfig(PretrainedConfig):
         pooling_layer_norm: bool = True,
         classifier_dropout: float | None = None,
         decoder_layer_norm_eps: float = 1e-5,
+        character_loss_weight: float = 0.0,
+        character_slots: int = 4,
+        character_vocab_size: int = 1280,
         **kwargs,
     ):
         for unused in ("encoder_stride", "interpolate_pos_encoding"):  # written by PIXEL's ViT heads, unused
@@ -86,6 +97,9 @@ class PixelConfig(PretrainedConfig):
             raise ValueError("hidden sizes must be divisible by their numbers of attention heads")
         if not 0.0 <= mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must be in [0, 1), got {mask_ratio}")
+        if isinstance(character_loss_weight, bool) or not isinstance(character_loss_weight, (int, float)) \
+                or not math.isfinite(character_loss_weight) or character_loss_weight < 0:
+            raise ValueError(f"character_loss_weight must be a number >= 0 (0: no character head), got {character_loss_weight!r}")
         if position_embedding == "2d" and (hidden_size % 4 or decoder_hidden_size % 4):
             raise ValueError("2d sin-cos position embeddings need hidden sizes divisible by 4")
         self.hidden_size = hidden_size
@@ -118,10 +132,16 @@ class PixelConfig(PretrainedConfig):
         self.classifier_dropout = classifier_dropout
         # PIXEL's decoder ends in a LayerNorm of PyTorch's default eps, not layer_norm_eps.
         self.decoder_layer_norm_eps = decoder_layer_norm_eps
+        # Pretraining's optional character head (off in PIXEL): the decoder also predicts, for each
+        # hidden text patch, the first `character_slots` characters the renderer drew there.
+        self.character_loss_weight = character_loss_weight
+        self.character_slots = character_slots
+        self.character_vocab_size = character_vocab_size
         check_config_fields(self, sizes=("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                                          "patch_size", "num_channels", "max_patches",
                                          "decoder_hidden_size", "decoder_num_hidden_layers", "decoder_num_attention_heads",
-                                         "decoder_intermediate_size", "max_span_length"),
+                                         "decoder_intermediate_size", "max_span_length",
+                                         "character_slots", "character_vocab_size"),
                             probabilities=("hidden_dropout_prob", "attention_probs_dropout_prob"))
 
     @classmethod

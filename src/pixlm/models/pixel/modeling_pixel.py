@@ -227,6 +227,7 @@ class PixelForPreTrainingOutput(ModelOutput):
     mask: torch.Tensor | None = None
     ids_restore: torch.Tensor | None = None
     attention_mask: torch.Tensor | None = None
+    character_loss: torch.Tensor | None = None  # with character_labels: the character head's cross-entropy
 
 
 class PixelPreTrainedModel(PreTrainedModel):
@@ -376,6 +377,11 @@ class PixelDecoder(nn.Module):
         init.normal_(self.mask_token, std=self.config.initializer_range)
 
     def forward(self, latent: torch.Tensor, ids_restore: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Each patch's predicted pixels (B, L, p*p*C)."""
+        return self.decoder_pred(self.states(latent, ids_restore, attention_mask))
+
+    def states(self, latent: torch.Tensor, ids_restore: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """The decoder's final (normalised) state of each patch (B, L, decoder_hidden_size)."""
         x = self.decoder_embed(latent)
         b, length = ids_restore.shape
         tokens = torch.cat([x[:, 1:], self.mask_token.expand(b, length + 1 - x.shape[1], -1)], dim=1)
@@ -386,16 +392,20 @@ class PixelDecoder(nn.Module):
             key_mask = _key_mask(torch.cat([attention_mask.new_ones(b, 1), attention_mask], dim=1))
         for layer in self.decoder_layers:
             x = layer(x, key_mask)
-        return self.decoder_pred(self.decoder_norm(x))[:, 1:]
+        return self.decoder_norm(x)[:, 1:]
 
 
 class PixelForPreTraining(PixelPreTrainedModel):
-    """PIXEL with its decoder: masked patch reconstruction."""
+    """PIXEL with its decoder: masked patch reconstruction (and, with the config's
+    `character_loss_weight`, pixlm's character head on hidden patches)."""
 
     def __init__(self, config: PixelConfig):
         super().__init__(config)
         self.vit = PixelModel(config)
         self.decoder = PixelDecoder(config)
+        self.character_head = None
+        if config.character_loss_weight > 0:
+            self.character_head = nn.Linear(config.decoder_hidden_size, config.character_slots * config.character_vocab_size)
         self.post_init()
 
     def forward(
@@ -405,13 +415,16 @@ class PixelForPreTraining(PixelPreTrainedModel):
         patch_mask: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
         mask_ratio: float | None = None,
+        character_labels: torch.Tensor | None = None,
         **kwargs,
     ) -> PixelForPreTrainingOutput:
         """Hide `mask_ratio` (default: the config's) of the patches, following `patch_mask` if
         given, and reconstruct them.
 
         The loss is the mean over hidden patches that hold text (attention_mask 1) of the mean
-        squared error of their pixels, normalised per patch when `norm_pix_loss` is set.
+        squared error of their pixels, normalised per patch when `norm_pix_loss` is set. Given
+        `character_labels` (B, L, character_slots) and a character head, the weighted character
+        cross-entropy over the same patches is added (-100: no label).
         """
         b, length = pixel_values.shape[0], pixel_values.shape[-1] // self.config.patch_size
         full_attention = attention_mask
@@ -422,11 +435,32 @@ class PixelForPreTraining(PixelPreTrainedModel):
             pixel_values, attention_mask=full_attention, patch_mask=patch_mask, noise=noise,
             mask_ratio=self.config.mask_ratio if mask_ratio is None else mask_ratio,
         )
-        logits = self.decoder(out.last_hidden_state, out.ids_restore, full_attention if attention_mask is not None else None)
+        states = self.decoder.states(out.last_hidden_state, out.ids_restore, full_attention if attention_mask is not None else None)
+        logits = self.decoder.decoder_pred(states)
         loss = self.masked_patch_loss(logits, pixel_values, out.mask, full_attention)
+        character_loss = None
+        if character_labels is not None:
+            if self.character_head is None:
+                raise ValueError("character_labels given, but this model has no character head "
+                                 "(its config's character_loss_weight is 0)")
+            character_loss = self.character_loss(states, character_labels, out.mask * full_attention)
+            loss = loss + self.config.character_loss_weight * character_loss
         return PixelForPreTrainingOutput(
-            loss=loss, logits=logits, mask=out.mask, ids_restore=out.ids_restore, attention_mask=full_attention
+            loss=loss, logits=logits, mask=out.mask, ids_restore=out.ids_restore, attention_mask=full_attention,
+            character_loss=character_loss,
         )
+
+    def character_loss(self, states: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the character head's predictions against `labels` (B, L, slots), over
+        the patches where `weight` is 1 (hidden text patches) and labels are not -100."""
+        if labels.shape[:2] != states.shape[:2] or labels.shape[2] != self.config.character_slots:
+            raise ValueError(f"character_labels must be (batch, patches, {self.config.character_slots}) = "
+                             f"{(*states.shape[:2], self.config.character_slots)}, got {tuple(labels.shape)}")
+        chosen = (weight > 0) & (labels != -100).any(-1)  # only these patches' logits are computed
+        logits = self.character_head(states[chosen]).view(-1, self.config.character_vocab_size)
+        if logits.shape[0] == 0:
+            return self.character_head.weight.sum() * 0.0  # nothing to predict here, but a graph for DDP
+        return F.cross_entropy(logits, labels[chosen].reshape(-1), ignore_index=-100)
 
     def masked_patch_loss(self, logits: torch.Tensor, pixel_values: torch.Tensor, mask: torch.Tensor,
                           attention_mask: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,230 @@
+"""What makes a small pixel model start reading soonest: pretraining variants at a fixed CPU
+budget, one change at a time against a reference recipe, compared by held-out loss and R.
+
+    python scripts/pretrain_study.py list
+    python scripts/pretrain_study.py run baseline lr-3e-3 --corpus TRAIN.txt --validation HELD_OUT.txt \\
+        --runs runs/study [--minutes 10]
+    python scripts/pretrain_study.py report --runs runs/study [--png docs/study.png] [NAME ...]
+
+`run` gives each variant the number of steps that fits in --minutes of training on this
+machine at its thread count (measured by a trial of that variant, since a variant can
+change the cost of a step), then pretrains it with `pixlm pretrain`, evaluating the held-out
+loss and R (held-out loss with the real input / with blank patches; 1 = predicts from position
+alone) six times along the way. A variant whose run is complete is skipped. Run it with
+OMP_NUM_THREADS=1 and two processes side by side on two cores.
+
+`report` prints a markdown table (steps, minutes, held-out loss, R, and the character accuracy
+of reconstructed masked patches where the recognizer reads the layout) and draws the curves of
+every run, overlaid, into one PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+# The reference: the quickstart's recipe (tiny PIXEL, grayscale, 128 patches, no dropout,
+# lr 1e-3 with 5% warm-up and cosine decay, batch 32, PIXEL's span masking at 25%).
+BASE_ARGS = ("--model tiny --model-arg num_channels=1 --model-arg hidden_dropout_prob=0 "
+             "--model-arg attention_probs_dropout_prob=0 --renderer-arg max_patches=128 --lr 1e-3 --batch-size 32")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One change against the reference: what it is and the `pixlm pretrain` flags that make it
+    (later flags override the reference's)."""
+
+    description: str
+    args: str = ""
+
+
+VARIANTS = {
+    "baseline": Variant("the reference (the quickstart's recipe)"),
+    "lr-3e-3": Variant("learning rate 3e-3", "--lr 3e-3"),
+    "lr-3e-4": Variant("learning rate 3e-4", "--lr 3e-4"),
+    "warmup-20": Variant("warm-up over 20% of the steps", "--warmup 0.2"),
+    "batch-8": Variant("batch 8 (four times the steps)", "--batch-size 8"),
+    "batch-128": Variant("batch 128", "--batch-size 128"),
+    "mask-15": Variant("mask ratio 15%", "--model-arg mask_ratio=0.15"),
+    "mask-40": Variant("mask ratio 40%", "--model-arg mask_ratio=0.4"),
+    "span-1": Variant("single masked patches (spans of one)", "--random-masking"),
+    "span-2": Variant("spans of at most 2 patches", "--model-arg max_span_length=2 --model-arg span_weights=[0.5,1.0]"),
+    "raw-targets": Variant("raw pixel targets (no per-patch normalisation)", "--model-arg norm_pix_loss=false"),
+    "decoder-1": Variant("a one-layer decoder", "--model-arg decoder_num_hidden_layers=1"),
+    "encoder-wide": Variant("encoder 256 wide, 4 heads", "--model-arg hidden_size=256 --model-arg num_attention_heads=4 "
+                                                      "--model-arg intermediate_size=1024"),
+    "font-12px": Variant("a smaller font (12 px instead of 13.3: 7.2 pt at 120 dpi)", "--renderer-arg font_size=7.2"),
+    "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
+    "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
+    "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),
+    "char-head": Variant("a character head on masked patches (the renderer's labels)", "--model-arg character_loss_weight=1.0"),
+}
+
+
+def run_dir(runs: str, name: str) -> str:
+    return os.path.join(runs, name)
+
+
+def pretrain_command(name: str, corpus: str, validation: str, output: str, steps: int, eval_steps: int,
+                     extra: str = "") -> list[str]:
+    """The `pixlm pretrain` command of variant `name`."""
+    return ["pixlm", "pretrain", "--corpus", corpus, "--validation", validation, "--output-dir", output,
+            *shlex.split(BASE_ARGS), *shlex.split(VARIANTS[name].args), "--steps", str(steps),
+            "--eval-steps", str(eval_steps), "--save-steps", str(eval_steps), "--save-total-limit", "1",
+            "--reconstruction-steps", "0", "--report-to", "tensorboard", *shlex.split(extra)]
+
+
+def trial_seconds_per_step(name: str, args) -> float:
+    """Seconds a training step of `name` takes here: the wall time of a 40-step trial less that of
+    a 10-step one, over 30 (so that startup and evaluation cancel out)."""
+    out = os.path.join(args.runs, f".trial-{name}")
+    walls = []
+    for steps in (10, 40):
+        cmd = pretrain_command(name, args.corpus, args.validation, out, steps, 1000, "--no-resume --report-to none")
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - start)
+        subprocess.run(["rm", "-rf", out], check=True)
+    return max(walls[1] - walls[0], 1e-3) / 30
+
+
+def run_variant(name: str, args) -> None:
+    out = run_dir(args.runs, name)
+    if os.path.exists(os.path.join(out, "all_results.json")):
+        print(f"{name}: done already ({out})")
+        return
+    plan_path = os.path.join(out, "study.json")
+    if os.path.exists(plan_path):  # resuming: keep the steps chosen before
+        with open(plan_path, encoding="utf-8") as f:
+            plan = json.load(f)
+    else:
+        per_step = trial_seconds_per_step(name, args)
+        steps = max(60, int(args.minutes * 60 / per_step) // 60 * 60)
+        plan = {"variant": name, "description": VARIANTS[name].description, "minutes": args.minutes,
+                "trial_seconds_per_step": per_step, "steps": steps,
+                "threads": os.environ.get("OMP_NUM_THREADS", "default")}
+        os.makedirs(out, exist_ok=True)
+        with open(plan_path, "w", encoding="utf-8") as f:
+            json.dump(plan, f, indent=1)
+    cmd = pretrain_command(name, args.corpus, args.validation, out, plan["steps"], plan["steps"] // 6)
+    print(f"{name}: {plan['steps']} steps ({plan['trial_seconds_per_step']:.3f} s a step) -> {out}\n  {shlex.join(cmd)}",
+          flush=True)
+    start = time.perf_counter()
+    with open(os.path.join(out, "log.txt"), "a", encoding="utf-8") as log:
+        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+    plan["wall_minutes"] = (time.perf_counter() - start) / 60
+    plan["command"] = shlex.join(cmd)
+    with open(plan_path, "w", encoding="utf-8") as f:
+        json.dump(plan, f, indent=1)
+
+
+def curves(out: str) -> dict[str, list[tuple[int, float]]]:
+    """Held-out loss and R by step, from the run's last checkpoint's trainer state."""
+    checkpoints = sorted((d for d in os.listdir(out) if d.startswith("checkpoint-")), key=lambda d: int(d.split("-")[1]))
+    with open(os.path.join(out, checkpoints[-1], "trainer_state.json"), encoding="utf-8") as f:
+        history = json.load(f)["log_history"]
+    series: dict[str, list[tuple[int, float]]] = {"eval_loss": [], "eval_reading_ratio": [], "loss": []}
+    for entry in history:
+        for key in series:
+            if key in entry:
+                series[key].append((entry["step"], entry[key]))
+    return series
+
+
+def training_minutes(out: str) -> float | None:
+    """The Trainer's train_runtime (training and its evaluations, without startup), from the run's log."""
+    import re
+
+    with open(os.path.join(out, "log.txt"), encoding="utf-8", errors="replace") as f:
+        found = re.findall(r"'train_runtime': '([0-9.]+)'", f.read())
+    return float(found[-1]) / 60 if found else None
+
+
+def load_run(runs: str, name: str) -> dict | None:
+    out = run_dir(runs, name)
+    if not os.path.exists(os.path.join(out, "all_results.json")):
+        return None
+    with open(os.path.join(out, "all_results.json"), encoding="utf-8") as f:
+        results = json.load(f)
+    with open(os.path.join(out, "study.json"), encoding="utf-8") as f:
+        plan = json.load(f)
+    return {**plan, "results": results, "curves": curves(out), "train_minutes": training_minutes(out)}
+
+
+def table(runs: list[dict]) -> str:
+    rows = ["| variant | change | steps | minutes | held-out loss | R | characters read back |",
+            "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        res = r["results"]
+        acc = res.get("masked_character_accuracy")
+        rows.append(f"| {r['variant']} | {r['description']} | {r['steps']:,} | {r['train_minutes'] or 0:.1f} | "
+                    f"{res['initial_eval_loss']:.4f} -> {res['final_eval_loss']:.4f} | {res['reading_ratio']:.3f} | "
+                    f"{'-' if acc is None else f'{100 * acc:.1f}%'} |")
+    return "\n".join(rows)
+
+
+def draw(runs: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_r, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
+    for r in runs:
+        c = r["curves"]
+        minutes = r["train_minutes"] or r["minutes"]
+        scale = minutes / r["steps"]  # x axis in minutes of the run, so that variants of other step costs line up
+        ax_r.plot([s * scale for s, _ in c["eval_reading_ratio"]], [v for _, v in c["eval_reading_ratio"]], marker=".",
+                  label=r["variant"])
+        ax_loss.plot([s * scale for s, _ in c["eval_loss"]], [v for _, v in c["eval_loss"]], marker=".", label=r["variant"])
+    ax_r.set(xlabel="minutes (one thread)", ylabel="R = loss(real) / loss(blank)", title="reading its context (lower: reads)")
+    ax_loss.set(xlabel="minutes (one thread)", ylabel="held-out masked-patch loss", title="held-out loss")
+    ax_r.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    print(f"curves: {path}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the variants")
+    run = sub.add_parser("run", help="pretrain variants at a fixed budget")
+    run.add_argument("names", nargs="+", metavar="NAME", help="variants (see list)")
+    run.add_argument("--corpus", required=True, help="training text (scripts/english_corpus.py makes one)")
+    run.add_argument("--validation", required=True, help="held-out text")
+    run.add_argument("--runs", required=True, help="a folder; each variant's run goes to RUNS/NAME")
+    run.add_argument("--minutes", type=float, default=10, help="training minutes per variant (default 10)")
+    report = sub.add_parser("report", help="table and curves of finished runs")
+    report.add_argument("names", nargs="*", metavar="NAME", help="variants (default: every finished one)")
+    report.add_argument("--runs", required=True, help="the folder given to run")
+    report.add_argument("--png", help="draw the curves into this PNG")
+    args = ap.parse_args()
+    if args.command == "list":
+        for name, v in VARIANTS.items():
+            print(f"{name:14} {v.description}")
+        return
+    names = getattr(args, "names", None) or list(VARIANTS)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        ap.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    if args.command == "run":
+        for name in names:
+            run_variant(name, args)
+        return
+    found = [r for r in (load_run(args.runs, n) for n in names) if r is not None]
+    if not found:
+        sys.exit(f"no finished run under {args.runs}")
+    print(table(found))
+    if args.png:
+        draw(found, args.png)
+
+
+if __name__ == "__main__":
+    main()
