@@ -4,7 +4,7 @@ budget, one change at a time against a reference recipe, compared by held-out lo
     python scripts/pretrain_study.py list
     python scripts/pretrain_study.py run baseline lr-3e-3 --corpus TRAIN.txt --validation HELD_OUT.txt \\
         --runs runs/study [--minutes 10]
-    python scripts/pretrain_study.py report --runs runs/study [--png docs/study.png] [NAME ...]
+    python scripts/pretrain_study.py report --runs runs/study --validation HELD_OUT.txt [--png docs/study.png] [NAME ...]
 
 `run` gives each variant the number of steps that fits in --minutes of training on this
 machine at its thread count (measured by a trial of that variant, since a variant can
@@ -13,9 +13,11 @@ loss and R (held-out loss with the real input / with blank patches; 1 = predicts
 alone) six times along the way. A variant whose run is complete is skipped. Run it with
 OMP_NUM_THREADS=1 and two processes side by side on two cores.
 
-`report` prints a markdown table (steps, minutes, held-out loss, R, and the character accuracy
-of reconstructed masked patches where the recognizer reads the layout) and draws the curves of
-every run, overlaid, into one PNG.
+`report` prints a markdown table and draws the curves of every run, overlaid, into one PNG.
+The table has each run's held-out loss and R under its own masks (as logged while it trained),
+then R and the character accuracy of what its reconstructions of masked patches read back as
+(`pixlm read`'s recognizer, where it reads the renderer) under PIXEL's masks for every run, so
+that variants with other masks are compared on the same task.
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ VARIANTS = {
     "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
     "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
     "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),
-    "char-head": Variant("a character head on masked patches (the renderer's labels)", "--model-arg character_loss_weight=1.0"),
+    "char-head": Variant("a character head on hidden patches (the renderer's labels)", "--model-arg character_loss_weight=1.0"),
+    "char-visible": Variant("a character head on the encoder's visible patches (reading them)",
+                            "--model-arg character_loss_weight=1.0 --model-arg character_patches=visible"),
 }
 
 
@@ -146,6 +150,32 @@ def training_minutes(out: str) -> float | None:
     return float(found[-1]) / 60 if found else None
 
 
+PIXEL_MASKS = dict(mask_ratio=0.25, max_span_length=6, span_weights=[0.2, 0.4, 0.6, 0.8, 0.9, 1.0])
+
+
+def reference_diagnosis(out: str, texts: list[str]) -> dict:
+    """R and the read-back character accuracy of the run's final model on the held-out `texts`
+    under PIXEL's masks (25%, spans up to 6), whatever masks it was pretrained with, so that
+    every variant is measured alike. Cached in the run's folder."""
+    cache = os.path.join(out, "diagnosis-pixel-masks.json")
+    if os.path.exists(cache):
+        with open(cache, encoding="utf-8") as f:
+            return json.load(f)
+    from pixlm.evaluation.diagnose import diagnose
+    from pixlm.models.pixel import PixelForPreTraining
+    from pixlm.models.recognizer.reading import recognizer_for
+    from pixlm.render import RendererConfig, TextRenderer
+
+    model = PixelForPreTraining.from_pretrained(out)
+    renderer = TextRenderer(RendererConfig.from_pretrained(out))
+    d = diagnose(model, renderer, texts, recognizer=recognizer_for(renderer.config), **PIXEL_MASKS)
+    result = {"ratio": d.ratio, "real": d.real, "blank": d.blank,
+              "read_back": None if d.reading is None else d.reading["reconstructed"]}
+    with open(cache, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
 def load_run(runs: str, name: str) -> dict | None:
     out = run_dir(runs, name)
     if not os.path.exists(os.path.join(out, "all_results.json")):
@@ -154,40 +184,43 @@ def load_run(runs: str, name: str) -> dict | None:
         results = json.load(f)
     with open(os.path.join(out, "study.json"), encoding="utf-8") as f:
         plan = json.load(f)
-    return {**plan, "results": results, "curves": curves(out), "train_minutes": training_minutes(out)}
+    series = curves(out)
+    for key, first in (("eval_loss", "initial_eval_loss"), ("eval_reading_ratio", "initial_reading_ratio")):
+        if results.get(first) is not None:  # the evaluation before training
+            series[key].insert(0, (0, results[first]))
+    return {**plan, "results": results, "curves": series, "train_minutes": training_minutes(out)}
 
 
 def table(runs: list[dict]) -> str:
-    rows = ["| variant | change | steps | minutes | held-out loss | R | characters read back |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| variant | change | steps | minutes | held-out loss, own masks | R, own masks | R, PIXEL's masks | "
+            "characters read back |", "|---|---|---|---|---|---|---|---|"]
     for r in runs:
-        res = r["results"]
-        acc = res.get("masked_character_accuracy")
+        res, ref = r["results"], r["reference"]
+        acc = ref["read_back"]
         rows.append(f"| {r['variant']} | {r['description']} | {r['steps']:,} | {r['train_minutes'] or 0:.1f} | "
                     f"{res['initial_eval_loss']:.4f} -> {res['final_eval_loss']:.4f} | {res['reading_ratio']:.3f} | "
-                    f"{'-' if acc is None else f'{100 * acc:.1f}%'} |")
+                    f"**{ref['ratio']:.3f}** | {'-' if acc is None else f'{100 * acc:.1f}%'} |")
     return "\n".join(rows)
 
 
 def draw(runs: list[dict], path: str) -> None:
-    import matplotlib
+    """R and the held-out loss of every run against its training minutes, side by side."""
+    from PIL import Image
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from pixlm.viz import loss_curve
 
-    fig, (ax_r, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
-    for r in runs:
-        c = r["curves"]
-        minutes = r["train_minutes"] or r["minutes"]
-        scale = minutes / r["steps"]  # x axis in minutes of the run, so that variants of other step costs line up
-        ax_r.plot([s * scale for s, _ in c["eval_reading_ratio"]], [v for _, v in c["eval_reading_ratio"]], marker=".",
-                  label=r["variant"])
-        ax_loss.plot([s * scale for s, _ in c["eval_loss"]], [v for _, v in c["eval_loss"]], marker=".", label=r["variant"])
-    ax_r.set(xlabel="minutes (one thread)", ylabel="R = loss(real) / loss(blank)", title="reading its context (lower: reads)")
-    ax_loss.set(xlabel="minutes (one thread)", ylabel="held-out masked-patch loss", title="held-out loss")
-    ax_r.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    panels = []
+    for key, title in (("eval_reading_ratio", "R = held-out loss, real / blank context (1: predicts from position)"),
+                       ("eval_loss", "held-out masked-patch loss (own masks)")):
+        series = {}
+        for r in runs:
+            scale = (r["train_minutes"] or r["minutes"]) / r["steps"]  # in minutes, so that step costs line up
+            series[r["variant"]] = [(step * scale, value) for step, value in r["curves"][key]]
+        panels.append(loss_curve(series, title=title, size=(640, 420), x_label="minutes of training (one thread)"))
+    figure = Image.new("RGB", (sum(p.width for p in panels), panels[0].height), "white")
+    for k, panel in enumerate(panels):
+        figure.paste(panel, (k * panels[0].width, 0))
+    figure.save(path)
     print(f"curves: {path}")
 
 
@@ -204,6 +237,7 @@ def main() -> None:
     report = sub.add_parser("report", help="table and curves of finished runs")
     report.add_argument("names", nargs="*", metavar="NAME", help="variants (default: every finished one)")
     report.add_argument("--runs", required=True, help="the folder given to run")
+    report.add_argument("--validation", required=True, help="the held-out text given to run")
     report.add_argument("--png", help="draw the curves into this PNG")
     args = ap.parse_args()
     if args.command == "list":
@@ -221,6 +255,10 @@ def main() -> None:
     found = [r for r in (load_run(args.runs, n) for n in names) if r is not None]
     if not found:
         sys.exit(f"no finished run under {args.runs}")
+    with open(args.validation, encoding="utf-8") as f:
+        texts = [line.strip() for line in f if line.strip()]
+    for r in found:
+        r["reference"] = reference_diagnosis(run_dir(args.runs, r["variant"]), texts)
     print(table(found))
     if args.png:
         draw(found, args.png)

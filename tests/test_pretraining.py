@@ -691,3 +691,44 @@ def test_fsdp_and_deepspeed_are_refused_where_they_would_not_run(corpus, tmp_pat
     with pytest.raises(ValueError, match="give --fsdp or --deepspeed, not both"):
         pretrain(tiny_config(corpus, tmp_path / "e", fsdp=str(bad), deepspeed=deepspeed))
     assert not (tmp_path / "a").exists()  # refused before anything was written
+
+
+def test_diagnose_measures_models_of_other_masks_on_the_masks_it_is_given():
+    from pixlm.evaluation.diagnose import diagnose
+    from pixlm.render import TextRenderer
+
+    torch.manual_seed(0)
+    renderer = TextRenderer(max_patches=48)
+    texts = [f"Line {k} holds a few words of held-out text." for k in range(8)]
+    config = dict(num_channels=1, max_patches=48, num_hidden_layers=1, decoder_num_hidden_layers=1)
+    pixel_style = PixelForPreTraining(PixelConfig.from_preset("tiny", **config))
+    other = PixelForPreTraining(PixelConfig.from_preset("tiny", **config, mask_ratio=0.5, max_span_length=2,
+                                                        span_weights=[0.5, 1.0]))
+    other.load_state_dict(pixel_style.state_dict())  # the same weights; only the config's masks differ
+    own, reference = diagnose(other, renderer, texts), diagnose(pixel_style, renderer, texts)
+    given = diagnose(other, renderer, texts, mask_ratio=0.25, max_span_length=6, span_weights=[0.2, 0.4, 0.6, 0.8, 0.9, 1.0])
+    assert (given.real, given.blank) == (reference.real, reference.blank)
+    assert own.real != reference.real and max(own.by_span) <= 2 < max(reference.by_span)
+
+
+def test_a_visible_character_head_reads_the_encoders_states_of_the_patches_it_sees():
+    torch.manual_seed(0)
+    config = PixelConfig.from_preset("tiny", num_channels=1, max_patches=16, num_hidden_layers=1, decoder_num_hidden_layers=1,
+                                     character_loss_weight=1.0, character_slots=2, character_vocab_size=7,
+                                     character_patches="visible", hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = PixelForPreTraining(config).eval()
+    assert model.character_head.in_features == config.hidden_size
+    pixels, noise = torch.rand(2, 1, 16, 16 * 16), torch.rand(2, 16)
+    labels = torch.randint(0, 7, (2, 16, 2))
+    out = model(pixels, noise=noise, character_labels=labels)
+    encoded = model.vit(pixels, attention_mask=torch.ones(2, 16), noise=noise, mask_ratio=config.mask_ratio)
+    # The kept patches in strip order: row b's k-th kept state belongs to the patch at ids_keep[b, k].
+    ids_keep = torch.argsort(encoded.ids_restore, dim=1)[:, : encoded.last_hidden_state.shape[1] - 1]
+    seen = torch.zeros(2, 16, config.hidden_size)
+    for b in range(2):
+        seen[b, ids_keep[b]] = encoded.last_hidden_state[b, 1:]
+    visible = out.mask == 0
+    expected = torch.nn.functional.cross_entropy(model.character_head(seen[visible]).view(-1, 7), labels[visible].reshape(-1))
+    torch.testing.assert_close(out.character_loss, expected)
+    with pytest.raises(ValueError, match="character_patches must be 'hidden' or 'visible'"):
+        PixelConfig(character_patches="all")

@@ -126,19 +126,22 @@ class _MaskedReading:
 
 
 @torch.no_grad()
-def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int = 32, recognizer=None) -> Diagnosis:
+def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int = 32, recognizer=None,
+             mask_ratio: float | None = None, max_span_length: int | None = None, span_weights=None) -> Diagnosis:
     """Masked-patch losses of `model` (a PixelForPreTraining) on `texts`, rendered by `renderer`,
     with the real strip and with blank patches, under the same span masks (drawn with `seed`);
     with a `recognizer` (a PixelRecognizer for this renderer), also the character accuracy of
-    what the reconstructions of masked patches read as."""
+    what the reconstructions of masked patches read as. The masks follow the model's config
+    unless `mask_ratio`, `max_span_length` and `span_weights` are given (to compare models
+    pretrained with other masks on the same ones)."""
     if not texts:
         raise ValueError("diagnose needs at least one held-out text")
     was_training = model.training
     model.eval()
     config = model.config
-    collate = PixelPretrainingCollator(renderer, num_channels=config.num_channels, mask_ratio=config.mask_ratio,
-                                       max_span_length=config.max_span_length, span_weights=config.span_weights,
-                                       seed=seed)
+    collate = PixelPretrainingCollator(
+        renderer, num_channels=config.num_channels, mask_ratio=config.mask_ratio if mask_ratio is None else mask_ratio,
+        max_span_length=max_span_length or config.max_span_length, span_weights=span_weights or config.span_weights, seed=seed)
     sums: dict[str, dict[int, list[float]]] = {"real": {}, "blank": {}}  # span length (0: all) -> [loss sum, weight]
     reading = _MaskedReading(recognizer) if recognizer is not None else None
     for start in range(0, len(texts), batch_size):
@@ -146,7 +149,7 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
         pixels, attention, patch_mask, noise = (batch[k] for k in ("pixel_values", "attention_mask", "patch_mask", "noise"))
         lengths = span_lengths(patch_mask)
         for name, seen in (("real", pixels), ("blank", torch.ones_like(pixels))):
-            out = model(seen, attention, patch_mask=patch_mask, noise=noise)
+            out = model(seen, attention, patch_mask=patch_mask, noise=noise, mask_ratio=mask_ratio)
             weight = out.mask * out.attention_mask
             per_patch = model.per_patch_loss(out.logits, pixels)
             if name == "real" and reading is not None:

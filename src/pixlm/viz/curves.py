@@ -7,8 +7,9 @@ import math
 from PIL import Image, ImageDraw, ImageFont
 
 
-def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss", size=(720, 420)):
-    """A PIL image with one line per series of (step, value) points, axes and a legend."""
+def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss", size=(720, 420), x_label: str = "step"):
+    """A PIL image with one line per series of (x, value) points (x: steps unless `x_label` says
+    otherwise), axes and a legend."""
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default()
@@ -36,8 +37,8 @@ def loss_curve(series: dict[str, list[tuple[float, float]]], title: str = "loss"
         draw.line([x, bottom, x, bottom + 4], fill="black")
         draw.text((x - 12, bottom + 8), f"{step:g}", fill="black", font=font)
     draw.text((left, 8), title, fill="black", font=font)
-    draw.text(((left + right) // 2 - 10, size[1] - 16), "step", fill="black", font=font)
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    draw.text(((left + right) // 2 - 3 * len(x_label), size[1] - 16), x_label, fill="black", font=font)
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
     for k, (name, pts) in enumerate(series.items()):
         pts = [p for p in pts if math.isfinite(p[1])]
         colour = colours[k % len(colours)]

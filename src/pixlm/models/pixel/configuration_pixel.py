@@ -35,11 +35,13 @@ class PixelConfig(PretrainedConfig):
     when it built the model and did not save it: load its checkpoints with the pooling they
     were finetuned with, e.g. `from_pretrained(folder, pooling="cls")`.
 
-    `character_loss_weight` > 0 adds pixlm's character head to pretraining (not in PIXEL): from
-    the decoder's states of hidden text patches it predicts the first `character_slots`
-    characters drawn in each (hashed into `character_vocab_size` classes, 0 for "no further
-    character"), a discrete target beside the pixels, which the renderer labels for free. The
-    loss is the pixel loss plus this weight times the character cross-entropy.
+    `character_loss_weight` > 0 adds pixlm's character head to pretraining (not in PIXEL): it
+    predicts the first `character_slots` characters drawn in each text patch (hashed into
+    `character_vocab_size` classes, 0 for "no further character"), a discrete target beside the
+    pixels, which the renderer labels for free. `character_patches` says where: `hidden`, from
+    the decoder's states of the hidden patches (filling in, as the pixels), or `visible`, from
+    the encoder's states of the patches it sees (reading them). The loss is the pixel loss plus
+    this weight times the character cross-entropy.
     """
 
     model_type = "pixel"
@@ -79,6 +81,7 @@ class PixelConfig(PretrainedConfig):
         character_loss_weight: float = 0.0,
         character_slots: int = 4,
         character_vocab_size: int = 1280,
+        character_patches: str = "hidden",
         **kwargs,
     ):
         for unused in ("encoder_stride", "interpolate_pos_encoding"):  # written by PIXEL's ViT heads, unused
@@ -100,6 +103,8 @@ class PixelConfig(PretrainedConfig):
         if isinstance(character_loss_weight, bool) or not isinstance(character_loss_weight, (int, float)) \
                 or not math.isfinite(character_loss_weight) or character_loss_weight < 0:
             raise ValueError(f"character_loss_weight must be a number >= 0 (0: no character head), got {character_loss_weight!r}")
+        if character_patches not in ("hidden", "visible"):
+            raise ValueError(f"character_patches must be 'hidden' or 'visible', got {character_patches!r}")
         if position_embedding == "2d" and (hidden_size % 4 or decoder_hidden_size % 4):
             raise ValueError("2d sin-cos position embeddings need hidden sizes divisible by 4")
         self.hidden_size = hidden_size
@@ -137,6 +142,7 @@ class PixelConfig(PretrainedConfig):
         self.character_loss_weight = character_loss_weight
         self.character_slots = character_slots
         self.character_vocab_size = character_vocab_size
+        self.character_patches = character_patches
         check_config_fields(self, sizes=("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                                          "patch_size", "num_channels", "max_patches",
                                          "decoder_hidden_size", "decoder_num_hidden_layers", "decoder_num_attention_heads",

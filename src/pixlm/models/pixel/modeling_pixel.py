@@ -405,7 +405,8 @@ class PixelForPreTraining(PixelPreTrainedModel):
         self.decoder = PixelDecoder(config)
         self.character_head = None
         if config.character_loss_weight > 0:
-            self.character_head = nn.Linear(config.decoder_hidden_size, config.character_slots * config.character_vocab_size)
+            width = config.hidden_size if config.character_patches == "visible" else config.decoder_hidden_size
+            self.character_head = nn.Linear(width, config.character_slots * config.character_vocab_size)
         self.post_init()
 
     def forward(
@@ -424,7 +425,8 @@ class PixelForPreTraining(PixelPreTrainedModel):
         The loss is the mean over hidden patches that hold text (attention_mask 1) of the mean
         squared error of their pixels, normalised per patch when `norm_pix_loss` is set. Given
         `character_labels` (B, L, character_slots) and a character head, the weighted character
-        cross-entropy over the same patches is added (-100: no label).
+        cross-entropy is added, over the hidden text patches or the visible ones (the config's
+        `character_patches`; -100: no label).
         """
         b, length = pixel_values.shape[0], pixel_values.shape[-1] // self.config.patch_size
         full_attention = attention_mask
@@ -443,16 +445,28 @@ class PixelForPreTraining(PixelPreTrainedModel):
             if self.character_head is None:
                 raise ValueError("character_labels given, but this model has no character head "
                                  "(its config's character_loss_weight is 0)")
-            character_loss = self.character_loss(states, character_labels, out.mask * full_attention)
+            if self.config.character_patches == "visible":
+                seen = self.unshuffle(out.last_hidden_state[:, 1:], out.ids_restore)
+                character_loss = self.character_loss(seen, character_labels, (1 - out.mask) * full_attention)
+            else:
+                character_loss = self.character_loss(states, character_labels, out.mask * full_attention)
             loss = loss + self.config.character_loss_weight * character_loss
         return PixelForPreTrainingOutput(
             loss=loss, logits=logits, mask=out.mask, ids_restore=out.ids_restore, attention_mask=full_attention,
             character_loss=character_loss,
         )
 
+    @staticmethod
+    def unshuffle(kept: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
+        """The encoder's states of the kept patches (B, K, H) back in strip order (B, L, H),
+        zeros where patches were hidden."""
+        b, length = ids_restore.shape
+        padded = torch.cat([kept, kept.new_zeros(b, length - kept.shape[1], kept.shape[2])], dim=1)
+        return torch.gather(padded, 1, ids_restore.unsqueeze(-1).expand(-1, -1, kept.shape[2]))
+
     def character_loss(self, states: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of the character head's predictions against `labels` (B, L, slots), over
-        the patches where `weight` is 1 (hidden text patches) and labels are not -100."""
+        """Cross-entropy of the character head's predictions from `states` (B, L, width) against
+        `labels` (B, L, slots), over the patches where `weight` is 1 and labels are not -100."""
         if labels.shape[:2] != states.shape[:2] or labels.shape[2] != self.config.character_slots:
             raise ValueError(f"character_labels must be (batch, patches, {self.config.character_slots}) = "
                              f"{(*states.shape[:2], self.config.character_slots)}, got {tuple(labels.shape)}")
