@@ -142,7 +142,7 @@ def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
         for command in figure.commands:
             command = command.format(runs=runs, seed=seed, data=DATA)
             argv = shlex.split(command)
-            if os.path.isfile(made(argv)):
+            if is_complete(made(argv)):
                 continue  # a step another figure (or an earlier try) already made
             print(f"$ {command}", flush=True)
             if argv[0] == "pixlm":  # the pixlm of this Python, whatever PATH says
@@ -150,6 +150,20 @@ def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
             elif argv[0] == "python":  # this Python; scripts/ of this repository
                 argv = [sys.executable, os.path.join(os.path.dirname(HERE), argv[1]), *argv[2:]]
             subprocess.run(argv, check=True)
+
+
+def is_complete(path: str) -> bool:
+    """Whether a command's output file shows it finished: `pixlm pretrain` writes its
+    all_results.json at step 0 with "complete": false, so that a resumed run can report its start."""
+    if not os.path.isfile(path):
+        return False
+    if not path.endswith(".json"):
+        return True
+    with open(path, encoding="utf-8") as f:
+        try:
+            return json.load(f).get("complete", True) is not False
+        except (json.JSONDecodeError, AttributeError):
+            return False
 
 
 def made(argv: list[str]) -> str:

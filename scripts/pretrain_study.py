@@ -98,9 +98,20 @@ def trial_seconds_per_step(name: str, args) -> float:
     return max(walls[1] - walls[0], 1e-3) / 30
 
 
+def finished(out: str) -> dict | None:
+    """The run's results when it has finished (all_results.json holds the step-0 figures from the
+    start, marked "complete": false)."""
+    path = os.path.join(out, "all_results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        results = json.load(f)
+    return None if results.get("complete") is False else results
+
+
 def run_variant(name: str, args) -> None:
     out = run_dir(args.runs, name)
-    if os.path.exists(os.path.join(out, "all_results.json")):
+    if finished(out):
         print(f"{name}: done already ({out})")
         return
     plan_path = os.path.join(out, "study.json")
@@ -178,10 +189,9 @@ def reference_diagnosis(out: str, texts: list[str]) -> dict:
 
 def load_run(runs: str, name: str) -> dict | None:
     out = run_dir(runs, name)
-    if not os.path.exists(os.path.join(out, "all_results.json")):
+    results = finished(out)
+    if results is None:
         return None
-    with open(os.path.join(out, "all_results.json"), encoding="utf-8") as f:
-        results = json.load(f)
     with open(os.path.join(out, "study.json"), encoding="utf-8") as f:
         plan = json.load(f)
     series = curves(out)

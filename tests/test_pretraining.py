@@ -732,3 +732,25 @@ def test_a_visible_character_head_reads_the_encoders_states_of_the_patches_it_se
     torch.testing.assert_close(out.character_loss, expected)
     with pytest.raises(ValueError, match="character_patches must be 'hidden' or 'visible'"):
         PixelConfig(character_patches="all")
+
+
+def test_a_recipe_fills_what_the_user_left_at_its_defaults(corpus, tmp_path):
+    from pixlm.training.recipes import RECIPES, apply_recipe
+
+    given = apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="cpu-reader", learning_rate=5e-4,
+                                        model_overrides={"num_channels": 3}, renderer_overrides={"max_patches": 64}))
+    assert given.learning_rate == 5e-4 and given.batch_size == 32  # the user's lr; the recipe's batch (32 = default)
+    assert given.model_overrides["num_channels"] == 3 and given.model_overrides["character_patches"] == "visible"
+    assert given.renderer_overrides == {"max_patches": 64}
+    assert apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="pixel")).max_steps == 1_000_000
+    assert set(RECIPES) >= {"pixel", "cpu-tiny", "cpu-reader"}
+    with pytest.raises(ValueError, match=r"recipe must be one of pixel, cpu-tiny, cpu-reader; got 'cpu-raeder' "
+                                         r"\(did you mean 'cpu-reader'\?\)"):
+        pretrain(tiny_config(corpus, tmp_path / "bad", recipe="cpu-raeder"))
+    config = tiny_config(corpus, tmp_path / "run", recipe="cpu-reader", max_steps=2, eval_steps=2, save_steps=2)
+    res = pretrain(config)
+    assert config.model_overrides == {"num_channels": 1, "max_patches": 48, "num_hidden_layers": 1,
+                                      "decoder_num_hidden_layers": 1}  # the caller's config is left as it was
+    model = PixelForPreTraining.from_pretrained(str(tmp_path / "run"))
+    assert model.config.character_patches == "visible" and model.config.num_hidden_layers == 1
+    assert res["config"]["recipe"] == "cpu-reader" and res["config"]["learning_rate"] == 1e-3

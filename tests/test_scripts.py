@@ -64,3 +64,12 @@ def test_every_script_imports_what_it_uses_and_explains_itself(script):
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "usage:" in res.stdout
+
+
+def test_a_pretraining_that_only_wrote_its_step_0_figures_is_not_done(figures, tmp_path):
+    path = tmp_path / "all_results.json"
+    assert not figures.is_complete(str(path))
+    path.write_text(json.dumps({"initial_eval_loss": 1.0, "steps": 0, "complete": False}))
+    assert not figures.is_complete(str(path))  # pixlm pretrain's file from step 0, before an interruption
+    path.write_text(json.dumps({"initial_eval_loss": 1.0, "final_eval_loss": 0.7, "steps": 8}))
+    assert figures.is_complete(str(path))

@@ -13,6 +13,7 @@ from ..data.hub import is_hub_name
 from ..options import check_fields, option
 from ..render.layouts import word_aligned_layouts
 from .families import FAMILIES, PRETRAINABLE
+from .recipes import RECIPES
 from .tasks import TASKS
 from .vl_tasks import VL_TASKS
 
@@ -57,6 +58,10 @@ class PretrainConfig:
                                   metavar="N", group="data", minimum=1)
     model: str = option("tiny", help="a preset (pixel: tiny, small, base; pixelgpt: tiny, small, 350m) or a checkpoint "
                                      "folder to continue from", metavar="PRESET|DIR", group="model")
+    recipe: str | None = option(None, help="a named recipe (pixlm.training.recipes): its model, config, renderer and "
+                                           "training settings, for the flags you leave at their defaults; "
+                                           "cpu-reader is the CPU-scale recipe of docs/results.md",
+                                choices=lambda: list(RECIPES), group="model")
     model_overrides: dict = option(help="override a config field, e.g. num_channels=1, mask_ratio=0.4 or "
                                         "pixel_target=binary (repeatable)", flag="--model-arg", group="model",
                                    default_factory=dict)

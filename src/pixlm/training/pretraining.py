@@ -30,6 +30,7 @@ from ..render import CONFIG_NAME, RendererConfig, TextRenderer
 from ..viz import loss_curve, save_png
 from .config import PretrainConfig
 from .families import FAMILIES, Family, has_tokenizer
+from .recipes import apply_recipe
 from .run import read_results, resume_checkpoint, seed_everything, sharding_arguments, training_arguments, write_model_card, write_results
 from .trainer import STAGING, PixlmTrainer, ReconstructionCallback
 
@@ -95,6 +96,10 @@ def pretrain(cfg: PretrainConfig) -> dict:
 
 
     cfg.validate()
+    if cfg.recipe is not None:
+        cfg = apply_recipe(dataclasses.replace(cfg, model_overrides=dict(cfg.model_overrides),
+                                               renderer_overrides=dict(cfg.renderer_overrides)))
+        cfg.validate()
     sharding = sharding_arguments(cfg.fsdp, cfg.deepspeed)
     check_writable(cfg.output_dir)
     seed_everything(cfg.seed, cfg.deterministic)  # the model's initial weights too
