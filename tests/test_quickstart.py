@@ -24,6 +24,7 @@ def test_quickstart_runs_and_reports(tmp_path, capsys, monkeypatch):
     assert f"pixlm reconstruct --model {out}" in printed and "tensorboard --logdir" in printed  # what next
     assert not (tmp_path / "runs").exists()  # no stray TensorBoard folder in the working directory
     results = json.loads((out / "all_results.json").read_text())
+    assert (f"Not reading yet: R = {results['reading_ratio']:.3f}" in printed) == (results["reading_ratio"] > 0.85)
     assert results["steps"] == 6 and results["final_eval_loss"] > 0
     assert (out / "model.safetensors").exists() and (out / "loss_curve.png").exists()
     assert (out / "reconstructions" / "step-000000.png").exists()
