@@ -5,6 +5,7 @@ card (`README.md`) of an output folder."""
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import json
 import logging
 import os
@@ -54,8 +55,6 @@ def sharding_arguments(fsdp: str | None = None, deepspeed: str | None = None) ->
                              "instead (drop --fsdp here: torchrun alone gives DDP over gloo)")
         return {"fsdp": True, "fsdp_config": fsdp}
     if deepspeed:
-        import importlib.util
-
         if importlib.util.find_spec("deepspeed") is None:
             raise ValueError(f"--deepspeed {deepspeed}: DeepSpeed is not installed (pip install deepspeed)")
         return {"deepspeed": deepspeed}
