@@ -686,6 +686,10 @@ def test_fsdp_and_deepspeed_are_refused_where_they_would_not_run(corpus, tmp_pat
     bad.write_text("[1, 2]")
     with pytest.raises(ValueError, match="--fsdp .*bad.json: expected a JSON object of settings, got list"):
         pretrain(tiny_config(corpus, tmp_path / "c", fsdp=str(bad)))
+    with pytest.raises(ValueError, match="--fsdp .*missing.json: cannot read it") as refused:
+        pretrain(tiny_config(corpus, tmp_path / "f", fsdp=str(tmp_path / "missing.json")))
+    suggested = str(refused.value).rsplit("e.g. ", 1)[1]
+    assert os.path.isfile(os.path.join(examples, "..", suggested))  # the example it names is shipped
     with pytest.raises(ValueError, match="--deepspeed .*missing.json: cannot read it"):
         pretrain(tiny_config(corpus, tmp_path / "d", deepspeed=str(tmp_path / "missing.json")))
     with pytest.raises(ValueError, match="give --fsdp or --deepspeed, not both"):

@@ -18,7 +18,9 @@ from .tasks import TASKS
 from .vl_tasks import VL_TASKS
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-FSDP_HELP = ("shard the model with PyTorch FSDP: a transformers fsdp_config JSON file (examples/fsdp.json); "
+MODALITIES = ("pixels", "text", "pair")
+FSDP_HELP = ("shard the model with PyTorch FSDP: a transformers fsdp_config JSON file (examples/fsdp-pixel.json, "
+             "examples/fsdp-pixelgpt.json); "
              "run under torchrun or accelerate launch on GPUs (accelerate runs FSDP on GPUs only)")
 DEEPSPEED_HELP = "train with DeepSpeed: its config JSON file (examples/deepspeed-zero2.json; needs `pip install deepspeed`)"
 
@@ -36,12 +38,11 @@ def check_sharding_files(cfg) -> None:
                 content = json.load(f)
         except OSError as e:
             raise ValueError(f"--{name} {path}: cannot read it ({e.strerror}); give a JSON config file, "
-                             f"e.g. examples/{'fsdp.json' if name == 'fsdp' else 'deepspeed-zero2.json'}") from None
+                             f"e.g. examples/{'fsdp-pixel.json' if name == 'fsdp' else 'deepspeed-zero2.json'}") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"--{name} {path}: not JSON ({e.msg} at line {e.lineno})") from None
         if not isinstance(content, dict):
             raise ValueError(f"--{name} {path}: expected a JSON object of settings, got {type(content).__name__}")
-MODALITIES = ("pixels", "text", "pair")
 
 
 @dataclass

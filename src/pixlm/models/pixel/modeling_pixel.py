@@ -397,7 +397,7 @@ class PixelDecoder(nn.Module):
 
 class PixelForPreTraining(PixelPreTrainedModel):
     """PIXEL with its decoder: masked patch reconstruction (and, with the config's
-    `character_loss_weight`, pixlm's character head on hidden patches)."""
+    `character_loss_weight`, pixlm's character head on hidden or visible patches)."""
 
     def __init__(self, config: PixelConfig):
         super().__init__(config)
