@@ -12,7 +12,8 @@
 #   finetunes the pretrained subword model on UPOS en_ewt; attacks scores the en_ewt taggers)
 # Env: PIXLM_DATA (default ../shared/data); TASKS (default en-pos vi-pos pcm-ner sst2);
 # PIXEL_STEPS and SUBWORD_STEPS, the pretraining steps (docs/results.md gives the ones that fill
-# the minutes budget on its machine). Run with OMP_NUM_THREADS=1, one core per run, to compare
+# the minutes budget on its machine); FINETUNE_STEPS, the tagging tasks' finetuning steps (default
+# 1,500; other values name the runs NAME-TASK-STEPS). Run with OMP_NUM_THREADS=1, one core per run, to compare
 # minutes with the figures there; two stages can run side by side on two cores. Every step is
 # skipped when its results are there, so an interrupted run continues.
 set -euo pipefail
@@ -23,6 +24,9 @@ STAGES=${*:-corpus pixel subword pretrained scratch subword-pos attacks}
 TASKS=${TASKS:-en-pos vi-pos pcm-ner sst2}
 PIXEL_STEPS=${PIXEL_STEPS:-6400}
 SUBWORD_STEPS=${SUBWORD_STEPS:-4800}
+FINETUNE_STEPS=${FINETUNE_STEPS:-1500}
+SUFFIX=$([ "$FINETUNE_STEPS" = 1500 ] || echo "-$FINETUNE_STEPS")
+EVAL_STEPS=$(( FINETUNE_STEPS / 15 ))  # 15 evaluations a run, early stopping after 5 without gain
 mkdir -p "$RUNS"
 
 timed() {  # timed NAME COMMAND... -> runs it (resuming, unless NAME.done says it finished), logs and times it
@@ -38,15 +42,17 @@ finetune() {  # finetune NAME MODEL TASK
     local name=$1 model=$2 task=$3 args
     case $task in
       en-pos) args=(--task pos --train $DATA/ud/en_ewt/train.conllu --validation $DATA/ud/en_ewt/dev.conllu
-                    --test $DATA/ud/en_ewt/test.conllu --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128) ;;
+                    --test $DATA/ud/en_ewt/test.conllu --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128) ;;
       vi-pos) args=(--task pos --train $DATA/ud/vi_vtb/train.conllu --validation $DATA/ud/vi_vtb/dev.conllu
-                    --test $DATA/ud/vi_vtb/test.conllu --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128) ;;
+                    --test $DATA/ud/vi_vtb/test.conllu --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128) ;;
       pcm-ner) args=(--task ner --train $DATA/ner/pcm/train.txt --validation $DATA/ner/pcm/dev.txt
-                     --test $DATA/ner/pcm/test.txt --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128) ;;
+                     --test $DATA/ner/pcm/test.txt --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128) ;;
       sst2) args=(--task classify --train $DATA/glue/SST-2/train.tsv --validation $DATA/glue/SST-2/dev.tsv
-                  --steps 3000 --eval-steps 250 --patience 4 --lr 1e-3 --max-patches 128) ;;
+                  --steps 3000 --eval-steps 250 --patience 12 --lr 1e-4 --max-patches 128) ;;  # at 1e-3 it stays at the majority class
     esac
-    timed "$name-$task" pixlm finetune --model "$model" --output-dir "$RUNS/$name-$task" --seed 42 "${args[@]}"
+    local run=$name-$task
+    [ "$task" = sst2 ] || run=$run$SUFFIX
+    timed "$run" pixlm finetune --model "$model" --output-dir "$RUNS/$run" --seed 42 "${args[@]}"
 }
 
 for stage in $STAGES; do
@@ -67,8 +73,8 @@ for stage in $STAGES; do
     subword-pos) finetune subword-pretrained "$RUNS/bert-en-pretrained" en-pos ;;
     attacks)
       for name in pretrained scratch subword-pretrained; do
-        [ -f "$RUNS/attacks-$name.json" ] || pixlm evaluate --model "$RUNS/$name-en-pos" --task pos \
-            --data $DATA/ud/en_ewt/test.conllu --attack all --severity 0.5 --output "$RUNS/attacks-$name.json"
+        [ -f "$RUNS/attacks-$name$SUFFIX.json" ] || pixlm evaluate --model "$RUNS/$name-en-pos$SUFFIX" --task pos \
+            --data $DATA/ud/en_ewt/test.conllu --attack all --severity 0.5 --output "$RUNS/attacks-$name$SUFFIX.json"
       done ;;
     *) echo "unknown stage $stage (corpus pixel subword pretrained scratch subword-pos attacks)" >&2; exit 2 ;;
   esac

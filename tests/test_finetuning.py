@@ -10,7 +10,8 @@ import torch
 from pixlm.models.heads import SequencePoolingHead
 from pixlm.models.pixel import PixelConfig, PixelForPreTraining, PixelForSequenceClassification
 from pixlm.training import FinetuneConfig, finetune
-from pixlm.training.finetuning import most_frequent_tag_baseline
+from pixlm.training.finetuning import default_learning_rate, most_frequent_tag_baseline
+from pixlm.training.tasks import get_task
 
 TINY = {"num_hidden_layers": 1, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 
@@ -85,6 +86,22 @@ def test_pos_finetuning_learns_and_writes_conllu(tmp_path):
     total = sum(len(s.tokens) for s in gold)
     assert right / total == pytest.approx(res["test"]["accuracy"])
     assert json.loads((out / "all_results.json").read_text())["primary_metric"] == "accuracy"
+
+
+def test_default_learning_rate_follows_the_model_width_and_task():
+    tiny, base = PixelConfig.from_preset("tiny"), PixelConfig.from_preset("base")
+    assert default_learning_rate(get_task("pos"), tiny) == 1e-3
+    assert default_learning_rate(get_task("classify"), tiny) == 1e-4
+    assert [default_learning_rate(get_task(t), base) for t in ("pos", "ner", "parse", "classify", "qa")] == \
+        [5e-5, 5e-5, 8e-5, 3e-5, 7e-5]  # PIXEL's FINETUNING.md
+
+
+def test_finetuning_without_lr_records_the_default_it_used(tmp_path):
+    train, dev = pos_data(tmp_path)
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "o"),
+                                  max_steps=2, eval_steps=2, batch_size=16, max_patches=32, model_overrides=TINY, progress=False))
+    assert res["config"]["learning_rate"] == 1e-3
+    assert torch.load(tmp_path / "o" / "training_args.bin", weights_only=False).learning_rate == 1e-3  # what trained
 
 
 def test_ner_finetuning_scores_entities(tmp_path):

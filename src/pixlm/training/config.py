@@ -154,7 +154,11 @@ class FinetuneConfig:
     max_steps: int = option(-1, help="steps, overriding --epochs (-1: by epochs)", flag="--steps", metavar="N",
                             group="training", minimum=-1)
     batch_size: int = option(32, help="examples per step", metavar="N", group="training", minimum=1)
-    learning_rate: float = option(5e-5, help="peak learning rate", flag="--lr", metavar="LR", group="training", above=0)
+    learning_rate: float | None = option(None, help="peak learning rate (default: for models 768 wide or wider PIXEL's for "
+                                                    "the task: 5e-5 pos and ner, 8e-5 parse, 3e-5 classify, 7e-5 qa; "
+                                                    "narrower ones 1e-3, or 1e-4 for classify, where 1e-3 stays at the "
+                                                    "majority class)",
+                                         flag="--lr", metavar="LR", group="training", above=0)
     warmup_fraction: float = option(0.1, help="share of steps spent warming up", flag="--warmup", metavar="FRACTION",
                                     group="training", minimum=0, maximum=1)
     weight_decay: float = option(0.0, help="AdamW weight decay", group="training", minimum=0)

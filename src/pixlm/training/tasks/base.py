@@ -45,6 +45,8 @@ class Task:
     word_level: bool = False  # words are drawn one by one: the renderer's layout (words, bigrams) applies
     label_names: tuple[str, ...] = ("labels",)  # the batch keys the Trainer hands back as label_ids
     group_by_length: bool = True  # batches of similar lengths (examples have a `length`)
+    small_model_learning_rate: float = 1e-3  # the default for models narrower than PIXEL-base (docs/results.md)
+    pixel_learning_rate: float = 5e-5  # the default for PIXEL-base and wider: PIXEL's FINETUNING.md rate for the task
 
     # -- data -----------------------------------------------------------------------------------
     def read(self, path: str, cfg) -> list[dict]:

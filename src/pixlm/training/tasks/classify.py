@@ -33,6 +33,8 @@ class Classify(Task):
     subword_head = "BertForSequenceClassification"
     pixelgpt = True
     pooled = True
+    small_model_learning_rate = 1e-4  # at 1e-3 a tiny model stays at the majority class on SST-2
+    pixel_learning_rate = 3e-5  # PIXEL's for GLUE
 
     def read(self, path, cfg):
         from ...data.readers import read_glue, read_table

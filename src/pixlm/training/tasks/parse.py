@@ -28,6 +28,7 @@ def decode_parses(predictions) -> list[tuple[list[int], list[int]]]:
 @register_task
 class DependencyParsing(WordTask):
     name = "parse"
+    pixel_learning_rate = 8e-5  # PIXEL's for dependency parsing
     description = "dependency parsing"
     formats = "CoNLL-U (heads and relations)"
     head = "PixelForBiaffineParsing"

@@ -15,6 +15,7 @@ from .base import Task, register_task
 @register_task
 class QuestionAnswering(Task):
     name = "qa"
+    pixel_learning_rate = 7e-5  # PIXEL's for question answering
     description = "extractive question answering"
     formats = "SQuAD JSON"
     head = "PixelForQuestionAnswering"
