@@ -42,6 +42,11 @@ class Figure:
 
 PIXELBERT_PRETRAIN = ("pixlm vl pretrain --output-dir {runs}/pb-s{seed} --pretraining-tasks mlm --steps 2000 --lr 3e-4 "
                       "--seed {seed}")
+TRANSFER_PRETRAIN = ("pixlm pretrain --recipe cpu-reader --corpus {runs}/en-train.txt --validation {runs}/en-held-out.txt "
+                     "--output-dir {runs}/pixel-pretrained --steps 6400 --eval-steps 800 --save-steps 800 "
+                     "--reconstruction-steps 1600")
+TRANSFER_EN_POS = ("--task pos --train {data}/ud/en_ewt/train.conllu --validation {data}/ud/en_ewt/dev.conllu --test "
+                   "{data}/ud/en_ewt/test.conllu --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128")
 FIGURES = {
     "pixelbert-vqa": Figure(
         "Pixel-BERT VQA accuracy on held-out synthetic scenes, after MLM pretraining (the README's commands)",
@@ -99,6 +104,18 @@ FIGURES = {
          "{data}/ud/en_ewt/dev.conllu --test {data}/ud/en_ewt/test.conllu --output-dir {runs}/upos-subword-s{seed} "
          "--steps 6000 --eval-steps 500 --patience 4 --batch-size 32 --lr 1e-3 --seed {seed}"),
         "{runs}/upos-subword-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=20),
+    "transfer-upos-pretrained": Figure(
+        "UPOS accuracy on UD English EWT test, PIXEL tiny pretrained with the cpu-reader recipe (45 minutes of one "
+        "thread, once for all seeds; scripts/transfer.sh), then finetuned 1,500 steps",
+        ("python scripts/english_corpus.py --data {data} --output {runs}/en-train.txt --held-out {runs}/en-held-out.txt",
+         TRANSFER_PRETRAIN,
+         "pixlm finetune --model {runs}/pixel-pretrained --output-dir {runs}/pretrained-en-pos-s{seed} --seed {seed} "
+         + TRANSFER_EN_POS),
+        "{runs}/pretrained-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=8),
+    "transfer-upos-scratch": Figure(
+        "UPOS accuracy on UD English EWT test, PIXEL tiny from scratch, finetuned as the pretrained one (1,500 steps)",
+        ("pixlm finetune --model tiny --output-dir {runs}/scratch-en-pos-s{seed} --seed {seed} " + TRANSFER_EN_POS,),
+        "{runs}/scratch-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=8),
     "pixelgpt-readback": Figure(
         "PixelGPT tiny (mono layout, binary pixel targets, 2,000 steps on Python's documentation): character accuracy "
         "of its 8 generated patches read back, on 50 held-out sentences",

@@ -13,7 +13,8 @@
 # Env: PIXLM_DATA (default ../shared/data); TASKS (default en-pos vi-pos pcm-ner sst2);
 # PIXEL_STEPS and SUBWORD_STEPS, the pretraining steps (docs/results.md gives the ones that fill
 # the minutes budget on its machine); FINETUNE_STEPS, the tagging tasks' finetuning steps (default
-# 1,500; other values name the runs NAME-TASK-STEPS). Run with OMP_NUM_THREADS=1, one core per run, to compare
+# 1,500; other values name the runs NAME-TASK-STEPS); SEED, the finetuning seed (default 42; others
+# name the runs ...-sSEED). Run with OMP_NUM_THREADS=1, one core per run, to compare
 # minutes with the figures there; two stages can run side by side on two cores. Every step is
 # skipped when its results are there, so an interrupted run continues.
 set -euo pipefail
@@ -25,7 +26,9 @@ TASKS=${TASKS:-en-pos vi-pos pcm-ner sst2}
 PIXEL_STEPS=${PIXEL_STEPS:-6400}
 SUBWORD_STEPS=${SUBWORD_STEPS:-4800}
 FINETUNE_STEPS=${FINETUNE_STEPS:-1500}
-SUFFIX=$([ "$FINETUNE_STEPS" = 1500 ] || echo "-$FINETUNE_STEPS")
+STEPS_SUFFIX=$([ "$FINETUNE_STEPS" = 1500 ] || echo "-$FINETUNE_STEPS")
+SEED=${SEED:-42}
+SEED_SUFFIX=$([ "$SEED" = 42 ] || echo "-s$SEED")
 EVAL_STEPS=$(( FINETUNE_STEPS / 15 ))  # 15 evaluations a run, early stopping after 5 without gain
 mkdir -p "$RUNS"
 
@@ -51,8 +54,9 @@ finetune() {  # finetune NAME MODEL TASK
                   --steps 3000 --eval-steps 250 --patience 12 --lr 1e-4 --max-patches 128) ;;  # at 1e-3 it stays at the majority class
     esac
     local run=$name-$task
-    [ "$task" = sst2 ] || run=$run$SUFFIX
-    timed "$run" pixlm finetune --model "$model" --output-dir "$RUNS/$run" --seed 42 "${args[@]}"
+    [ "$task" = sst2 ] || run=$run$STEPS_SUFFIX  # SST-2 keeps its own steps
+    run=$run$SEED_SUFFIX
+    timed "$run" pixlm finetune --model "$model" --output-dir "$RUNS/$run" --seed "$SEED" "${args[@]}"
 }
 
 for stage in $STAGES; do
@@ -73,8 +77,8 @@ for stage in $STAGES; do
     subword-pos) finetune subword-pretrained "$RUNS/bert-en-pretrained" en-pos ;;
     attacks)
       for name in pretrained scratch subword-pretrained; do
-        [ -f "$RUNS/attacks-$name$SUFFIX.json" ] || pixlm evaluate --model "$RUNS/$name-en-pos$SUFFIX" --task pos \
-            --data $DATA/ud/en_ewt/test.conllu --attack all --severity 0.5 --output "$RUNS/attacks-$name$SUFFIX.json"
+        [ -f "$RUNS/attacks-$name$STEPS_SUFFIX$SEED_SUFFIX.json" ] || pixlm evaluate --model "$RUNS/$name-en-pos$STEPS_SUFFIX$SEED_SUFFIX" --task pos \
+            --data $DATA/ud/en_ewt/test.conllu --attack all --severity 0.5 --output "$RUNS/attacks-$name$STEPS_SUFFIX$SEED_SUFFIX.json"
       done ;;
     *) echo "unknown stage $stage (corpus pixel subword pretrained scratch subword-pos attacks)" >&2; exit 2 ;;
   esac
