@@ -28,12 +28,16 @@ def test_quickstart_runs_and_reports(tmp_path, capsys, monkeypatch):
     assert results["steps"] == 6 and results["final_eval_loss"] > 0
     assert (out / "model.safetensors").exists() and (out / "loss_curve.png").exists()
     assert (out / "reconstructions" / "step-000000.png").exists()
+    config = json.loads((out / "config.json").read_text())  # the cpu-reader recipe, positions for 128 patches
+    assert (config["character_loss_weight"], config["character_patches"], config["max_patches"]) == (1.0, "visible", 128)
 
 
-def test_quickstart_layout_reaches_the_saved_renderer(tmp_path):
+def test_quickstart_layout_and_recipe_reach_the_saved_model(tmp_path):
     out = tmp_path / "qs-bigrams"
-    assert main(["quickstart", "--output-dir", str(out), "--steps", "2", "--batch-size", "4", "--layout", "bigrams"]) == 0
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "2", "--batch-size", "4", "--layout", "bigrams",
+                 "--recipe", "cpu-tiny"]) == 0
     assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "bigrams"
+    assert json.loads((out / "config.json").read_text())["character_loss_weight"] == 0.0  # PIXEL's objective alone
 
 
 def test_loss_curve_ticks_are_round_numbers_inside_the_range():

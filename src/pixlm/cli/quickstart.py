@@ -24,6 +24,10 @@ def add_arguments(p) -> None:
     p.add_argument("--layout", default="continuous", choices=["continuous", "bigrams"],
                    help="rendering of the corpus: PIXEL's continuous strips (default), or bigrams (Lotz et al. "
                         "2023: two characters per patch, so equal bigrams are equal patches)")
+    p.add_argument("--recipe", default="cpu-reader", choices=["cpu-reader", "cpu-tiny"],
+                   help="cpu-reader (default): PIXEL's objective plus pixlm's character head on the patches the "
+                        "encoder sees, whose model finetunes better than one from scratch (docs/results.md); "
+                        "cpu-tiny: PIXEL's objective alone")
 
 
 def run(args) -> int:
@@ -33,12 +37,13 @@ def run(args) -> int:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
     steps = args.steps or QUICKSTART_STEPS
     out = args.output_dir
+    reading = " and to name the characters of the patches it sees" if args.recipe == "cpu-reader" else ""
     print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns to fill in masked "
-          f"patches of {len(stdlib_corpus()):,} sentences from Python's own documentation, rendered in the "
-          f"{args.layout} layout: {steps:,} steps, about {steps * 0.2 / 60:.0f} minutes on 2 CPU cores. Checkpoints, "
-          f"the loss curve and reconstructions go to {out}/.", flush=True)
+          f"patches{reading} of {len(stdlib_corpus()):,} sentences from Python's own documentation, rendered in the "
+          f"{args.layout} layout ({args.recipe} recipe): {steps:,} steps, about {steps * 0.2 / 60:.0f} minutes on 2 "
+          f"CPU cores. Checkpoints, the loss curve and reconstructions go to {out}/.", flush=True)
     results = quickstart(out, max_steps=steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                         layout=args.layout)
+                         layout=args.layout, recipe=args.recipe)
     print_results(results)
     print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
     ratio = results.get("reading_ratio")
@@ -47,11 +52,15 @@ def run(args) -> int:
               "No recipe tried on this machine gets there in minutes: in docs/results.md's study every variant "
               "ended at R 0.93-0.97 after 10 CPU-minutes, and 45 minutes of the cpu-reader recipe at 0.957; "
               "its reconstructions are the average look of a line of text. What the budget does give is a "
-              "working pipeline to take further with the commands below.")
+              "working pipeline to take further with the commands below" + (
+                  ", and (cpu-reader) an encoder that names the characters of what it sees: a better start for "
+                  "finetuning than random weights (docs/results.md)." if args.recipe == "cpu-reader" else "."))
     print(f"""
 Next:
   pixlm reconstruct --model {out} "Text of your own to fill in" -o recon.png   # what it fills in
   pixlm pretrain --corpus {out}/corpus-train.txt --validation {out}/corpus-held-out.txt --model {out} \\
       --output-dir {out}-longer --steps 5000                                         # train on from here
-  tensorboard --logdir {out}-longer/runs                                           # its curves, live""")
+  tensorboard --logdir {out}-longer/runs                                           # its curves, live
+  pixlm finetune --task pos --model {out} --train train.conllu --validation dev.conllu \\
+      --output-dir {out}-pos                                                           # a tagger from it""")
     return 0

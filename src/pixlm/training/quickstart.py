@@ -36,11 +36,15 @@ def quickstart(
     seed: int = 0,
     span_masking: bool = True,
     layout: str = "continuous",
+    recipe: str = "cpu-reader",
     model_overrides: dict | None = None,
     progress: bool = True,
 ) -> dict:
     """Train a tiny PIXEL (grayscale, 128 patches, no dropout) on `stdlib_corpus()`, rendered
-    in `layout` (`continuous` as PIXEL, or `bigrams`).
+    in `layout` (`continuous` as PIXEL, or `bigrams`), with `recipe`'s model settings
+    (`pixlm.training.recipes`: `cpu-reader`, PIXEL's objective with the character head on the
+    patches the encoder sees, whose model finetunes better than one from scratch; `cpu-tiny`,
+    PIXEL's objective alone).
 
     Writes the checkpoint, `loss_curve.png` and reconstructions from the start and the end of
     training into `output_dir`, and returns `pretrain`'s results with the run's wall time.
@@ -60,12 +64,10 @@ def quickstart(
         validation=held_path,
         output_dir=output_dir,
         model="tiny",
-        model_overrides={
-            "num_channels": 1, "max_patches": 128, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
-            **(model_overrides or {}),
-        },
+        recipe=recipe,
+        model_overrides={"max_patches": 128, **(model_overrides or {})},  # positions for the 128 patches it renders
         span_masking=span_masking,
-        renderer_overrides={"max_patches": 128, "layout": layout},
+        renderer_overrides={"layout": layout},
         max_steps=max_steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
