@@ -38,10 +38,11 @@ def run(args) -> int:
     steps = args.steps or QUICKSTART_STEPS
     out = args.output_dir
     reading = " and to name the characters of the patches it sees" if args.recipe == "cpu-reader" else ""
-    print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns to fill in masked "
-          f"patches{reading} of {len(stdlib_corpus()):,} sentences from Python's own documentation, rendered in the "
-          f"{args.layout} layout ({args.recipe} recipe): {steps:,} steps, about {steps * 0.2 / 60:.0f} minutes on 2 "
-          f"CPU cores. Checkpoints, the loss curve and reconstructions go to {out}/.", flush=True)
+    print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns, on "
+          f"{len(stdlib_corpus()):,} sentences from Python's own documentation rendered in the {args.layout} layout, "
+          f"to fill in masked patches{reading} ({args.recipe} recipe): {steps:,} steps, about "
+          f"{steps * 0.2 / 60:.0f} minutes on 2 CPU cores. Checkpoints, the loss curve and reconstructions go to "
+          f"{out}/.", flush=True)
     results = quickstart(out, max_steps=steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                          layout=args.layout, recipe=args.recipe)
     print_results(results)
