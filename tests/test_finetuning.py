@@ -98,9 +98,11 @@ def test_default_learning_rate_follows_the_model_width_and_task():
 
 def test_finetuning_without_lr_records_the_default_it_used(tmp_path):
     train, dev = pos_data(tmp_path)
-    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "o"),
-                                  max_steps=2, eval_steps=2, batch_size=16, max_patches=32, model_overrides=TINY, progress=False))
+    cfg = FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "o"),
+                         max_steps=2, eval_steps=2, batch_size=16, max_patches=32, model_overrides=TINY, progress=False)
+    res = finetune(cfg)
     assert res["config"]["learning_rate"] == 1e-3
+    assert cfg.learning_rate is None  # the caller's config is left as given, for another model
     assert torch.load(tmp_path / "o" / "training_args.bin", weights_only=False).learning_rate == 1e-3  # what trained
 
 

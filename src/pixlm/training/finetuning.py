@@ -103,8 +103,8 @@ def finetune(cfg: FinetuneConfig) -> dict:
     for name, (_, examples) in splits.items():
         labels = _add_unseen_labels(task, name, examples, labels)
     model = _load_model(cfg, task, labels)
-    if cfg.learning_rate is None:
-        cfg.learning_rate = default_learning_rate(task, model.config)
+    if cfg.learning_rate is None:  # a copy: the caller's config may serve another model
+        cfg = replace(cfg, learning_rate=default_learning_rate(task, model.config))
         logger.warning("learning rate %g, the default for %s with a model %s wide (--lr to choose another)",
                        cfg.learning_rate, task.description, getattr(model.config, "hidden_size", "?"))
     renderer, collator = _data_pipeline(cfg, task, model, labels)
@@ -160,11 +160,10 @@ PIXEL_BASE_WIDTH = 768
 
 def default_learning_rate(task: Task, model_config) -> float:
     """The peak learning rate `finetune` uses when none is given: for models as wide as PIXEL-base
-    or wider, PIXEL's own for the task (`task.pixel_learning_rate`, from its FINETUNING.md: 5e-5
-    for tagging and NER, 8e-5 parsing, 3e-5 GLUE, 7e-5 QA); for narrower ones the task's
-    `small_model_learning_rate`, measured on the tiny preset (docs/results.md: rates like PIXEL's
-    leave it far behind 1e-3 on tagging, and text classification needs 1e-4, where 1e-3 stays
-    at the majority class)."""
+    or wider, PIXEL's own for the task (`task.pixel_learning_rate`, from its FINETUNING.md); for
+    narrower ones the task's `small_model_learning_rate`, measured on the tiny preset
+    (docs/results.md: rates like PIXEL's leave it far behind 1e-3 on tagging, and text
+    classification needs 1e-4, where 1e-3 stays at the majority class)."""
     width = getattr(model_config, "hidden_size", PIXEL_BASE_WIDTH)
     return task.pixel_learning_rate if width >= PIXEL_BASE_WIDTH else task.small_model_learning_rate
 
