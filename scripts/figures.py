@@ -42,11 +42,42 @@ class Figure:
 
 PIXELBERT_PRETRAIN = ("pixlm vl pretrain --output-dir {runs}/pb-s{seed} --pretraining-tasks mlm --steps 2000 --lr 3e-4 "
                       "--seed {seed}")
+TRANSFER_CORPUS = "python scripts/english_corpus.py --data {data} --output {runs}/en-train.txt --held-out {runs}/en-held-out.txt"
 TRANSFER_PRETRAIN = ("pixlm pretrain --recipe cpu-reader --corpus {runs}/en-train.txt --validation {runs}/en-held-out.txt "
                      "--output-dir {runs}/pixel-pretrained --steps 6400 --eval-steps 800 --save-steps 800 "
                      "--reconstruction-steps 1600")
 TRANSFER_EN_POS = ("--task pos --train {data}/ud/en_ewt/train.conllu --validation {data}/ud/en_ewt/dev.conllu --test "
                    "{data}/ud/en_ewt/test.conllu --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128")
+TRANSFER_TASKS = {  # task -> (what it scores, its finetuning flags, where its score is)
+    "en-pos": ("UPOS accuracy on UD English EWT test", TRANSFER_EN_POS, ("test", "accuracy")),
+    "vi-pos": ("UPOS accuracy on UD Vietnamese VTB test", TRANSFER_EN_POS.replace("en_ewt", "vi_vtb"), ("test", "accuracy")),
+    "pcm-ner": ("Entity F1 on MasakhaNER Nigerian Pidgin test",
+                "--task ner --train {data}/ner/pcm/train.txt --validation {data}/ner/pcm/dev.txt --test "
+                "{data}/ner/pcm/test.txt --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128",
+                ("test", "f1")),
+    "sst2": ("Accuracy on SST-2 dev",
+             "--task classify --train {data}/glue/SST-2/train.tsv --validation {data}/glue/SST-2/dev.tsv --steps 3000 "
+             "--eval-steps 250 --patience 12 --lr 1e-4 --max-patches 128", ("validation", "accuracy")),
+}
+
+
+def _transfer_figure(task: str, kind: str) -> Figure:
+    """scripts/transfer.sh's finetuning of one task, seeded: the pixel model pretrained anew with each
+    seed (45 minutes of one thread) and finetuned with it, or from scratch with it."""
+    what, flags, key = TRANSFER_TASKS[task]
+    run = f"{{runs}}/{kind}-{task}-s{{seed}}"
+    if kind == "scratch":
+        return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
+                      (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
+                      f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" else 8)
+    pretrain = TRANSFER_PRETRAIN.replace("{runs}/pixel-pretrained", "{runs}/pixel-pretrained-s{seed}") + " --seed {seed}"
+    return Figure(f"{what}, PIXEL tiny pretrained with the cpu-reader recipe with each seed (45 minutes of one thread), "
+                  "then finetuned with it (scripts/transfer.sh)",
+                  (TRANSFER_CORPUS, pretrain,
+                   f"pixlm finetune --model {{runs}}/pixel-pretrained-s{{seed}} --output-dir {run} --seed {{seed}} {flags}"),
+                  f"{run}/all_results.json", key, minutes_per_seed=45 + (16 if task == "sst2" else 8))
+
+
 FIGURES = {
     "pixelbert-vqa": Figure(
         "Pixel-BERT VQA accuracy on held-out synthetic scenes, after MLM pretraining (the README's commands)",
@@ -107,8 +138,7 @@ FIGURES = {
     "transfer-upos-pretrained": Figure(
         "UPOS accuracy on UD English EWT test, PIXEL tiny pretrained with the cpu-reader recipe (45 minutes of one "
         "thread, once for all seeds; scripts/transfer.sh), then finetuned 1,500 steps",
-        ("python scripts/english_corpus.py --data {data} --output {runs}/en-train.txt --held-out {runs}/en-held-out.txt",
-         TRANSFER_PRETRAIN,
+        (TRANSFER_CORPUS, TRANSFER_PRETRAIN,
          "pixlm finetune --model {runs}/pixel-pretrained --output-dir {runs}/pretrained-en-pos-s{seed} --seed {seed} "
          + TRANSFER_EN_POS),
         "{runs}/pretrained-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=8),
@@ -116,6 +146,8 @@ FIGURES = {
         "UPOS accuracy on UD English EWT test, PIXEL tiny from scratch, finetuned as the pretrained one (1,500 steps)",
         ("pixlm finetune --model tiny --output-dir {runs}/scratch-en-pos-s{seed} --seed {seed} " + TRANSFER_EN_POS,),
         "{runs}/scratch-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=8),
+    **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS for kind in ("seeded", "scratch")
+       if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
     "pixelgpt-readback": Figure(
         "PixelGPT tiny (mono layout, binary pixel targets, 2,000 steps on Python's documentation): character accuracy "
         "of its 8 generated patches read back, on 50 held-out sentences",

@@ -33,6 +33,31 @@ def test_every_figure_command_names_what_it_makes(figures):
             assert figures.made(command.format(runs="R", seed=1, data="D").split()), name
 
 
+def test_a_run_kept_per_seed_is_trained_with_that_seed(figures):
+    """A seed's value must come from runs that seed drove: a command whose output is kept per
+    seed passes --seed; one shared by all seeds (a corpus, a model pretrained once) does not
+    depend on it."""
+    for name, figure in figures.FIGURES.items():
+        for command in figure.commands:
+            argv = command.format(runs="R", seed=7, data="D").split()
+            per_seed = "7" in figures.made(argv)
+            if per_seed and argv[0] == "pixlm":
+                assert argv[argv.index("--seed") + 1] == "7", (name, command)
+            if not per_seed:
+                assert "--seed" not in argv, (name, command)
+
+
+def test_the_seeded_transfer_pretrains_once_per_seed_and_finetunes_that_model(figures):
+    figure = figures.FIGURES["transfer-vi-pos-seeded"]
+    commands = [c.format(runs="R", seed=3, data="D") for c in figure.commands]
+    pretrain, finetune = commands[1].split(), commands[2].split()
+    assert pretrain[:2] == ["pixlm", "pretrain"] and figures.made(pretrain) == os.path.join("R/pixel-pretrained-s3", "all_results.json")
+    assert finetune[finetune.index("--model") + 1] == "R/pixel-pretrained-s3"
+    assert "D/ud/vi_vtb/train.conllu" in finetune and "en_ewt" not in commands[2]
+    # the other tasks' seeded figures share that pretraining rather than repeat it
+    assert figures.FIGURES["transfer-sst2-seeded"].commands[1] == figure.commands[1]
+
+
 def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures, tmp_path):
     figure = figures.Figure("a figure", ("pixlm x --output-dir {runs}/r-s{seed}",), "{runs}/r-s{seed}/all_results.json",
                             ("validation", "accuracy"), goal=0.9, minutes_per_seed=1)
