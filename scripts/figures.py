@@ -69,7 +69,7 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     if kind == "scratch":
         return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
                       (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
-                      f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" else 8)
+                      f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" else 10)
     pretrain = TRANSFER_PRETRAIN.replace("{runs}/pixel-pretrained", "{runs}/pixel-pretrained-s{seed}") + " --seed {seed}"
     return Figure(f"{what}, PIXEL tiny pretrained with the cpu-reader recipe with each seed (81 minutes of one thread), "
                   "then finetuned with it (scripts/transfer.sh)",
