@@ -294,6 +294,13 @@ def test_subword_baseline_through_the_same_entry_points(tmp_path):
     assert tok("the cat")["input_ids"][0] == tok.cls_token_id
     pre = pretrain_subword(base, str(corpus), str(tmp_path / "bert-mlm"), max_steps=4, batch_size=8)
     assert pre["steps"] == 4
+    # The run records itself (figures.py reads all_results.json to know it finished), and its seed
+    # sets the data order and masks: another seed, another loss from the same start.
+    from pixlm.training.run import read_results
+
+    assert read_results(pre["output_dir"])["steps"] == 4 and read_results(pre["output_dir"])["seed"] == 42
+    other = pretrain_subword(base, str(corpus), str(tmp_path / "bert-mlm-s1"), max_steps=4, batch_size=8, seed=1)
+    assert other["train_loss"] != pre["train_loss"]
     out = tmp_path / "pos"
     res = finetune(FinetuneConfig(task="pos", model=pre["output_dir"], train=str(train), validation=str(dev), test=str(dev),
                                   output_dir=str(out), max_steps=60, eval_steps=20, batch_size=16, learning_rate=2e-3,

@@ -58,6 +58,16 @@ def test_the_seeded_transfer_pretrains_once_per_seed_and_finetunes_that_model(fi
     assert figures.FIGURES["transfer-sst2-seeded"].commands[1] == figure.commands[1]
 
 
+def test_the_subword_transfer_finetunes_the_model_pretrained_with_its_seed(figures):
+    commands = [c.format(runs="R", seed=3, data="D").split() for c in figures.FIGURES["transfer-en-pos-subword"].commands]
+    create, pretrain, finetune = commands[1:]
+    assert pretrain[pretrain.index("--model") + 1] == create[create.index("--output-dir") + 1] == "R/bert-en-s3"
+    assert finetune[finetune.index("--model") + 1] == pretrain[pretrain.index("--output-dir") + 1] == "R/bert-en-pretrained-s3"
+    # finetuned exactly as the pixel models it is compared with
+    pixel = figures.FIGURES["transfer-en-pos-seeded"].commands[2].format(runs="R", seed=3, data="D").split()
+    assert finetune[finetune.index("--seed"):] == pixel[pixel.index("--seed"):]
+
+
 def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures, tmp_path):
     figure = figures.Figure("a figure", ("pixlm x --output-dir {runs}/r-s{seed}",), "{runs}/r-s{seed}/all_results.json",
                             ("validation", "accuracy"), goal=0.9, minutes_per_seed=1)

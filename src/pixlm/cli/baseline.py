@@ -21,7 +21,8 @@ def add_arguments(p) -> None:
     p.add_argument("--vocab-size", type=positive_int, default=8000, metavar="N", help="create: WordPiece vocabulary size (default 8000)")
     p.add_argument("--steps", type=positive_int, default=1000, metavar="N", help="pretrain: steps, as many as the pixel model had")
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="pretrain: texts per step (default 32)")
-    p.add_argument("--seed", type=int, default=42, help="create: the seed of the model's initial weights (default 42)")
+    p.add_argument("--seed", type=int, default=42,
+                   help="create: the seed of the model's initial weights; pretrain: of the data order and masks (default 42)")
     p.add_argument("--lr", type=positive_float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
 
 
@@ -35,6 +36,6 @@ def run(args) -> int:
         return 0
     if not args.model:
         raise ValueError("pretrain needs --model, a folder made by `pixlm baseline create`")
-    res = pretrain_subword(args.model, args.corpus, args.output_dir, args.steps, args.batch_size, args.lr)
+    res = pretrain_subword(args.model, args.corpus, args.output_dir, args.steps, args.batch_size, args.lr, seed=args.seed)
     print(f"{res['steps']} steps, train loss {res['train_loss']:.4f}: {res['output_dir']}")
     return 0

@@ -9,14 +9,15 @@ import os
 from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling, set_seed
 
 from ..data.corpus import load_corpus
-from .run import training_arguments
+from .run import training_arguments, write_results
 from .trainer import PixlmTrainer
 
 
 def pretrain_subword(model_dir: str, corpus: str, output_dir: str, max_steps: int = 1000, batch_size: int = 32,
                      learning_rate: float = 5e-4, max_length: int = 128, seed: int = 42) -> dict:
     """Masked language modelling (15% of tokens) on the same corpus, for as many steps as the
-    pixel model got: the equal budget."""
+    pixel model got: the equal budget. Writes the model, its tokenizer and `all_results.json`
+    (the settings, steps and training loss) to `output_dir`; `seed` sets the data order and masks."""
     _check_baseline_folder(model_dir)
     set_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -33,7 +34,10 @@ def pretrain_subword(model_dir: str, corpus: str, output_dir: str, max_steps: in
     out = trainer.train()
     trainer.save_model_atomically(output_dir)
     tokenizer.save_pretrained(output_dir)
-    return {"steps": trainer.state.global_step, "train_loss": out.training_loss, "output_dir": output_dir}
+    results = {"steps": trainer.state.global_step, "train_loss": out.training_loss, "train_seconds": out.metrics["train_runtime"],
+               "model": model_dir, "corpus": corpus, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed}
+    write_results(output_dir, results)  # last: its presence says the run finished
+    return {**results, "output_dir": output_dir}
 
 
 def _check_baseline_folder(model_dir: str) -> None:
