@@ -2,7 +2,7 @@
 confidence against quality on degraded strips.
 
     python benchmarks/recognizer.py [--recognizer DIR] [--data ../shared/data] [--sentences 500]
-        [--pixel-model DIR] [--tables 1,2,3]
+        [--pixel-model DIR] [--tables 1,2,3] [--output CER.json]
 
 Tables (one core: torch and the renderer on one thread):
 1. CER (edit distance over reference characters) and exact lines on clean renderings of UD
@@ -24,6 +24,7 @@ Tables (one core: torch and the renderer on one thread):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -56,11 +57,13 @@ def cer(got: list[str], refs: list[str]) -> float:
     return sum(edit_distance(g, r) for g, r in zip(got, refs)) / max(1, sum(len(r) for r in refs))
 
 
-def clean_table(model, renderer, data: Path, limit: int) -> None:
+def clean_table(model, renderer, data: Path, limit: int) -> dict:
+    """Prints table 1; returns its figures as {treebank: {layout: {name: value}}}."""
     print("\n## 1. Clean renderings of unseen sentences: character error rate (lower is better)\n")
     print(f"Read in {str(reading_dtype(model)).removeprefix('torch.')} (precision auto), and again in float32.\n")
     print("| sentences | layout | recognizer CER | CER, spaces ignored | exact lines | CER in float32 | template reader CER |")
     print("|---|---|---|---|---|---|---|")
+    figures = {}
     for name, treebank in (("en_ewt test", "en_ewt"), ("vi_vtb test", "vi_vtb")):
         texts = sentences(data, treebank, "test", limit)
         for layout in ("continuous", "words", "bigrams", "mono"):
@@ -76,6 +79,10 @@ def clean_table(model, renderer, data: Path, limit: int) -> None:
             spaceless = cer([g.replace(" ", "") for g in got], [r.replace(" ", "") for r in refs])
             print(f"| {name} ({len(refs)}) | {layout} | {100 * cer(got, refs):.2f}% | {100 * spaceless:.2f}% | "
                   f"{100 * exact:.1f}% | {100 * cer(in_float32, refs):.2f}% | {template} |")
+            figures.setdefault(treebank, {})[layout] = {"cer": cer(got, refs), "cer_spaces_ignored": spaceless,
+                                                        "exact_lines": exact, "cer_float32": cer(in_float32, refs),
+                                                        "sentences": len(refs)}
+    return figures
 
 
 def speed_table(model, renderer, data: Path, limit: int, repeats: int = 3) -> None:
@@ -161,6 +168,13 @@ def _gray(strip: np.ndarray, patches: int, patch_size: int) -> np.ndarray:
     return x.mean(-1) if x.ndim == 3 else x
 
 
+def write_json(path: str, data: dict) -> None:
+    """`data` into `path` as JSON, replacing the file whole (never half-written)."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recognizer", default=default_recognizer_path())
@@ -168,6 +182,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=500)
     parser.add_argument("--pixel-model", help="a PIXEL pretraining folder whose reconstructions to read")
     parser.add_argument("--tables", default="1,2,3", help="which tables to print (default 1,2,3)")
+    parser.add_argument("--output", metavar="FILE", help="also write table 1's figures to FILE as JSON (for scripts/figures.py)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = PixelRecognizer.from_pretrained(args.recognizer).eval()
@@ -176,7 +191,9 @@ def main() -> None:
           f"{len(model.config.charset)} characters")
     tables = set(args.tables.split(","))
     if "1" in tables:
-        clean_table(model, renderer, args.data, args.sentences)
+        figures = clean_table(model, renderer, args.data, args.sentences)
+        if args.output:
+            write_json(args.output, {"recognizer": args.recognizer, **figures})
     if "2" in tables:
         speed_table(model, renderer, args.data, args.sentences)
     if "3" in tables:

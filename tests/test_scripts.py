@@ -89,6 +89,47 @@ def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures,
     assert "old" not in text and text.count("<!-- figure:fig -->") == 1
 
 
+def test_an_error_rate_goal_is_a_ceiling_that_the_highest_seed_must_meet(figures, tmp_path):
+    figure = figures.Figure("an error rate", ("python b.py --output {runs}/cer-s{seed}.json",), "{runs}/cer-s{seed}.json",
+                            ("cer",), goal=0.005, lower_is_better=True)
+    for seed, cer in ((42, 0.0049), (1, 0.0031)):
+        (tmp_path / f"cer-s{seed}.json").write_text(json.dumps({"cer": cer}))
+    assert "| at most 0.005: met by the 2 seeds run so far |" in figures.table("cer", figure, str(tmp_path), [42, 1, 2])
+    (tmp_path / "cer-s2.json").write_text(json.dumps({"cer": 0.0052}))
+    assert "| at most 0.005: not met (worst seed 0.0052) |" in figures.table("cer", figure, str(tmp_path), [42, 1, 2])
+
+
+def test_the_recognizer_figure_trains_as_the_script_that_makes_the_shipped_one(figures):
+    """Seed 42 of the figure must be the shipped recognizer: the same corpus and flags as
+    scripts/train_default_recognizer.sh, only the output folder and the seed told apart."""
+    with open(os.path.join(HERE, "..", "scripts", "train_default_recognizer.sh"), encoding="utf-8") as f:
+        script = f.read()
+    shipped = script[script.index("pixlm read train"):script.index("--seed 42")].replace("\\\n", " ").split()
+    train = figures.FIGURES["recognizer-cer-en"].commands[1].format(runs="R", seed=42, data="D")
+    train = train[:train.index(" --seed")].split()
+
+    def settings(argv):
+        return [a for a, before in zip(argv, [None, *argv]) if "--corpus" not in (a, before) and "--output-dir" not in (a, before)]
+
+    assert settings(shipped) == settings(train) and "--hidden-size" in settings(train)
+    assert figures.FIGURES["recognizer-cer-vi"].commands == figures.FIGURES["recognizer-cer-en"].commands
+
+
+def test_the_recognizer_corpus_is_english_then_vietnamese_thrice_then_the_african_languages(tmp_path):
+    spec = importlib.util.spec_from_file_location("recognizer_corpus", os.path.join(HERE, "..", "scripts", "recognizer_corpus.py"))
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    for treebank, text in (("en_ewt", "# text = The cat sat."), ("vi_vtb", "# text =Tôi đi.")):
+        (tmp_path / "ud" / treebank).mkdir(parents=True)
+        (tmp_path / "ud" / treebank / "train.conllu").write_text(f"# sent_id = 1\n{text}\n1\tx\t_\n\n", encoding="utf-8")
+    for lang in corpus.MASAKHANER:
+        (tmp_path / "ner" / lang).mkdir(parents=True)
+        (tmp_path / "ner" / lang / "train.txt").write_text(f"-DOCSTART- O\n\n{lang} B-PER\nsays O\n\nhi O\n", encoding="utf-8")
+    texts = corpus.recognizer_texts(str(tmp_path))
+    assert texts[:4] == ["The cat sat.", "Tôi đi.", "Tôi đi.", "Tôi đi."]
+    assert texts[4:8] == ["yor says", "hi", "ibo says", "hi"] and len(texts) == 4 + 2 * len(corpus.MASAKHANER)
+
+
 @pytest.mark.parametrize("script", sorted(f for f in os.listdir(os.path.join(HERE, "..", "scripts")) if f.endswith(".py")))
 def test_every_script_imports_what_it_uses_and_explains_itself(script):
     """`--help` runs each script's imports (pixelgpt_read_eval.py imported a function from where
