@@ -11,9 +11,10 @@ import os
 def write_lines(path: str, lines: list[str]) -> None:
     """`lines` into `path`, one per line, replacing the file whole."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
+    tmp = f"{path}.{os.getpid()}.tmp"  # seeds running side by side may write the same shared file
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in lines))
-    os.replace(path + ".tmp", path)
+    os.replace(tmp, path)
 
 
 def main() -> None:
