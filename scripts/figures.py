@@ -272,7 +272,7 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
         mean, low, high = statistics.mean(done.values()), min(done.values()), max(done.values())
         every = "every seed" if len(done) == len(seeds) else f"the {len(done)} seed{'s' * (len(done) > 1)} run so far"
         worst = high if figure.lower_is_better else low
-        goal = f"at most {figure.goal:.3f}" if figure.lower_is_better else f"{figure.goal:.2f}"
+        goal = figure.goal and (f"at most {figure.goal:.3f}" if figure.lower_is_better else f"{figure.goal:.2f}")
         met = "" if figure.goal is None else (
             f"{goal}: met by {every}" if (worst <= figure.goal if figure.lower_is_better else worst >= figure.goal)
             else f"{goal}: not met (worst seed {worst:.4f})")
