@@ -209,6 +209,15 @@ def _threads() -> str:
     return os.environ.get("OMP_NUM_THREADS") or f"unset (torch's default: {os.cpu_count()} cores)"
 
 
+def _cpu() -> str:
+    """The processor's model name (Linux), else the architecture: kernels and their sums differ by CPU."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
 def _meta(runs: str) -> dict:
     path = os.path.join(runs, "figures.json")
     return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {}
@@ -220,7 +229,7 @@ def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
             continue
         os.makedirs(runs, exist_ok=True)
         meta = _meta(runs)  # read anew: seeds may run side by side, each in its own process
-        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node()}
+        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node(), "cpu": _cpu()}
         path = os.path.join(runs, "figures.json")
         with open(f"{path}.{os.getpid()}.tmp", "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
@@ -265,6 +274,8 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
     done = {s: v for s, v in values.items() if v is not None}
     recorded = _meta(runs).get(name, {})
     threads = sorted({recorded[str(s)]["threads"] for s in done if str(s) in recorded}) or [_threads() + " (not recorded)"]
+    cpus = sorted({recorded[str(s)]["cpu"] for s in done if "cpu" in recorded.get(str(s), {})}) or [
+        _cpu() + " (where this table was made; the runs did not record theirs)"]
     lines = [f"<!-- figure:{name} -->", f"**{figure.description}**", ""]
     lines += ["| seeds | mean | range | " + " | ".join(f"seed {s}" for s in seeds) + " | goal |",
               "|---|---|---|" + "---|" * len(seeds) + "---|"]
@@ -283,7 +294,7 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
     lines += ["", "Commands (per seed):", "", "```bash"]
     lines += [c.format(runs="RUNS", seed="SEED", data="$PIXLM_DATA") for c in figure.commands]
     block = f" --block {name}" if figure_name not in (None, name) else ""
-    lines += ["```", "", f"Threads: OMP_NUM_THREADS={', '.join(threads)}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+    lines += ["```", "", f"Threads: OMP_NUM_THREADS={', '.join(threads)}; machine: {' / '.join(cpus)}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {figure_name or name} "
               f"--seeds {' '.join(map(str, seeds))}{block}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",
               f"<!-- /figure:{name} -->"]
