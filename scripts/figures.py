@@ -17,6 +17,7 @@ OMP_NUM_THREADS says (torch's default, all cores, when unset); the table records
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -223,17 +224,26 @@ def _meta(runs: str) -> dict:
     return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {}
 
 
+def record(runs: str, name: str, seed: int) -> None:
+    """Note in RUNS/figures.json the threads and machine of a seed about to run. Seeds may run
+    side by side, each in its own process: the file is read, changed and replaced under a lock,
+    so that no process's record overwrites another's."""
+    os.makedirs(runs, exist_ok=True)
+    path = os.path.join(runs, "figures.json")
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meta = _meta(runs)
+        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node(), "cpu": _cpu()}
+        with open(f"{path}.{os.getpid()}.tmp", "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2)
+        os.replace(f"{path}.{os.getpid()}.tmp", path)  # never half-written for a reader without the lock
+
+
 def run(figure: Figure, runs: str, seeds: list[int], name: str) -> None:
     for seed in seeds:
         if value(figure, runs, seed) is not None:
             continue
-        os.makedirs(runs, exist_ok=True)
-        meta = _meta(runs)  # read anew: seeds may run side by side, each in its own process
-        meta.setdefault(name, {})[str(seed)] = {"threads": _threads(), "machine": platform.node(), "cpu": _cpu()}
-        path = os.path.join(runs, "figures.json")
-        with open(f"{path}.{os.getpid()}.tmp", "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=2)
-        os.replace(f"{path}.{os.getpid()}.tmp", path)  # never half-written for another seed's process
+        record(runs, name, seed)
         for command in figure.commands:
             command = command.format(runs=runs, seed=seed, data=DATA)
             argv = shlex.split(command)

@@ -68,6 +68,27 @@ def test_the_subword_transfer_finetunes_the_model_pretrained_with_its_seed(figur
     assert finetune[finetune.index("--seed"):] == pixel[pixel.index("--seed"):]
 
 
+def test_seeds_recorded_side_by_side_are_all_kept(figures, tmp_path):
+    """Seeds run in processes of their own, each noting its threads and CPU in figures.json."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the module loaded from its path travels with the fork
+    workers = [context.Process(target=_record_many, args=(figures, str(tmp_path), seed)) for seed in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert all(worker.exitcode == 0 for worker in workers)
+    meta = json.loads((tmp_path / "figures.json").read_text())
+    assert {name: sorted(seeds, key=int) for name, seeds in meta.items()} == {f"f{k}": ["0", "1", "2", "3"] for k in range(25)}
+    assert meta["f0"]["3"]["cpu"] and meta["f0"]["3"]["threads"]
+
+
+def _record_many(figures, runs, seed):
+    for k in range(25):
+        figures.record(runs, f"f{k}", seed)
+
+
 def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures, tmp_path):
     figure = figures.Figure("a figure", ("pixlm x --output-dir {runs}/r-s{seed}",), "{runs}/r-s{seed}/all_results.json",
                             ("validation", "accuracy"), goal=0.9, minutes_per_seed=1)
