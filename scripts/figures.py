@@ -279,6 +279,13 @@ def made(argv: list[str]) -> str:
     raise ValueError(f"figure command {' '.join(argv)!r} has no --output-dir or --output")
 
 
+def _against_goal(figure: Figure, worst: float, every: str) -> str:
+    """Whether the worst seed meets the figure's goal (a ceiling for an error rate, else a floor)."""
+    goal = f"at most {figure.goal:.3f}" if figure.lower_is_better else f"{figure.goal:.2f}"
+    met = worst <= figure.goal if figure.lower_is_better else worst >= figure.goal
+    return f"{goal}: met by {every}" if met else f"{goal}: not met (worst seed {worst:.4f})"
+
+
 def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: str | None = None) -> str:
     values = {seed: value(figure, runs, seed) for seed in seeds}
     done = {s: v for s, v in values.items() if v is not None}
@@ -293,10 +300,7 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
         mean, low, high = statistics.mean(done.values()), min(done.values()), max(done.values())
         every = "every seed" if len(done) == len(seeds) else f"the {len(done)} seed{'s' * (len(done) > 1)} run so far"
         worst = high if figure.lower_is_better else low
-        goal = figure.goal and (f"at most {figure.goal:.3f}" if figure.lower_is_better else f"{figure.goal:.2f}")
-        met = "" if figure.goal is None else (
-            f"{goal}: met by {every}" if (worst <= figure.goal if figure.lower_is_better else worst >= figure.goal)
-            else f"{goal}: not met (worst seed {worst:.4f})")
+        met = "" if figure.goal is None else _against_goal(figure, worst, every)
         cells = [f"{values[s]:.4f}" if values[s] is not None else "not run" for s in seeds]
         lines.append(f"| {len(done)} of {len(seeds)} | {mean:.4f} | {low:.4f}-{high:.4f} | " + " | ".join(cells) + f" | {met} |")
     else:

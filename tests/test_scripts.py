@@ -118,6 +118,8 @@ def test_an_error_rate_goal_is_a_ceiling_that_the_highest_seed_must_meet(figures
     assert "| at most 0.005: met by the 2 seeds run so far |" in figures.table("cer", figure, str(tmp_path), [42, 1, 2])
     (tmp_path / "cer-s2.json").write_text(json.dumps({"cer": 0.0052}))
     assert "| at most 0.005: not met (worst seed 0.0052) |" in figures.table("cer", figure, str(tmp_path), [42, 1, 2])
+    zero = figures.Figure("an error rate", figure.commands, figure.results, ("cer",), goal=0.0, lower_is_better=True)
+    assert "| at most 0.000: not met (worst seed 0.0052) |" in figures.table("cer", zero, str(tmp_path), [42, 1, 2])
     without_goal = figures.Figure("an error rate", figure.commands, figure.results, ("cer",), lower_is_better=True)
     block = figures.table("c", without_goal, str(tmp_path), [42, 1, 2])
     assert "| 3 of 3 | 0.0044 | 0.0031-0.0052 | 0.0049 | 0.0031 | 0.0052 |  |" in block
