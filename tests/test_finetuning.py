@@ -440,6 +440,50 @@ def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():
     assert tags == [["DET", "VERB", "NOUN"]]
 
 
+def test_a_subword_pretraining_cut_off_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
+    """`pixlm baseline pretrain` runs for an hour at the transfer table's budget: cut off after
+    its step-4 checkpoint, the same command again continues from it (weights, optimizer,
+    schedule and step) instead of starting over, and finishes the run."""
+    from transformers import TrainerCallback
+
+    import pixlm.training.subword as subword_module
+    from pixlm.baselines.subword import create_subword_model
+    from pixlm.data.readers import read_conllu
+
+    train, _ = pos_data(tmp_path)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s.words) for s in read_conllu(train)) + "\n")
+    base = create_subword_model(str(corpus), str(tmp_path / "bert"), preset="tiny", vocab_size=120)
+    common = dict(max_steps=6, batch_size=8, save_steps=2, progress=False, seed=3)
+    straight = subword_module.pretrain_subword(base, str(corpus), str(tmp_path / "straight"), **common)
+    assert straight["resumed_from"] is None
+
+    class PowerCut(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 5:
+                raise KeyboardInterrupt("power cut")
+
+    class CutTrainer(subword_module.PixlmTrainer):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **{**kw, "callbacks": [*(kw.get("callbacks") or []), PowerCut()]})
+
+    monkeypatch.setattr(subword_module, "PixlmTrainer", CutTrainer)
+    with pytest.raises(KeyboardInterrupt):
+        subword_module.pretrain_subword(base, str(corpus), str(tmp_path / "cut"), **common)
+    monkeypatch.undo()
+    assert not (tmp_path / "cut" / "all_results.json").exists() and (tmp_path / "cut" / "checkpoint-4").exists()
+    resumed = subword_module.pretrain_subword(base, str(corpus), str(tmp_path / "cut"), **common)
+    assert resumed["resumed_from"].endswith("checkpoint-4") and resumed["steps"] == 6
+
+    def losses(run):
+        state = json.loads((tmp_path / run / "checkpoint-6" / "trainer_state.json").read_text())
+        return {h["step"]: h["loss"] for h in state["log_history"] if "loss" in h}
+
+    # One history: the first four steps are the uninterrupted run's, not a second start.
+    assert sorted(losses("cut")) == [1, 2, 3, 4, 5, 6]
+    assert [losses("cut")[k] for k in range(1, 5)] == [losses("straight")[k] for k in range(1, 5)]
+
+
 def test_an_interrupted_finetuning_resumes_from_its_last_checkpoint(tmp_path):
     """A second `finetune` into the same folder continues from its newest checkpoint (the
     Trainer's state: step, optimizer, best checkpoint) rather than starting over."""

@@ -24,6 +24,10 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=42,
                    help="create: the seed of the model's initial weights; pretrain: of the data order and masks (default 42)")
     p.add_argument("--lr", type=positive_float, default=5e-4, help="pretrain: peak learning rate (default 5e-4)")
+    p.add_argument("--save-steps", type=positive_int, default=500, metavar="N",
+                   help="pretrain: a checkpoint every N steps, the last two kept (default 500)")
+    p.add_argument("--no-resume", dest="resume", action="store_false",
+                   help="pretrain: start afresh even if --output-dir holds checkpoints (by default the run continues from the newest)")
 
 
 def run(args) -> int:
@@ -36,6 +40,7 @@ def run(args) -> int:
         return 0
     if not args.model:
         raise ValueError("pretrain needs --model, a folder made by `pixlm baseline create`")
-    res = pretrain_subword(args.model, args.corpus, args.output_dir, args.steps, args.batch_size, args.lr, seed=args.seed)
+    res = pretrain_subword(args.model, args.corpus, args.output_dir, args.steps, args.batch_size, args.lr, seed=args.seed,
+                           save_steps=args.save_steps, resume=args.resume)
     print(f"{res['steps']} steps, train loss {res['train_loss']:.4f}: {res['output_dir']}")
     return 0

@@ -178,8 +178,6 @@ def resume_checkpoint(output_dir: str, resume: bool | str) -> str | None:
     """The checkpoint a run continues from: `resume` itself if it is a path; with True, the
     newest checkpoint in `output_dir` that is whole (a damaged one is skipped, with a warning
     naming it and the reason); None to start afresh."""
-
-
     if resume is False or resume is None:
         return None
     if isinstance(resume, str):
