@@ -289,7 +289,8 @@ def _against_goal(figure: Figure, worst: float, every: str) -> str:
 def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: str | None = None) -> str:
     values = {seed: value(figure, runs, seed) for seed in seeds}
     done = {s: v for s, v in values.items() if v is not None}
-    recorded = _meta(runs).get(name, {})
+    meta = _meta(runs)
+    recorded = meta.get(name) or meta.get(figure_name or name, {})  # a block of another name shows the figure's runs
     threads = sorted({recorded[str(s)]["threads"] for s in done if str(s) in recorded}) or [_threads() + " (not recorded)"]
     cpus = sorted({recorded[str(s)]["cpu"] for s in done if "cpu" in recorded.get(str(s), {})}) or [
         _cpu() + " (where this table was made; the runs did not record theirs)"]

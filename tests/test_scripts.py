@@ -102,6 +102,12 @@ def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures,
     (tmp_path / "r-s2" / "all_results.json").write_text(json.dumps({"validation": {"accuracy": 0.92}}))
     block = figures.table("fig", figure, str(tmp_path), [42, 1, 2])
     assert "0.90: met by every seed" in block
+    # The same runs shown under another block name keep the threads and CPU they recorded.
+    for seed in (42, 1, 2):
+        figures.record(str(tmp_path), "fig", seed)
+    assert "Threads: OMP_NUM_THREADS=" in figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "fig")
+    assert "(not recorded)" not in figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "fig")
+    assert "(not recorded)" in figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "other")
     results = tmp_path / "results.md"
     results.write_text("before\n\n<!-- figure:fig -->\nold\n<!-- /figure:fig -->\nafter\n")
     figures.write(str(results), "fig", block)
