@@ -1,5 +1,6 @@
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def power_cut(module, step: int):
+    """Runs started by `module` inside this block lose power at the end of `step` (its
+    checkpoint, if any, is not saved); the block expects the KeyboardInterrupt that stops them."""
+    from transformers import TrainerCallback
+
+    class PowerCut(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == step:
+                raise KeyboardInterrupt("power cut")
+
+    original = module.PixlmTrainer
+
+    class CutTrainer(original):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **{**kw, "callbacks": [*(kw.get("callbacks") or []), PowerCut()]})
+
+    module.PixlmTrainer = CutTrainer
+    try:
+        with pytest.raises(KeyboardInterrupt, match="power cut"):
+            yield
+    finally:
+        module.PixlmTrainer = original

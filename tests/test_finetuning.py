@@ -13,6 +13,8 @@ from pixlm.training import FinetuneConfig, finetune
 from pixlm.training.finetuning import default_learning_rate, most_frequent_tag_baseline
 from pixlm.training.tasks import get_task
 
+from conftest import power_cut
+
 TINY = {"num_hidden_layers": 1, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 
 
@@ -440,12 +442,10 @@ def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():
     assert tags == [["DET", "VERB", "NOUN"]]
 
 
-def test_a_subword_pretraining_cut_off_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
+def test_a_subword_pretraining_cut_off_resumes_from_its_last_checkpoint(tmp_path):
     """`pixlm baseline pretrain` runs for an hour at the transfer table's budget: cut off after
     its step-4 checkpoint, the same command again continues from it (weights, optimizer,
     schedule and step) instead of starting over, and finishes the run."""
-    from transformers import TrainerCallback
-
     import pixlm.training.subword as subword_module
     from pixlm.baselines.subword import create_subword_model
     from pixlm.data.readers import read_conllu
@@ -458,19 +458,8 @@ def test_a_subword_pretraining_cut_off_resumes_from_its_last_checkpoint(tmp_path
     straight = subword_module.pretrain_subword(base, str(corpus), str(tmp_path / "straight"), **common)
     assert straight["resumed_from"] is None
 
-    class PowerCut(TrainerCallback):
-        def on_step_end(self, args, state, control, **kw):
-            if state.global_step == 5:
-                raise KeyboardInterrupt("power cut")
-
-    class CutTrainer(subword_module.PixlmTrainer):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, **{**kw, "callbacks": [*(kw.get("callbacks") or []), PowerCut()]})
-
-    monkeypatch.setattr(subword_module, "PixlmTrainer", CutTrainer)
-    with pytest.raises(KeyboardInterrupt):
+    with power_cut(subword_module, step=5):
         subword_module.pretrain_subword(base, str(corpus), str(tmp_path / "cut"), **common)
-    monkeypatch.undo()
     assert not (tmp_path / "cut" / "all_results.json").exists() and (tmp_path / "cut" / "checkpoint-4").exists()
     resumed = subword_module.pretrain_subword(base, str(corpus), str(tmp_path / "cut"), **common)
     assert resumed["resumed_from"].endswith("checkpoint-4") and resumed["steps"] == 6
@@ -501,11 +490,10 @@ def test_an_interrupted_finetuning_resumes_from_its_last_checkpoint(tmp_path):
     assert fresh["steps"] == 2
 
 
-def test_a_finetuning_cut_off_resumes_to_the_same_weights(tmp_path, monkeypatch):
+def test_a_finetuning_cut_off_resumes_to_the_same_weights(tmp_path):
     """Cut off after its step-4 checkpoint (a crash in step 5), the same command again ends with
     the weights an uninterrupted run has: the data order, dropout and the optimizer resume."""
     from safetensors.torch import load_file
-    from transformers import TrainerCallback
 
     import pixlm.training.finetuning as finetuning_module
 
@@ -515,19 +503,8 @@ def test_a_finetuning_cut_off_resumes_to_the_same_weights(tmp_path, monkeypatch)
                   model_overrides={"num_hidden_layers": 1, "hidden_dropout_prob": 0.1})
     finetune(FinetuneConfig(output_dir=str(tmp_path / "straight"), **common))
 
-    class PowerCut(TrainerCallback):
-        def on_step_end(self, args, state, control, **kw):
-            if state.global_step == 5:
-                raise KeyboardInterrupt("power cut")
-
-    class CutTrainer(finetuning_module.PixlmTrainer):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, **{**kw, "callbacks": [*(kw.get("callbacks") or []), PowerCut()]})
-
-    monkeypatch.setattr(finetuning_module, "PixlmTrainer", CutTrainer)
-    with pytest.raises(KeyboardInterrupt):
+    with power_cut(finetuning_module, step=5):
         finetune(FinetuneConfig(output_dir=str(tmp_path / "cut"), **common))
-    monkeypatch.undo()
     assert not (tmp_path / "cut" / "checkpoint-6").exists() and (tmp_path / "cut" / "checkpoint-4").exists()
     assert finetune(FinetuneConfig(output_dir=str(tmp_path / "cut"), **common))["resumed_from"].endswith("checkpoint-4")
     a, b = (load_file(tmp_path / run / "checkpoint-6" / "model.safetensors") for run in ("straight", "cut"))

@@ -14,7 +14,7 @@ import torch
 from pixlm.models.pixel import PixelConfig, PixelForPreTraining
 from pixlm.training import NonFiniteLossError, PixlmTrainer, PretrainConfig, last_checkpoint, pretrain
 
-from conftest import free_port
+from conftest import free_port, power_cut
 
 SENTENCES = [f"Sentence {k}: pixels carry the text of line number {k}, and more words." for k in range(120)]
 
@@ -78,28 +78,10 @@ def test_interrupted_run_resumes_to_the_same_weights(corpus, tmp_path):
     expected = params(PixelForPreTraining.from_pretrained(straight))
 
     broken = tmp_path / "broken"
-    from transformers import TrainerCallback
-
-    class Crash(TrainerCallback):
-        def on_step_end(self, args, state, control, **kw):
-            if state.global_step == 6:
-                raise KeyboardInterrupt("power cut")
-
     import pixlm.training.pretraining as mod
 
-    original = mod.PixlmTrainer
-
-    class CrashingTrainer(original):
-        def __init__(self, *a, **kw):
-            kw["callbacks"] = list(kw.get("callbacks") or []) + [Crash()]
-            super().__init__(*a, **kw)
-
-    mod.PixlmTrainer = CrashingTrainer
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            pretrain(tiny_config(corpus, broken))
-    finally:
-        mod.PixlmTrainer = original
+    with power_cut(mod, step=6):
+        pretrain(tiny_config(corpus, broken))
     assert last_checkpoint(str(broken)).endswith("checkpoint-4")
     res = pretrain(tiny_config(corpus, broken))  # resumes from checkpoint-4
     assert res["steps"] == 8
