@@ -3,15 +3,16 @@ budget, one change at a time against a reference recipe, compared by held-out lo
 
     python scripts/pretrain_study.py list
     python scripts/pretrain_study.py run baseline lr-3e-3 --corpus TRAIN.txt --validation HELD_OUT.txt \\
-        --runs runs/study [--minutes 10]
+        --runs runs/study [--minutes 10 | --steps N]
     python scripts/pretrain_study.py report --runs runs/study --validation HELD_OUT.txt [--png docs/study.png] [NAME ...]
 
 `run` gives each variant the number of steps that fits in --minutes of training on this
 machine at its thread count (measured by a trial of that variant, since a variant can
-change the cost of a step), then pretrains it with `pixlm pretrain`, evaluating the held-out
-loss and R (held-out loss with the real input / with blank patches; 1 = predicts from position
-alone) six times along the way. A variant whose run is complete is skipped. Run it with
-OMP_NUM_THREADS=1 and two processes side by side on two cores.
+change the cost of a step; --steps gives every variant a fixed number instead), then
+pretrains it with `pixlm pretrain`, evaluating the held-out loss and R (held-out loss with
+the real input / with blank patches; 1 = predicts from position alone) six times along the
+way. A variant whose run is complete is skipped. Run it with OMP_NUM_THREADS=1 and two
+processes side by side on two cores.
 
 `report` prints a markdown table and draws the curves of every run, overlaid, into one PNG.
 The table has each run's held-out loss and R under its own masks (as logged while it trained),
@@ -98,6 +99,15 @@ def trial_seconds_per_step(name: str, args) -> float:
     return max(walls[1] - walls[0], 1e-3) / 30
 
 
+def planned_steps(name: str, args) -> tuple[float | None, int]:
+    """Seconds a step and the steps of `name`: those that fit --minutes by a trial, or --steps as
+    given (to repeat another machine's study with its steps, or on a machine with other work)."""
+    if args.steps:
+        return None, args.steps
+    per_step = trial_seconds_per_step(name, args)
+    return per_step, max(60, int(args.minutes * 60 / per_step) // 60 * 60)
+
+
 def finished(out: str) -> dict | None:
     """The run's results when it has finished (all_results.json holds the step-0 figures from the
     start, marked "complete": false)."""
@@ -119,8 +129,7 @@ def run_variant(name: str, args) -> None:
         with open(plan_path, encoding="utf-8") as f:
             plan = json.load(f)
     else:
-        per_step = trial_seconds_per_step(name, args)
-        steps = max(60, int(args.minutes * 60 / per_step) // 60 * 60)
+        per_step, steps = planned_steps(name, args)
         plan = {"variant": name, "description": VARIANTS[name].description, "minutes": args.minutes,
                 "trial_seconds_per_step": per_step, "steps": steps,
                 "threads": os.environ.get("OMP_NUM_THREADS", "default")}
@@ -128,8 +137,9 @@ def run_variant(name: str, args) -> None:
         with open(plan_path, "w", encoding="utf-8") as f:
             json.dump(plan, f, indent=1)
     cmd = pretrain_command(name, args.corpus, args.validation, out, plan["steps"], plan["steps"] // 6)
-    print(f"{name}: {plan['steps']} steps ({plan['trial_seconds_per_step']:.3f} s a step) -> {out}\n  {shlex.join(cmd)}",
-          flush=True)
+    per_step = plan["trial_seconds_per_step"]
+    pace = f"{per_step:.3f} s a step" if per_step else "steps as given"
+    print(f"{name}: {plan['steps']} steps ({pace}) -> {out}\n  {shlex.join(cmd)}", flush=True)
     start = time.perf_counter()
     with open(os.path.join(out, "log.txt"), "a", encoding="utf-8") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -234,6 +244,12 @@ def draw(runs: list[dict], path: str) -> None:
     print(f"curves: {path}")
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number of steps, got {text!r}")
+    return int(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -244,6 +260,8 @@ def main() -> None:
     run.add_argument("--validation", required=True, help="held-out text")
     run.add_argument("--runs", required=True, help="a folder; each variant's run goes to RUNS/NAME")
     run.add_argument("--minutes", type=float, default=10, help="training minutes per variant (default 10)")
+    run.add_argument("--steps", type=positive_int, help="give every variant this many steps instead of those a trial "
+                                                         "fits in --minutes (to repeat a study made elsewhere)")
     report = sub.add_parser("report", help="table and curves of finished runs")
     report.add_argument("names", nargs="*", metavar="NAME", help="variants (default: every finished one)")
     report.add_argument("--runs", required=True, help="the folder given to run")

@@ -181,3 +181,19 @@ def test_a_pretraining_that_only_wrote_its_step_0_figures_is_not_done(figures, t
     assert not figures.is_complete(str(path))  # pixlm pretrain's file from step 0, before an interruption
     path.write_text(json.dumps({"initial_eval_loss": 1.0, "final_eval_loss": 0.7, "steps": 8}))
     assert figures.is_complete(str(path))
+
+
+def test_the_study_fits_steps_to_its_minutes_or_takes_the_steps_given(monkeypatch):
+    """scripts/pretrain_study.py: a trial's pace decides the steps (whole minutes' worth, rounded
+    down to sixty), unless --steps repeats another machine's study, where no trial runs."""
+    from argparse import Namespace
+
+    spec = importlib.util.spec_from_file_location("pretrain_study", os.path.join(HERE, "..", "scripts", "pretrain_study.py"))
+    study = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "pretrain_study", study)  # dataclasses look their module up there
+    spec.loader.exec_module(study)
+    trials = []
+    monkeypatch.setattr(study, "trial_seconds_per_step", lambda name, args: trials.append(name) or 0.35)
+    assert study.planned_steps("baseline", Namespace(minutes=10, steps=None)) == (0.35, 1680)  # 600 s / 0.35 = 1714
+    assert study.planned_steps("words", Namespace(minutes=10, steps=1234)) == (None, 1234)
+    assert trials == ["baseline"]
