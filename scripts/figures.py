@@ -132,7 +132,7 @@ FIGURES = {
         ("pixlm vl pretrain --output-dir {runs}/pb4000-s{seed} --pretraining-tasks mlm --steps 4000 --lr 3e-4 --seed {seed}",
          "pixlm vl retrieval --model {runs}/pb4000-s{seed} --output-dir {runs}/pb4000-ret-const-s{seed} --steps 1500 "
          "--batch-size 8 --lr 3e-4 --decay-at none --seed {seed}"),
-        "{runs}/pb4000-ret-const-s{seed}/all_results.json", ("validation", "image_r1"), goal=0.80, minutes_per_seed=10),
+        "{runs}/pb4000-ret-const-s{seed}/all_results.json", ("validation", "image_r1"), goal=0.80, minutes_per_seed=18),
     "pixelbert-itm": Figure(
         "Pixel-BERT held-out image-text matching accuracy after 2,000 steps of MLM + ITM pretraining",
         ("pixlm vl pretrain --output-dir {runs}/pb-both-s{seed} --steps 2000 --lr 3e-4 --seed {seed}",),
