@@ -279,6 +279,12 @@ def made(argv: list[str]) -> str:
     raise ValueError(f"figure command {' '.join(argv)!r} has no --output-dir or --output")
 
 
+def _rerun_threads(threads: list[str]) -> str:
+    """What the rerun command sets so that it runs as the recorded seeds did: their thread
+    count when they all ran with the same OMP_NUM_THREADS (other threads, other sums)."""
+    return f"OMP_NUM_THREADS={threads[0]} " if len(threads) == 1 and threads[0].isdigit() else ""
+
+
 def _against_goal(figure: Figure, worst: float, every: str) -> str:
     """Whether the worst seed meets the figure's goal (a ceiling for an error rate, else a floor)."""
     goal = f"at most {figure.goal:.3f}" if figure.lower_is_better else f"{figure.goal:.2f}"
@@ -310,7 +316,8 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
     lines += [c.format(runs="RUNS", seed="SEED", data="$PIXLM_DATA") for c in figure.commands]
     block = f" --block {name}" if figure_name not in (None, name) else ""
     lines += ["```", "", f"Threads: OMP_NUM_THREADS={', '.join(threads)}; machine: {' / '.join(cpus)}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}, {platform.system()}. Rerun: `python scripts/figures.py run {figure_name or name} "
+              f"Python {platform.python_version()}, {platform.system()}. Rerun: `{_rerun_threads(threads)}python scripts/figures.py "
+              f"run {figure_name or name} "
               f"--seeds {' '.join(map(str, seeds))}{block}` (about {figure.minutes_per_seed * len(seeds)} minutes here).",
               f"<!-- /figure:{name} -->"]
     return "\n".join(lines)

@@ -116,6 +116,26 @@ def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures,
     assert "old" not in text and text.count("<!-- figure:fig -->") == 1
 
 
+def test_the_rerun_command_sets_the_threads_the_seeds_ran_with(figures, tmp_path, monkeypatch):
+    """A reviewer who reruns a one-thread figure with torch's default threads gets other sums,
+    and other figures: the command the table gives sets OMP_NUM_THREADS as the runs had it."""
+    figure = figures.Figure("a figure", ("pixlm x --output-dir {runs}/r-s{seed}",), "{runs}/r-s{seed}/all_results.json",
+                            ("accuracy",), minutes_per_seed=1)
+    for seed, threads in ((42, "1"), (1, "1"), (2, None)):
+        (tmp_path / f"r-s{seed}").mkdir()
+        (tmp_path / f"r-s{seed}" / "all_results.json").write_text(json.dumps({"accuracy": 0.9}))
+        if threads:
+            monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        else:
+            monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        figures.record(str(tmp_path), "fig", seed)
+    assert "Rerun: `OMP_NUM_THREADS=1 python scripts/figures.py run fig --seeds 42 1`" in figures.table(
+        "fig", figure, str(tmp_path), [42, 1])
+    assert "Rerun: `python scripts/figures.py run fig --seeds 2`" in figures.table("fig", figure, str(tmp_path), [2])
+    mixed = figures.table("fig", figure, str(tmp_path), [42, 1, 2])  # no single count to set: the table names both
+    assert "Rerun: `python scripts/figures.py" in mixed and "OMP_NUM_THREADS=1, unset" in mixed
+
+
 def test_an_error_rate_goal_is_a_ceiling_that_the_highest_seed_must_meet(figures, tmp_path):
     figure = figures.Figure("an error rate", ("python b.py --output {runs}/cer-s{seed}.json",), "{runs}/cer-s{seed}.json",
                             ("cer",), goal=0.005, lower_is_better=True)
