@@ -499,6 +499,12 @@ def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_pat
     same = Diagnosis(4, 0.7, 0.7)
     assert same.ratio == 1.0 and same.verdict.startswith("the model predicts from position alone")
     assert Diagnosis(4, 0.5, 0.7).verdict.startswith("the model reads its context")
+    # Raw pixel targets: a blank strip predicts no ink, so R alone does not say the model reads
+    # (the study's raw-target run: R 0.36, none of its reconstructed characters read back).
+    raw = Diagnosis(4, 0.05, 0.13, normalised_targets=False)
+    assert raw.verdict.startswith("not decided by R: R = 0.385 compares raw-pixel losses") and "--recognizer" in raw.verdict
+    read_back = Diagnosis(4, 0.05, 0.13, reading={"reconstructed": 0.0, "white": 0.0, "characters": 40}, normalised_targets=False)
+    assert read_back.verdict.startswith("decided by what it reconstructs, not by R: its masked patches read back as 0.0%")
     out = tmp_path / "run"
     res = pretrain(tiny_config(corpus, out, max_steps=2, eval_steps=2, save_steps=2))
     # Pretraining measures R at every evaluation (step 0 included) and reports the last.

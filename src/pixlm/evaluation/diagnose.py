@@ -35,6 +35,9 @@ class Diagnosis:
     by_span: dict[int, tuple[float, float]] = field(default_factory=dict)  # span length -> (real, blank)
     # With a recognizer: character accuracy in masked patches of the reconstruction, of white patches, and the count.
     reading: dict[str, float] | None = None
+    # Per-patch normalised targets (PIXEL's norm_pix_loss). With raw pixels a blank strip makes the
+    # model predict no ink, so R falls with what the context says about ink, not about letters.
+    normalised_targets: bool = True
 
     @property
     def ratio(self) -> float:
@@ -43,6 +46,15 @@ class Diagnosis:
 
     @property
     def verdict(self) -> str:
+        if not self.normalised_targets:
+            caveat = (f"R = {self.ratio:.3f} compares raw-pixel losses (norm_pix_loss off): shown a blank strip the model "
+                      "predicts no ink, so a low R can mean only that the context tells it how much ink a masked patch "
+                      "holds, not which letters")
+            if self.reading is None:
+                return f"not decided by R: {caveat}; give a recognizer (--recognizer) to read what it reconstructs"
+            return (f"decided by what it reconstructs, not by R: its masked patches read back as "
+                    f"{100 * self.reading['reconstructed']:.1f}% of their characters (left white: "
+                    f"{100 * self.reading['white']:.1f}%); {caveat}")
         if self.ratio < READING_MARGIN:
             return (f"the model reads its context: the real input lowers the masked-patch loss to {self.ratio:.3f} of "
                     "the loss with blank patches")
@@ -166,5 +178,6 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
         return loss / weight if weight else float("nan")
 
     by_span = {n: (mean("real", n), mean("blank", n)) for n in sums["real"] if n and sums["real"][n][1]}
-    return Diagnosis(len(texts), mean("real", 0), mean("blank", 0), by_span, reading.result() if reading else None)
+    return Diagnosis(len(texts), mean("real", 0), mean("blank", 0), by_span, reading.result() if reading else None,
+                     normalised_targets=bool(config.norm_pix_loss))
 
