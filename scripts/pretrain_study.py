@@ -244,13 +244,9 @@ def draw(runs: list[dict], path: str) -> None:
     print(f"curves: {path}")
 
 
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number of steps, got {text!r}")
-    return int(text)
-
-
 def main() -> None:
+    from pixlm.cli.flags import positive_int
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the variants")
