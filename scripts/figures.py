@@ -221,7 +221,10 @@ def _cpu() -> str:
 
 def _meta(runs: str) -> dict:
     path = os.path.join(runs, "figures.json")
-    return json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {}
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def record(runs: str, name: str, seed: int) -> None:
@@ -324,7 +327,10 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
 
 
 def write(path: str, name: str, block: str) -> None:
-    text = open(path, encoding="utf-8").read() if os.path.isfile(path) else ""
+    text = ""
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     start, end = f"<!-- figure:{name} -->", f"<!-- /figure:{name} -->"
     if start in text and end in text:
         text = text[: text.index(start)] + block + text[text.index(end) + len(end):]

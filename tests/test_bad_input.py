@@ -352,7 +352,8 @@ def test_a_font_file_cut_short_is_named_instead_of_drawing_blank(tmp_path):
     if not os.path.isfile(source):
         pytest.skip(f"needs a system font to cut short ({source}: apt install fonts-dejavu-core)")
     cut = tmp_path / "cut.ttf"
-    data = open(source, "rb").read()
+    with open(source, "rb") as f:
+        data = f.read()
     cut.write_bytes(data[: len(data) // 2])  # its table directory intact, its glyph data cut
     for backend in available_backends():
         with pytest.raises(FontFileError, match=r"cut.ttf' is cut short: its 'glyf' table ends at byte \d+ but the file has"):

@@ -395,8 +395,8 @@ def test_cli_reconstruct_and_pretrain_help(corpus, tmp_path):
     pretrain(tiny_config(corpus, out, max_steps=2, eval_steps=2, save_steps=2))
     png = tmp_path / "r.png"
     assert main(["reconstruct", "--model", str(out), "Reconstruct this text, please.", "--spans", "1:3,5:6", "-o", str(png)]) == 0
-    img = Image.open(png)
-    assert img.width > 100 and img.height > 4 * 32
+    with Image.open(png) as img:
+        assert img.width > 100 and img.height > 4 * 32
     assert main(["reconstruct", "--model", str(out), "x", "--spans", "1-3"]) == 2
     res = subprocess.run([sys.executable, "-m", "pixlm", "pretrain", "--help"], capture_output=True, text=True)
     for flag in ("--corpus", "--model", "--steps", "--lr", "--resume-from", "--no-resume", "--workers", "--precision"):
