@@ -45,6 +45,7 @@ class Variant:
 
     description: str
     args: str = ""
+    corpus_texts: int | None = None  # train on this many texts of the corpus (a seeded sample), not all
 
 
 VARIANTS = {
@@ -62,6 +63,8 @@ VARIANTS = {
     "decoder-1": Variant("a one-layer decoder", "--model-arg decoder_num_hidden_layers=1"),
     "encoder-wide": Variant("encoder 256 wide, 4 heads", "--model-arg hidden_size=256 --model-arg num_attention_heads=4 "
                                                       "--model-arg intermediate_size=1024"),
+    "corpus-2200": Variant("2,200 texts of the corpus (the quickstart's corpus size), each seen many times",
+                           corpus_texts=2200),
     "font-12px": Variant("a smaller font (12 px instead of 13.3: 7.2 pt at 120 dpi)", "--renderer-arg font_size=7.2"),
     "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
     "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
@@ -76,10 +79,32 @@ def run_dir(runs: str, name: str) -> str:
     return os.path.join(runs, name)
 
 
+def variant_corpus(name: str, corpus: str, output: str) -> str:
+    """The corpus variant `name` trains on: `corpus`, or for a variant with `corpus_texts` a sample
+    of that many of its texts (drawn with seed 0), written once into the run's folder."""
+    texts = VARIANTS[name].corpus_texts
+    if texts is None:
+        return corpus
+    path = os.path.join(output, f"corpus-{texts}.txt")
+    if not os.path.exists(path):
+        import random
+
+        with open(corpus, encoding="utf-8") as f:
+            lines = [line for line in f.read().splitlines() if line.strip()]
+        if len(lines) < texts:
+            raise SystemExit(f"--corpus {corpus} has {len(lines)} texts; variant {name} needs {texts}")
+        random.Random(0).shuffle(lines)
+        os.makedirs(output, exist_ok=True)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write("\n".join(lines[:texts]) + "\n")
+        os.replace(path + ".tmp", path)
+    return path
+
+
 def pretrain_command(name: str, corpus: str, validation: str, output: str, steps: int, eval_steps: int,
                      extra: str = "") -> list[str]:
     """The `pixlm pretrain` command of variant `name`."""
-    return ["pixlm", "pretrain", "--corpus", corpus, "--validation", validation, "--output-dir", output,
+    return ["pixlm", "pretrain", "--corpus", variant_corpus(name, corpus, output), "--validation", validation, "--output-dir", output,
             *shlex.split(BASE_ARGS), *shlex.split(VARIANTS[name].args), "--steps", str(steps),
             "--eval-steps", str(eval_steps), "--save-steps", str(eval_steps), "--save-total-limit", "1",
             "--reconstruction-steps", "0", "--report-to", "tensorboard", *shlex.split(extra)]

@@ -203,17 +203,45 @@ def test_a_pretraining_that_only_wrote_its_step_0_figures_is_not_done(figures, t
     assert figures.is_complete(str(path))
 
 
+def _study_module(monkeypatch):
+    spec = importlib.util.spec_from_file_location("pretrain_study", os.path.join(HERE, "..", "scripts", "pretrain_study.py"))
+    study = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "pretrain_study", study)  # dataclasses look their module up there
+    spec.loader.exec_module(study)
+    return study
+
+
 def test_the_study_fits_steps_to_its_minutes_or_takes_the_steps_given(monkeypatch):
     """scripts/pretrain_study.py: a trial's pace decides the steps (whole minutes' worth, rounded
     down to sixty), unless --steps repeats another machine's study, where no trial runs."""
     from argparse import Namespace
 
-    spec = importlib.util.spec_from_file_location("pretrain_study", os.path.join(HERE, "..", "scripts", "pretrain_study.py"))
-    study = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "pretrain_study", study)  # dataclasses look their module up there
-    spec.loader.exec_module(study)
+    study = _study_module(monkeypatch)
     trials = []
     monkeypatch.setattr(study, "trial_seconds_per_step", lambda name, args: trials.append(name) or 0.35)
     assert study.planned_steps("baseline", Namespace(minutes=10, steps=None)) == (0.35, 1680)  # 600 s / 0.35 = 1714
     assert study.planned_steps("words", Namespace(minutes=10, steps=1234)) == (None, 1234)
     assert trials == ["baseline"]
+
+
+def test_the_corpus_size_variant_trains_on_a_fixed_sample_of_the_corpus(monkeypatch, tmp_path):
+    """The corpus-2200 variant gets 2,200 texts of --corpus, the same ones every time (seed 0),
+    written once into its run folder; other variants get the corpus itself."""
+    study = _study_module(monkeypatch)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(f"text {i}\n" for i in range(5000)), encoding="utf-8")
+    out = tmp_path / "corpus-2200"
+    cmd = study.pretrain_command("corpus-2200", str(corpus), "held.txt", str(out), 60, 10)
+    sample = cmd[cmd.index("--corpus") + 1]
+    assert sample == str(out / "corpus-2200.txt")
+    texts = (out / "corpus-2200.txt").read_text(encoding="utf-8").splitlines()
+    assert len(texts) == len(set(texts)) == 2200 and set(texts) < {f"text {i}" for i in range(5000)}
+    assert texts[:100] != [f"text {i}" for i in range(100)]  # a sample, not the corpus's head
+    (out / "corpus-2200.txt").unlink()
+    assert study.variant_corpus("corpus-2200", str(corpus), str(out)) == sample
+    assert (out / "corpus-2200.txt").read_text(encoding="utf-8").splitlines() == texts
+    base = study.pretrain_command("baseline", str(corpus), "held.txt", str(tmp_path / "baseline"), 60, 10)
+    assert base[base.index("--corpus") + 1] == str(corpus)
+    corpus.write_text("one\ntwo\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="has 2 texts; variant corpus-2200 needs 2200"):
+        study.variant_corpus("corpus-2200", str(corpus), str(tmp_path / "small"))
