@@ -505,6 +505,15 @@ def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_pat
     assert raw.verdict.startswith("not decided by R: R = 0.385 compares raw-pixel losses") and "--recognizer" in raw.verdict
     read_back = Diagnosis(4, 0.05, 0.13, reading={"reconstructed": 0.0, "white": 0.0, "characters": 40}, normalised_targets=False)
     assert read_back.verdict.startswith("decided by what it reconstructs, not by R: its masked patches read back as 0.0%")
+    # Normalised targets with a recognizer: a low R whose reconstructions read back nothing is not
+    # called reading (the words-layout cpu-reader run: R 0.81, 0% of masked characters back).
+    ink_only = Diagnosis(4, 0.56, 0.7, reading={"reconstructed": 0.004, "white": 0.0, "characters": 40})
+    assert ink_only.reads_back is False
+    assert ink_only.verdict.startswith("the context helps but no letters come back: the real input lowers the masked-patch "
+                                       "loss to 0.800") and "0.4% of their characters" in ink_only.verdict
+    letters = Diagnosis(4, 0.56, 0.7, reading={"reconstructed": 0.3, "white": 0.0, "characters": 40})
+    assert letters.reads_back and letters.verdict.startswith("the model reads its context") and "30.0%" in letters.verdict
+    assert Diagnosis(4, 0.56, 0.7).reads_back is None
     out = tmp_path / "run"
     res = pretrain(tiny_config(corpus, out, max_steps=2, eval_steps=2, save_steps=2))
     # Pretraining measures R at every evaluation (step 0 included) and reports the last.

@@ -23,6 +23,9 @@ from ..models.recognizer.reading import read_strips
 from .metrics import edit_distance
 
 READING_MARGIN = 0.98  # R below this: the real input helps by more than 2%
+# Reconstructions must read back more than this share of masked characters above blank patches'
+# share before a low R counts as reading letters rather than knowing where the ink lies.
+READ_BACK_MARGIN = 0.01
 
 
 @dataclass
@@ -45,6 +48,18 @@ class Diagnosis:
         return self.real / self.blank if self.blank > 0 else float("nan")
 
     @property
+    def reads_back(self) -> bool | None:
+        """Whether the reconstructions of masked patches read back as more of their characters than
+        white patches do (None without a recognizer)."""
+        if self.reading is None:
+            return None
+        return self.reading["reconstructed"] > self.reading["white"] + READ_BACK_MARGIN
+
+    def _read_back(self) -> str:
+        return (f"{100 * self.reading['reconstructed']:.1f}% of their characters (left white: "
+                f"{100 * self.reading['white']:.1f}%)")
+
+    @property
     def verdict(self) -> str:
         if not self.normalised_targets:
             caveat = (f"R = {self.ratio:.3f} compares raw-pixel losses (norm_pix_loss off): shown a blank strip the model "
@@ -52,12 +67,15 @@ class Diagnosis:
                       "holds, not which letters")
             if self.reading is None:
                 return f"not decided by R: {caveat}; give a recognizer (--recognizer) to read what it reconstructs"
-            return (f"decided by what it reconstructs, not by R: its masked patches read back as "
-                    f"{100 * self.reading['reconstructed']:.1f}% of their characters (left white: "
-                    f"{100 * self.reading['white']:.1f}%); {caveat}")
+            return f"decided by what it reconstructs, not by R: its masked patches read back as {self._read_back()}; {caveat}"
         if self.ratio < READING_MARGIN:
-            return (f"the model reads its context: the real input lowers the masked-patch loss to {self.ratio:.3f} of "
-                    "the loss with blank patches")
+            lowered = f"the real input lowers the masked-patch loss to {self.ratio:.3f} of the loss with blank patches"
+            if self.reading is not None and not self.reads_back:
+                return (f"the context helps but no letters come back: {lowered}, yet its masked patches read back as "
+                        f"{self._read_back()}; it knows where the ink lies (word boundaries, ink height), not which "
+                        "letters")
+            read = f", and its masked patches read back as {self._read_back()}" if self.reading is not None else ""
+            return f"the model reads its context: {lowered}{read}"
         return (f"the model predicts from position alone: with the real input the loss is {self.ratio:.3f} of the "
                 f"loss with blank patches (reading shows as R below {READING_MARGIN}); train longer, or see docs/results.md "
                 "for recipes that start reading sooner")
