@@ -51,3 +51,16 @@ def test_loss_curve_ticks_are_round_numbers_inside_the_range():
             mantissa = step / 10 ** __import__("math").floor(__import__("math").log10(step))
             assert round(mantissa, 6) in (1, 2, 5), (lo, hi, ticks)
     assert nice_ticks(0, 1500) == [0, 500, 1000, 1500]
+
+
+def test_the_quickstart_does_not_call_a_low_r_reading_when_no_letters_come_back():
+    """R at the goal with reconstructions that read back nothing (the words layout after 6,400
+    steps: R 0.81, 0% of masked characters) is said to be ink placement, not reading."""
+    from pixlm.cli.quickstart import reading_summary
+
+    assert reading_summary(None, None, "cpu-reader") is None
+    assert reading_summary(0.962, 0.0, "cpu-reader").startswith("Not reading yet: R = 0.962")
+    ink = reading_summary(0.807, 0.0, "cpu-reader")
+    assert ink.startswith("R = 0.807 is at the goal") and "read back as 0.0% of their characters" in ink
+    assert reading_summary(0.807, 0.25, "cpu-reader") is None  # letters come back: nothing to warn about
+    assert reading_summary(0.807, None, "cpu-tiny") is None  # no recognizer for this renderer: R alone

@@ -47,15 +47,9 @@ def run(args) -> int:
                          layout=args.layout, recipe=args.recipe)
     print_results(results)
     print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
-    ratio = results.get("reading_ratio")
-    if ratio is not None and ratio > READING_GOAL:
-        print(f"\nNot reading yet: R = {ratio:.3f}, where a model that reads its context gets R <= {READING_GOAL}. "
-              "No recipe tried on this machine gets there in minutes: in docs/results.md's study every variant "
-              "ended at R 0.93-0.97 after 10 CPU-minutes, and 45 minutes of the cpu-reader recipe at 0.957; "
-              "its reconstructions are the average look of a line of text. What the budget does give is a "
-              "working pipeline to take further with the commands below" + (
-                  ", and (cpu-reader) an encoder that names the characters of what it sees: a better start for "
-                  "finetuning than random weights (docs/results.md)." if args.recipe == "cpu-reader" else "."))
+    summary = reading_summary(results.get("reading_ratio"), results.get("masked_character_accuracy"), args.recipe)
+    if summary:
+        print(f"\n{summary}")
     print(f"""
 Next:
   pixlm reconstruct --model {out} "Text of your own to fill in" -o recon.png   # what it fills in
@@ -65,3 +59,25 @@ Next:
   pixlm finetune --task pos --model {out} --train train.conllu --validation dev.conllu \\
       --output-dir {out}-pos                                                           # a tagger from it""")
     return 0
+
+
+def reading_summary(ratio: float | None, read_back: float | None, recipe: str) -> str | None:
+    """What the run's final R (and, with a recognizer, the share of masked characters its
+    reconstructions read back as) says about reading, for the end of the quickstart."""
+    if ratio is None:
+        return None
+    if ratio > READING_GOAL:
+        return (f"Not reading yet: R = {ratio:.3f}, where a model that reads its context gets R <= {READING_GOAL}. "
+                "No recipe tried on this machine gets there in minutes: in docs/results.md's study no variant read "
+                "after 10-16 CPU-minutes (R 0.93-1.00), nor did 45-81 minutes of the cpu-reader recipe (R 0.96-0.99); "
+                "its reconstructions are the average look of a line of text. What the budget does give is a "
+                "working pipeline to take further with the commands below" + (
+                    ", and (cpu-reader) an encoder that names the characters of what it sees: a better start for "
+                    "finetuning than random weights (docs/results.md)." if recipe == "cpu-reader" else "."))
+    from ..evaluation.diagnose import READ_BACK_MARGIN
+
+    if read_back is not None and read_back <= READ_BACK_MARGIN:
+        return (f"R = {ratio:.3f} is at the goal (<= {READING_GOAL}), but the reconstructions of masked patches read "
+                f"back as {100 * read_back:.1f}% of their characters: the model has learnt where the ink lies in this "
+                "layout, not which letters (docs/results.md: the words layout does this; pixlm diagnose for more).")
+    return None
