@@ -52,7 +52,8 @@ def test_pretrain_writes_model_checkpoints_figures_and_results(corpus, tmp_path)
                 "preprocessor_config.json"} <= set(os.listdir(out / ckpt))
     assert not (out / ".staging").exists()
     assert (out / "loss_curve.png").stat().st_size > 1000
-    assert [os.path.basename(p) for p in res["reconstructions"]][:3] == ["step-000000.png", "step-000004.png", "step-000008.png"]
+    # the last figure once, though the end of training redraws it
+    assert [os.path.basename(p) for p in res["reconstructions"]] == ["step-000000.png", "step-000004.png", "step-000008.png"]
     card = (out / "README.md").read_text()
     assert "masked-patch reconstruction" in card and "| final_eval_loss |" in card and "PixelProcessor.from_pretrained" in card
     saved = json.loads((out / "all_results.json").read_text())

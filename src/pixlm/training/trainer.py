@@ -237,8 +237,6 @@ class ReconstructionCallback(TrainerCallback):
         """Write the figure of `step` (on the main process only) and remember its path."""
         if not state.is_world_process_zero or model is None or not self.texts:
             return
-
-
         model = getattr(model, "module", model)
         was_training = model.training
         images = [self.figure(model, self.renderer, t, k) for k, t in enumerate(self.texts)]
@@ -248,4 +246,6 @@ class ReconstructionCallback(TrainerCallback):
         for img in images:
             sheet.paste(img, (0, y))
             y += img.height + 10
-        self.written.append(save_png(sheet, os.path.join(self.out_dir, f"step-{step:06d}.png")))
+        path = save_png(sheet, os.path.join(self.out_dir, f"step-{step:06d}.png"))
+        if path not in self.written:  # the final figure may redraw the last periodic one's step
+            self.written.append(path)
