@@ -745,8 +745,11 @@ def test_a_recipe_fills_what_the_user_left_at_its_defaults(corpus, tmp_path):
     assert given.model_overrides["num_channels"] == 3 and given.model_overrides["character_patches"] == "visible"
     assert given.renderer_overrides == {"max_patches": 64}
     assert apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="pixel")).max_steps == 1_000_000
-    assert set(RECIPES) >= {"pixel", "cpu-tiny", "cpu-reader"}
-    with pytest.raises(ValueError, match=r"recipe must be one of pixel, cpu-tiny, cpu-reader; got 'cpu-raeder' "
+    assert set(RECIPES) >= {"pixel", "cpu-tiny", "cpu-reader", "cpu-reader-words"}
+    words = apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="cpu-reader-words"))
+    assert words.renderer_overrides == {"max_patches": 128, "layout": "words"}
+    assert words.model_overrides["character_patches"] == "visible" and words.learning_rate == 1e-3
+    with pytest.raises(ValueError, match=r"recipe must be one of pixel, cpu-tiny, cpu-reader, cpu-reader-words; got 'cpu-raeder' "
                                          r"\(did you mean 'cpu-reader'\?\)"):
         pretrain(tiny_config(corpus, tmp_path / "bad", recipe="cpu-raeder"))
     config = tiny_config(corpus, tmp_path / "run", recipe="cpu-reader", max_steps=2, eval_steps=2, save_steps=2)
