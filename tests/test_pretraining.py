@@ -488,7 +488,7 @@ def test_config_typos_and_ranges_are_named_with_the_fix(corpus, tmp_path):
         tiny_config(corpus, tmp_path, batch_size=2.5).validate()
 
 
-def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_path, capsys):
+def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_path, capsys, monkeypatch):
     import json
 
     import torch
@@ -545,6 +545,17 @@ def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_pat
     reading = json.loads((tmp_path / "r.json").read_text())["masked_character_accuracy"]
     assert set(reading) == {"reconstructed", "white", "characters"}
     assert 0 <= reading["reconstructed"] <= 1 and 0 <= reading["white"] <= 1
+    # Pretraining's evaluation logs both shares, so a run's results apply diagnose's rule (quickstart).
+    import pixlm.models.recognizer.reading as reading_module
+    from pixlm.render import TextRenderer
+    from pixlm.training.families import FAMILIES
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reading_module, "recognizer_for", lambda config: PixelRecognizer.from_pretrained(reader))
+        probe = FAMILIES["pixel"].eval_probe(TextRenderer(RendererConfig.from_pretrained(out)), texts.read_text().splitlines())
+    logged = probe(PixelForPreTraining.from_pretrained(str(out)))
+    assert set(logged) == {"reading_ratio", "masked_character_accuracy", "white_character_accuracy"}
+    assert 0 <= logged["white_character_accuracy"] <= 1
     assert main(["reconstruct", "The quick brown fox", "--model", str(out), "--spans", "1:3", "--recognizer", str(reader),
                  "-o", str(tmp_path / "r.png")]) == 0
     assert "patches 1:3  was " in capsys.readouterr().out

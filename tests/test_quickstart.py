@@ -58,9 +58,11 @@ def test_the_quickstart_does_not_call_a_low_r_reading_when_no_letters_come_back(
     steps: R 0.81, 0% of masked characters) is said to be ink placement, not reading."""
     from pixlm.cli.quickstart import reading_summary
 
-    assert reading_summary(None, None, "cpu-reader") is None
-    assert reading_summary(0.962, 0.0, "cpu-reader").startswith("Not reading yet: R = 0.962")
-    ink = reading_summary(0.807, 0.0, "cpu-reader")
-    assert ink.startswith("R = 0.807 is at the goal") and "read back as 0.0% of their characters" in ink
-    assert reading_summary(0.807, 0.25, "cpu-reader") is None  # letters come back: nothing to warn about
-    assert reading_summary(0.807, None, "cpu-tiny") is None  # no recognizer for this renderer: R alone
+    assert reading_summary(None, None, None, "cpu-reader") is None
+    assert reading_summary(0.962, 0.0, 0.0, "cpu-reader").startswith("Not reading yet: R = 0.962")
+    ink = reading_summary(0.807, 0.0, 0.123, "cpu-reader")
+    assert ink.startswith("R = 0.807 is at the goal") and "read back as 0.0% of their characters (white patches: 12.3%)" in ink
+    assert reading_summary(0.807, 0.25, 0.0, "cpu-reader") is None  # letters come back: nothing to warn about
+    # diagnose's rule: no more than white patches read back (words: spaces) is not letters
+    assert reading_summary(0.807, 0.10, 0.123, "cpu-reader").startswith("R = 0.807 is at the goal")
+    assert reading_summary(0.807, None, None, "cpu-tiny") is None  # no recognizer for this renderer: R alone

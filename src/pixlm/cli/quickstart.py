@@ -47,7 +47,8 @@ def run(args) -> int:
                          layout=args.layout, recipe=args.recipe)
     print_results(results)
     print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
-    summary = reading_summary(results.get("reading_ratio"), results.get("masked_character_accuracy"), args.recipe)
+    summary = reading_summary(results.get("reading_ratio"), results.get("masked_character_accuracy"),
+                              results.get("white_character_accuracy"), args.recipe)
     if summary:
         print(f"\n{summary}")
     print(f"""
@@ -61,9 +62,10 @@ Next:
     return 0
 
 
-def reading_summary(ratio: float | None, read_back: float | None, recipe: str) -> str | None:
+def reading_summary(ratio: float | None, read_back: float | None, white: float | None, recipe: str) -> str | None:
     """What the run's final R (and, with a recognizer, the share of masked characters its
-    reconstructions read back as) says about reading, for the end of the quickstart."""
+    reconstructions read back as, against white patches' share) says about reading, for the end
+    of the quickstart; the rule is pixlm diagnose's."""
     if ratio is None:
         return None
     if ratio > READING_GOAL:
@@ -74,10 +76,11 @@ def reading_summary(ratio: float | None, read_back: float | None, recipe: str) -
                 "working pipeline to take further with the commands below" + (
                     ", and (cpu-reader) an encoder that names the characters of what it sees: a better start for "
                     "finetuning than random weights (docs/results.md)." if recipe == "cpu-reader" else "."))
-    from ..evaluation.diagnose import READ_BACK_MARGIN
+    from ..evaluation.diagnose import reads_letters
 
-    if read_back is not None and read_back <= READ_BACK_MARGIN:
+    if read_back is not None and not reads_letters(read_back, white or 0.0):
         return (f"R = {ratio:.3f} is at the goal (<= {READING_GOAL}), but the reconstructions of masked patches read "
-                f"back as {100 * read_back:.1f}% of their characters: the model has learnt where the ink lies in this "
-                "layout, not which letters (docs/results.md: the words layout does this; pixlm diagnose for more).")
+                f"back as {100 * read_back:.1f}% of their characters (white patches: {100 * (white or 0.0):.1f}%): the "
+                "model has learnt where the ink lies in this layout, not which letters (docs/results.md: the words "
+                "layout does this; pixlm diagnose for more).")
     return None

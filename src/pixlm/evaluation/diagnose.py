@@ -28,6 +28,12 @@ READING_MARGIN = 0.98  # R below this: the real input helps by more than 2%
 READ_BACK_MARGIN = 0.01
 
 
+def reads_letters(reconstructed: float, white: float) -> bool:
+    """Whether reconstructions of masked patches read back as more of their characters than white
+    patches do (by READ_BACK_MARGIN): letters, not only where the ink lies."""
+    return reconstructed > white + READ_BACK_MARGIN
+
+
 @dataclass
 class Diagnosis:
     """The held-out masked-patch losses with the real and a blank context, overall and by span length."""
@@ -53,7 +59,7 @@ class Diagnosis:
         white patches do (None without a recognizer)."""
         if self.reading is None:
             return None
-        return self.reading["reconstructed"] > self.reading["white"] + READ_BACK_MARGIN
+        return reads_letters(self.reading["reconstructed"], self.reading["white"])
 
     def _read_back(self) -> str:
         return (f"{100 * self.reading['reconstructed']:.1f}% of their characters (left white: "

@@ -151,6 +151,7 @@ class PixelFamily(Family):
             out = {"reading_ratio": result.ratio}
             if result.reading is not None:
                 out["masked_character_accuracy"] = result.reading["reconstructed"]
+                out["white_character_accuracy"] = result.reading["white"]  # white patches read back, for scale
             return out
 
         return probe

@@ -196,6 +196,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         "initial_reading_ratio": start.get("initial_reading_ratio"),
         "reading_ratio": final_metrics.get("eval_reading_ratio"),  # held-out loss, real / blank context
         "masked_character_accuracy": final_metrics.get("eval_masked_character_accuracy"),  # with a recognizer
+        "white_character_accuracy": final_metrics.get("eval_white_character_accuracy"),  # the same of white patches
         "config": asdict(cfg),
     }
     if trainer.args.should_save:
