@@ -80,21 +80,30 @@ def _recognizer_figure(treebank: str, language: str, goal: float) -> Figure:
                   minutes_per_seed=38, lower_is_better=True)
 
 
+PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name, minutes of one pretraining seed here)
+    "seeded": ("cpu-reader", "pixel-pretrained", 81),
+    "words": ("cpu-reader-words", "pixel-pretrained-words", 89),
+}
+
+
 def _transfer_figure(task: str, kind: str) -> Figure:
-    """scripts/transfer.sh's finetuning of one task, seeded: the pixel model pretrained anew with each
-    seed (81 minutes of one thread with another run beside) and finetuned with it, or from scratch."""
+    """scripts/transfer.sh's finetuning of one task, seeded: from scratch, or the pixel model
+    pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it."""
     what, flags, key = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
     if kind == "scratch":
         return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
                       (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
                       f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" else 10)
-    pretrain = TRANSFER_PRETRAIN.replace("{runs}/pixel-pretrained", "{runs}/pixel-pretrained-s{seed}") + " --seed {seed}"
-    return Figure(f"{what}, PIXEL tiny pretrained with the cpu-reader recipe with each seed (81 minutes of one thread), "
-                  "then finetuned with it (scripts/transfer.sh)",
-                  (TRANSFER_CORPUS, pretrain,
-                   f"pixlm finetune --model {{runs}}/pixel-pretrained-s{{seed}} --output-dir {run} --seed {{seed}} {flags}"),
-                  f"{run}/all_results.json", key, minutes_per_seed=81 + (20 if task == "sst2" else 12))
+    recipe, folder, minutes = PRETRAINED_KINDS[kind]
+    model = f"{{runs}}/{folder}-s{{seed}}"
+    pretrain = (TRANSFER_PRETRAIN.replace("--recipe cpu-reader ", f"--recipe {recipe} ")
+                .replace("{runs}/pixel-pretrained ", f"{model} ") + " --seed {seed}")
+    how = " (scripts/transfer.sh)" if recipe == "cpu-reader" else ""  # transfer.sh pretrains with cpu-reader only
+    return Figure(f"{what}, PIXEL tiny pretrained with the {recipe} recipe with each seed ({minutes} minutes of one thread), "
+                  f"then finetuned with it{how}",
+                  (TRANSFER_CORPUS, pretrain, f"pixlm finetune --model {model} --output-dir {run} --seed {{seed}} {flags}"),
+                  f"{run}/all_results.json", key, minutes_per_seed=minutes + (20 if task == "sst2" else 12))
 
 
 FIGURES = {
@@ -175,7 +184,8 @@ FIGURES = {
          "pixlm finetune --model {runs}/bert-en-pretrained-s{seed} --output-dir {runs}/subword-en-pos-s{seed} --seed {seed} "
          + TRANSFER_EN_POS),
         "{runs}/subword-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=65),
-    **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS for kind in ("seeded", "scratch")
+    **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS
+       for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),

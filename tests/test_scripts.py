@@ -58,6 +58,19 @@ def test_the_seeded_transfer_pretrains_once_per_seed_and_finetunes_that_model(fi
     assert figures.FIGURES["transfer-sst2-seeded"].commands[1] == figure.commands[1]
 
 
+def test_the_words_transfer_pretrains_with_its_recipe_apart_from_the_continuous_one(figures):
+    words, seeded = figures.FIGURES["transfer-pcm-ner-words"], figures.FIGURES["transfer-pcm-ner-seeded"]
+    pretrain, finetune = (c.format(runs="R", seed=3, data="D").split() for c in words.commands[1:])
+    assert pretrain[pretrain.index("--recipe") + 1] == "cpu-reader-words"
+    assert finetune[finetune.index("--model") + 1] == "R/pixel-pretrained-words-s3"
+    assert figures.made(pretrain) == os.path.join("R/pixel-pretrained-words-s3", "all_results.json")
+    # the same steps and corpus as the continuous recipe's seeds, and runs of their own
+    assert pretrain[pretrain.index("--corpus"):] == [
+        w.replace("pixel-pretrained-s3", "pixel-pretrained-words-s3")
+        for w in seeded.commands[1].format(runs="R", seed=3, data="D").split()[pretrain.index("--corpus"):]]
+    assert words.results != seeded.results and words.commands[2].split("--task")[1] == seeded.commands[2].split("--task")[1]
+
+
 def test_the_subword_transfer_finetunes_the_model_pretrained_with_its_seed(figures):
     commands = [c.format(runs="R", seed=3, data="D").split() for c in figures.FIGURES["transfer-en-pos-subword"].commands]
     create, pretrain, finetune = commands[1:]
