@@ -40,6 +40,24 @@ def test_quickstart_layout_and_recipe_reach_the_saved_model(tmp_path):
     assert json.loads((out / "config.json").read_text())["character_loss_weight"] == 0.0  # PIXEL's objective alone
 
 
+def test_the_quickstart_draws_in_its_recipes_layout_unless_told(tmp_path, capsys):
+    out = tmp_path / "qs-words"
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "1", "--batch-size", "4", "--recipe", "cpu-reader-words"]) == 0
+    assert "rendered in the words layout" in capsys.readouterr().out
+    assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "words"
+    assert json.loads((out / "config.json").read_text())["character_loss_weight"] == 1.0
+    out = tmp_path / "qs-continuous"
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "1", "--batch-size", "4", "--recipe", "cpu-reader-words",
+                 "--layout", "continuous"]) == 0
+    assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "continuous"
+
+
+def test_the_quickstart_offers_the_tiny_recipes_only():
+    from pixlm.cli.quickstart import quickstart_recipes
+
+    assert set(quickstart_recipes()) == {"cpu-tiny", "cpu-reader", "cpu-reader-words"}  # not PIXEL's 1M-step base model
+
+
 def test_loss_curve_ticks_are_round_numbers_inside_the_range():
     from pixlm.viz.curves import nice_ticks
 

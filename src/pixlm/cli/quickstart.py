@@ -21,13 +21,28 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="texts per step (default 32)")
     p.add_argument("--lr", type=positive_float, default=1e-3, metavar="LR", help="peak learning rate (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--layout", default="continuous", choices=["continuous", "bigrams"],
-                   help="rendering of the corpus: PIXEL's continuous strips (default), or bigrams (Lotz et al. "
-                        "2023: two characters per patch, so equal bigrams are equal patches)")
-    p.add_argument("--recipe", default="cpu-reader", choices=["cpu-reader", "cpu-tiny"],
+    p.add_argument("--layout", default=None, choices=["continuous", "words", "bigrams"],
+                   help="rendering of the corpus (default: the recipe's, else continuous): PIXEL's continuous strips, "
+                        "words (each word from a patch boundary, as pixlm finetune draws word-level tasks), or bigrams "
+                        "(Lotz et al. 2023: two characters per patch, so equal bigrams are equal patches)")
+    p.add_argument("--recipe", default="cpu-reader", choices=quickstart_recipes(),
                    help="cpu-reader (default): PIXEL's objective plus pixlm's character head on the patches the "
                         "encoder sees, whose model finetunes better than one from scratch (docs/results.md); "
+                        "cpu-reader-words: the same in the words layout (the best transfer in docs/results.md); "
                         "cpu-tiny: PIXEL's objective alone")
+
+
+def quickstart_recipes() -> list[str]:
+    """The recipes at the quickstart's scale: those of the tiny model (`pixlm.training.recipes`)."""
+    from ..training.recipes import RECIPES
+
+    return [name for name, recipe in RECIPES.items() if recipe.model == "tiny"]
+
+
+def _names_characters(recipe: str) -> bool:
+    from ..training.recipes import RECIPES
+
+    return RECIPES[recipe].model_overrides.get("character_loss_weight", 0.0) > 0
 
 
 def run(args) -> int:
@@ -37,14 +52,17 @@ def run(args) -> int:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
     steps = args.steps or QUICKSTART_STEPS
     out = args.output_dir
-    reading = " and to name the characters of the patches it sees" if args.recipe == "cpu-reader" else ""
+    from ..training.recipes import RECIPES
+
+    layout = args.layout or RECIPES[args.recipe].renderer_overrides.get("layout", "continuous")
+    reading = " and to name the characters of the patches it sees" if _names_characters(args.recipe) else ""
     print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns, on "
-          f"{len(stdlib_corpus()):,} sentences from Python's own documentation rendered in the {args.layout} layout, "
+          f"{len(stdlib_corpus()):,} sentences from Python's own documentation rendered in the {layout} layout, "
           f"to fill in masked patches{reading} ({args.recipe} recipe): {steps:,} steps, about "
           f"{steps * 0.2 / 60:.0f} minutes on 2 CPU cores. Checkpoints, the loss curve and reconstructions go to "
           f"{out}/.", flush=True)
     results = quickstart(out, max_steps=steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                         layout=args.layout, recipe=args.recipe)
+                         layout=layout, recipe=args.recipe)
     print_results(results)
     print(f"wall time: {results['wall_seconds'] / 60:.1f} min")
     summary = reading_summary(results.get("reading_ratio"), results.get("masked_character_accuracy"),
@@ -74,8 +92,8 @@ def reading_summary(ratio: float | None, read_back: float | None, white: float |
                 "after 10-16 CPU-minutes (R 0.93-1.00), nor did 45-81 minutes of the cpu-reader recipe (R 0.96-0.99); "
                 "its reconstructions are the average look of a line of text. What the budget does give is a "
                 "working pipeline to take further with the commands below" + (
-                    ", and (cpu-reader) an encoder that names the characters of what it sees: a better start for "
-                    "finetuning than random weights (docs/results.md)." if recipe == "cpu-reader" else "."))
+                    f", and ({recipe}) an encoder that names the characters of what it sees: a better start for "
+                    "finetuning than random weights (docs/results.md)." if _names_characters(recipe) else "."))
     from ..evaluation.diagnose import reads_letters
 
     if read_back is not None and not reads_letters(read_back, white or 0.0):

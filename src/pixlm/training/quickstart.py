@@ -35,16 +35,17 @@ def quickstart(
     held_out: int = 128,
     seed: int = 0,
     span_masking: bool = True,
-    layout: str = "continuous",
+    layout: str | None = None,
     recipe: str = "cpu-reader",
     model_overrides: dict | None = None,
     progress: bool = True,
 ) -> dict:
-    """Train a tiny PIXEL (grayscale, 128 patches, no dropout) on `stdlib_corpus()`, rendered
-    in `layout` (`continuous` as PIXEL, or `bigrams`), with `recipe`'s model settings
-    (`pixlm.training.recipes`: `cpu-reader`, PIXEL's objective with the character head on the
-    patches the encoder sees, whose model finetunes better than one from scratch; `cpu-tiny`,
-    PIXEL's objective alone).
+    """Train a tiny PIXEL (grayscale, 128 patches, no dropout) on `stdlib_corpus()` with
+    `recipe`'s settings (`pixlm.training.recipes`: `cpu-reader`, PIXEL's objective with the
+    character head on the patches the encoder sees, whose model finetunes better than one from
+    scratch; `cpu-reader-words`, the same in the words layout; `cpu-tiny`, PIXEL's objective
+    alone), rendered in `layout` (`continuous` as PIXEL, `words` or `bigrams`; None: the
+    recipe's, else continuous).
 
     Writes the checkpoint, `loss_curve.png` and reconstructions from the start and the end of
     training into `output_dir`, and returns `pretrain`'s results with the run's wall time.
@@ -67,7 +68,7 @@ def quickstart(
         recipe=recipe,
         model_overrides={"max_patches": 128, **(model_overrides or {})},  # positions for the 128 patches it renders
         span_masking=span_masking,
-        renderer_overrides={"layout": layout},
+        renderer_overrides={"layout": layout} if layout else {},
         max_steps=max_steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
