@@ -129,6 +129,14 @@ def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures,
     assert "old" not in text and text.count("<!-- figure:fig -->") == 1
 
 
+def test_a_goal_is_printed_as_precisely_as_it_is_set(figures, tmp_path):
+    figure = figures.Figure("a figure", ("pixlm x --output-dir {runs}/r-s{seed}",), "{runs}/r-s{seed}/all_results.json",
+                            ("validation", "accuracy"), goal=0.823)
+    (tmp_path / "r-s42").mkdir()
+    (tmp_path / "r-s42" / "all_results.json").write_text(json.dumps({"validation": {"accuracy": 0.8221}}))
+    assert "| 0.823: not met (worst seed 0.8221) |" in figures.table("fig", figure, str(tmp_path), [42])
+
+
 def test_the_rerun_command_sets_the_threads_the_seeds_ran_with(figures, tmp_path, monkeypatch):
     """A reviewer who reruns a one-thread figure with torch's default threads gets other sums,
     and other figures: the command the table gives sets OMP_NUM_THREADS as the runs had it."""
