@@ -46,6 +46,15 @@ class Variant:
     description: str
     args: str = ""
     corpus_texts: int | None = None  # train on this many texts of the corpus (a seeded sample), not all
+    # A curriculum: variant `first` for the first half of the steps (its own warm-up and decay),
+    # then the reference's recipe continued from that model for the second half.
+    first: str | None = None
+
+
+# The reference's masks and layout, set again when a curriculum's second stage continues from a
+# model pretrained with others (a checkpoint brings its own).
+REFERENCE_AGAIN = ("--renderer-arg layout=continuous --model-arg mask_ratio=0.25 --model-arg max_span_length=6 "
+                   "--model-arg span_weights=[0.2,0.4,0.6,0.8,0.9,1.0]")
 
 
 VARIANTS = {
@@ -60,6 +69,8 @@ VARIANTS = {
     "span-1": Variant("single masked patches (spans of one)", "--random-masking"),
     "span-2": Variant("spans of at most 2 patches", "--model-arg max_span_length=2 --model-arg span_weights=[0.5,1.0]"),
     "raw-targets": Variant("raw pixel targets (no per-patch normalisation)", "--model-arg norm_pix_loss=false"),
+    "binary-targets": Variant("binary pixel targets (ink or not, binary cross-entropy; PIXAR)",
+                              "--model-arg pixel_target=binary"),
     "decoder-1": Variant("a one-layer decoder", "--model-arg decoder_num_hidden_layers=1"),
     "encoder-wide": Variant("encoder 256 wide, 4 heads", "--model-arg hidden_size=256 --model-arg num_attention_heads=4 "
                                                       "--model-arg intermediate_size=1024"),
@@ -69,6 +80,8 @@ VARIANTS = {
     "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
     "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
     "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),
+    "curriculum-span-1": Variant("single masked patches for the first half of the steps, then PIXEL's spans", first="span-1"),
+    "curriculum-mono": Variant("the mono layout for the first half of the steps, then the continuous one", first="mono"),
     "char-head": Variant("a character head on hidden patches (the renderer's labels)", "--model-arg character_loss_weight=1.0"),
     "char-visible": Variant("a character head on the encoder's visible patches (reading them)",
                             "--model-arg character_loss_weight=1.0 --model-arg character_patches=visible"),
@@ -108,6 +121,23 @@ def pretrain_command(name: str, corpus: str, validation: str, output: str, steps
             *shlex.split(BASE_ARGS), *shlex.split(VARIANTS[name].args), "--steps", str(steps),
             "--eval-steps", str(eval_steps), "--save-steps", str(eval_steps), "--save-total-limit", "1",
             "--reconstruction-steps", "0", "--report-to", "tensorboard", *shlex.split(extra)]
+
+
+def first_stage(out: str) -> str:
+    """Where a curriculum's first stage runs, inside the variant's folder."""
+    return os.path.join(out, "stage-1")
+
+
+def stage_commands(name: str, corpus: str, validation: str, out: str, steps: int) -> list[list[str]]:
+    """The `pixlm pretrain` commands of variant `name` in order: one, or a curriculum's two (its
+    first variant for half the steps, then the reference continued from that model)."""
+    first = VARIANTS[name].first
+    if first is None:
+        return [pretrain_command(name, corpus, validation, out, steps, steps // 6)]
+    half = steps // 2
+    return [pretrain_command(first, corpus, validation, first_stage(out), half, half // 3),
+            pretrain_command("baseline", corpus, validation, out, steps - half, (steps - half) // 3,
+                             f"--model {shlex.quote(first_stage(out))} {REFERENCE_AGAIN}")]
 
 
 def trial_seconds_per_step(name: str, args) -> float:
@@ -161,15 +191,17 @@ def run_variant(name: str, args) -> None:
         os.makedirs(out, exist_ok=True)
         with open(plan_path, "w", encoding="utf-8") as f:
             json.dump(plan, f, indent=1)
-    cmd = pretrain_command(name, args.corpus, args.validation, out, plan["steps"], plan["steps"] // 6)
+    commands = stage_commands(name, args.corpus, args.validation, out, plan["steps"])
     per_step = plan["trial_seconds_per_step"]
     pace = f"{per_step:.3f} s a step" if per_step else "steps as given"
-    print(f"{name}: {plan['steps']} steps ({pace}) -> {out}\n  {shlex.join(cmd)}", flush=True)
+    print(f"{name}: {plan['steps']} steps ({pace}) -> {out}", flush=True)
     start = time.perf_counter()
-    with open(os.path.join(out, "log.txt"), "a", encoding="utf-8") as log:
-        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+    for cmd in commands:
+        print(f"  {shlex.join(cmd)}", flush=True)
+        with open(os.path.join(out, "log.txt"), "a", encoding="utf-8") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     plan["wall_minutes"] = (time.perf_counter() - start) / 60
-    plan["command"] = shlex.join(cmd)
+    plan["command"] = " && ".join(shlex.join(cmd) for cmd in commands)
     with open(plan_path, "w", encoding="utf-8") as f:
         json.dump(plan, f, indent=1)
 
@@ -187,13 +219,14 @@ def curves(out: str) -> dict[str, list[tuple[int, float]]]:
     return series
 
 
-def training_minutes(out: str) -> float | None:
-    """The Trainer's train_runtime (training and its evaluations, without startup), from the run's log."""
+def training_minutes(out: str, stages: int = 1) -> float | None:
+    """The Trainer's train_runtime (training and its evaluations, without startup) summed over the
+    last `stages` runs in the run's log (a curriculum logs two)."""
     import re
 
     with open(os.path.join(out, "log.txt"), encoding="utf-8", errors="replace") as f:
         found = re.findall(r"'train_runtime': '([0-9.]+)'", f.read())
-    return float(found[-1]) / 60 if found else None
+    return sum(float(x) for x in found[-stages:]) / 60 if len(found) >= stages else None
 
 
 PIXEL_MASKS = dict(mask_ratio=0.25, max_span_length=6, span_weights=[0.2, 0.4, 0.6, 0.8, 0.9, 1.0])
@@ -229,11 +262,24 @@ def load_run(runs: str, name: str) -> dict | None:
         return None
     with open(os.path.join(out, "study.json"), encoding="utf-8") as f:
         plan = json.load(f)
+    series = run_curves(out, results)
+    stages = 1
+    if VARIANTS[name].first is not None:  # a curriculum: its first stage's curves, then the second's after them
+        stages, before = 2, run_curves(first_stage(out), finished(first_stage(out)))
+        offset = max(step for step, _ in before["eval_loss"])
+        for key in series:
+            series[key] = before[key] + [(step + offset, value) for step, value in series[key] if step > 0]
+        results = {**results, "initial_eval_loss": before["eval_loss"][0][1]}
+    return {**plan, "results": results, "curves": series, "train_minutes": training_minutes(out, stages)}
+
+
+def run_curves(out: str, results: dict) -> dict[str, list[tuple[int, float]]]:
+    """The run's curves, starting with its evaluation before training."""
     series = curves(out)
     for key, first in (("eval_loss", "initial_eval_loss"), ("eval_reading_ratio", "initial_reading_ratio")):
-        if results.get(first) is not None:  # the evaluation before training
+        if results.get(first) is not None:
             series[key].insert(0, (0, results[first]))
-    return {**plan, "results": results, "curves": series, "train_minutes": training_minutes(out)}
+    return series
 
 
 def table(runs: list[dict]) -> str:

@@ -50,6 +50,38 @@ def test_pretraining_matches_vitmae_with_the_same_weights_and_noise():
     torch.testing.assert_close(a.loss, b.loss, rtol=1e-5, atol=1e-6)
 
 
+def test_raw_and_binary_pixel_targets():
+    """Raw targets are ViT-MAE's with norm_pix_loss off; binary ones (PIXAR's) are the binary
+    cross-entropy of each hidden pixel's ink, worked out here from the logits."""
+    torch.manual_seed(0)
+    strip, noise = torch.rand(2, 3, 16, 529 * 16), torch.rand(2, 529)
+    cfg = tiny(decoder_layer_norm_eps=1e-12, norm_pix_loss=False)
+    assert cfg.pixel_target == "raw"
+    ours = PixelForPreTraining(cfg).eval()
+    ref = ViTMAEForPreTraining(ViTMAEConfig(**{**vitmae_config(cfg).to_dict(), "norm_pix_loss": False})).eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(strip, noise=noise).loss, ref(strip_to_square(strip, 23), noise=noise).loss,
+                                   rtol=1e-5, atol=1e-6)
+    binary = PixelForPreTraining(tiny(binary_pix_loss=True)).eval()
+    assert binary.config.pixel_target == "binary" and PixelConfig.from_dict(binary.config.to_dict()).binary_pix_loss
+    with torch.no_grad():
+        out = binary(strip, noise=noise)
+    ink, p = (patchify(strip, 16) < 0.5).float(), torch.sigmoid(out.logits)
+    by_hand = -(ink * p.log() + (1 - ink) * (1 - p).log()).mean(-1)
+    torch.testing.assert_close(out.loss, (by_hand * out.mask).sum() / out.mask.sum(), rtol=1e-5, atol=1e-6)
+    # Reconstructions are as dark as the predicted probability of ink.
+    torch.testing.assert_close(binary.reconstruct(out.logits, strip), unpatchify(1 - p, 16, 3))
+    with pytest.raises(ValueError, match="binary_pix_loss must be true or false, got 'yes'"):
+        tiny(binary_pix_loss="yes")
+    # PixelGPT's name for the choice sets the same fields, and is not saved twice.
+    named = tiny(pixel_target="binary")
+    assert (named.binary_pix_loss, named.norm_pix_loss) == (True, False) and "pixel_target" not in named.to_dict()
+    assert tiny(pixel_target="raw").pixel_target == "raw" and tiny(norm_pix_loss=False, pixel_target="normalized").norm_pix_loss
+    with pytest.raises(ValueError, match="pixel_target must be one of normalized, raw, binary; got 'ink'"):
+        tiny(pixel_target="ink")
+
+
 def test_encoder_matches_vitmae_model():
     torch.manual_seed(1)
     cfg = tiny()

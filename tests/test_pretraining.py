@@ -502,9 +502,10 @@ def test_diagnose_compares_real_and_blank_context_by_span_length(corpus, tmp_pat
     assert Diagnosis(4, 0.5, 0.7).verdict.startswith("the model reads its context")
     # Raw pixel targets: a blank strip predicts no ink, so R alone does not say the model reads
     # (the study's raw-target run: R 0.36, none of its reconstructed characters read back).
-    raw = Diagnosis(4, 0.05, 0.13, normalised_targets=False)
+    raw = Diagnosis(4, 0.05, 0.13, pixel_target="raw")
     assert raw.verdict.startswith("not decided by R: R = 0.385 compares raw-pixel losses") and "--recognizer" in raw.verdict
-    read_back = Diagnosis(4, 0.05, 0.13, reading={"reconstructed": 0.0, "white": 0.0, "characters": 40}, normalised_targets=False)
+    assert Diagnosis(4, 0.05, 0.13, pixel_target="binary").verdict.startswith("not decided by R: R = 0.385 compares binary-pixel")
+    read_back = Diagnosis(4, 0.05, 0.13, reading={"reconstructed": 0.0, "white": 0.0, "characters": 40}, pixel_target="raw")
     assert read_back.verdict.startswith("decided by what it reconstructs, not by R: its masked patches read back as 0.0%")
     # Normalised targets with a recognizer: a low R whose reconstructions read back nothing is not
     # called reading (the words-layout cpu-reader run: R 0.81, 0% of masked characters back).

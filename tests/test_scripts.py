@@ -266,3 +266,27 @@ def test_the_corpus_size_variant_trains_on_a_fixed_sample_of_the_corpus(monkeypa
     corpus.write_text("one\ntwo\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="has 2 texts; variant corpus-2200 needs 2200"):
         study.variant_corpus("corpus-2200", str(corpus), str(tmp_path / "small"))
+
+
+def test_a_curriculum_runs_its_easier_variant_then_the_reference_from_that_model(monkeypatch, tmp_path):
+    """curriculum-mono: the mono layout for half the steps into RUN/stage-1, then the reference
+    recipe (continuous layout, PIXEL's masks) continued from that model for the other half."""
+    from pixlm.cli import build_parser
+    from pixlm.cli.flags import config_from_args
+    from pixlm.training.config import PretrainConfig
+
+    study = _study_module(monkeypatch)
+    out = str(tmp_path / "curriculum-mono")
+
+    def parsed(cmd):
+        return config_from_args(PretrainConfig, build_parser().parse_args(cmd[1:]))
+
+    first, second = (parsed(cmd) for cmd in study.stage_commands("curriculum-mono", "c.txt", "h.txt", out, 1680))
+    assert (first.output_dir, first.max_steps, first.renderer_overrides["layout"]) == (study.first_stage(out), 840, "mono")
+    assert (second.output_dir, second.max_steps, second.model) == (out, 840, study.first_stage(out))
+    assert second.renderer_overrides["layout"] == "continuous" and second.span_masking
+    assert (second.model_overrides["mask_ratio"], second.model_overrides["max_span_length"]) == (0.25, 6)
+    spans = study.stage_commands("curriculum-span-1", "c.txt", "h.txt", out, 1680)
+    assert not parsed(spans[0]).span_masking and parsed(spans[1]).span_masking
+    only = study.stage_commands("baseline", "c.txt", "h.txt", out, 1680)
+    assert len(only) == 1 and parsed(only[0]).max_steps == 1680 and parsed(only[0]).model == "tiny"

@@ -44,9 +44,10 @@ class Diagnosis:
     by_span: dict[int, tuple[float, float]] = field(default_factory=dict)  # span length -> (real, blank)
     # With a recognizer: character accuracy in masked patches of the reconstruction, of white patches, and the count.
     reading: dict[str, float] | None = None
-    # Per-patch normalised targets (PIXEL's norm_pix_loss). With raw pixels a blank strip makes the
-    # model predict no ink, so R falls with what the context says about ink, not about letters.
-    normalised_targets: bool = True
+    # What the decoder learns (PixelConfig.pixel_target). Only with PIXEL's per-patch normalised
+    # targets does R speak of letters: with raw or binary ones a blank strip makes the model
+    # predict no ink, so R falls with what the context says about ink, not about letters.
+    pixel_target: str = "normalized"
 
     @property
     def ratio(self) -> float:
@@ -67,8 +68,9 @@ class Diagnosis:
 
     @property
     def verdict(self) -> str:
-        if not self.normalised_targets:
-            caveat = (f"R = {self.ratio:.3f} compares raw-pixel losses (norm_pix_loss off): shown a blank strip the model "
+        if self.pixel_target != "normalized":
+            caveat = (f"R = {self.ratio:.3f} compares {self.pixel_target}-pixel losses (not per-patch normalised): shown a "
+                      "blank strip the model "
                       "predicts no ink, so a low R can mean only that the context tells it how much ink a masked patch "
                       "holds, not which letters")
             if self.reading is None:
@@ -203,5 +205,5 @@ def diagnose(model, renderer, texts: list[str], seed: int = 0, batch_size: int =
 
     by_span = {n: (mean("real", n), mean("blank", n)) for n in sums["real"] if n and sums["real"][n][1]}
     return Diagnosis(len(texts), mean("real", 0), mean("blank", 0), by_span, reading.result() if reading else None,
-                     normalised_targets=bool(config.norm_pix_loss))
+                     pixel_target=config.pixel_target)
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+
+# What a pixel head can learn for a patch: per-patch normalised pixels (MAE, PIXEL, PixelGPT),
+# raw pixels in [0, 1], or ink-or-not per pixel (PIXAR).
+PIXEL_TARGETS = ("normalized", "raw", "binary")
+INK_BELOW = 0.5  # a pixel darker than this is ink (white is 1)
 
 
 def patchify(pixel_values: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -24,6 +30,21 @@ def unpatchify(patches: torch.Tensor, patch_size: int, num_channels: int) -> tor
 def patch_stats(patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each patch's mean and standard deviation (MAE's per-patch pixel normalisation)."""
     return patches.mean(dim=-1, keepdim=True), (patches.var(dim=-1, keepdim=True) + 1.0e-6) ** 0.5
+
+
+def per_patch_pixel_loss(predictions: torch.Tensor, patches: torch.Tensor, target: str) -> torch.Tensor:
+    """(B, L): each patch's loss of the head's `predictions` (B, L, p*p*C) against the true
+    `patches` (B, L, p*p*C, in [0, 1]) as `target` (one of PIXEL_TARGETS) defines it: mean
+    squared error against normalised or raw pixels, or binary cross-entropy against ink."""
+    if target == "binary":
+        ink = (patches < INK_BELOW).to(predictions.dtype)
+        return F.binary_cross_entropy_with_logits(predictions, ink, reduction="none").mean(dim=-1)
+    if target == "normalized":
+        mean, std = patch_stats(patches)
+        patches = (patches - mean) / std
+    elif target != "raw":
+        raise ValueError(f"pixel target must be one of {PIXEL_TARGETS}, got {target!r}")
+    return ((predictions - patches) ** 2).mean(dim=-1)
 
 
 def check_pixel_values(pixel_values: torch.Tensor, num_channels: int, patch_size: int) -> None:

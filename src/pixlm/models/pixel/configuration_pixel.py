@@ -6,6 +6,7 @@ import math
 
 from transformers import PretrainedConfig
 
+from ..patches import PIXEL_TARGETS
 from ..presets import config_from_preset
 from ..validation import check_config_fields
 
@@ -42,6 +43,11 @@ class PixelConfig(PretrainedConfig):
     the decoder's states of the hidden patches (filling in, as the pixels), or `visible`, from
     the encoder's states of the patches it sees (reading them). The loss is the pixel loss plus
     this weight times the character cross-entropy.
+
+    The masked-patch targets (`pixel_target`) are PIXEL's per-patch normalised pixels
+    (`norm_pix_loss`, mean squared error), raw pixels (`norm_pix_loss` false), or, with
+    `binary_pix_loss` (not in PIXEL), PIXAR's ink-or-not per pixel with binary cross-entropy;
+    `pixel_target="binary"` (or `normalized`, `raw`) sets them as PixelGPT's config names it.
     """
 
     model_type = "pixel"
@@ -71,6 +77,7 @@ class PixelConfig(PretrainedConfig):
         decoder_intermediate_size: int = 2048,
         mask_ratio: float = 0.25,
         norm_pix_loss: bool = True,
+        binary_pix_loss: bool = False,
         max_span_length: int = 6,
         span_weights=(0.2, 0.4, 0.6, 0.8, 0.9, 1.0),
         pooling: str = "mean",
@@ -82,6 +89,7 @@ class PixelConfig(PretrainedConfig):
         character_slots: int = 4,
         character_vocab_size: int = 1280,
         character_patches: str = "hidden",
+        pixel_target: str | None = None,
         **kwargs,
     ):
         for unused in ("encoder_stride", "interpolate_pos_encoding"):  # written by PIXEL's ViT heads, unused
@@ -103,6 +111,8 @@ class PixelConfig(PretrainedConfig):
         if isinstance(character_loss_weight, bool) or not isinstance(character_loss_weight, (int, float)) \
                 or not math.isfinite(character_loss_weight) or character_loss_weight < 0:
             raise ValueError(f"character_loss_weight must be a number >= 0 (0: no character head), got {character_loss_weight!r}")
+        if not isinstance(binary_pix_loss, bool):
+            raise ValueError(f"binary_pix_loss must be true or false, got {binary_pix_loss!r}")
         if character_patches not in ("hidden", "visible"):
             raise ValueError(f"character_patches must be 'hidden' or 'visible', got {character_patches!r}")
         if position_embedding == "2d" and (hidden_size % 4 or decoder_hidden_size % 4):
@@ -128,6 +138,9 @@ class PixelConfig(PretrainedConfig):
         self.decoder_intermediate_size = decoder_intermediate_size
         self.mask_ratio = mask_ratio
         self.norm_pix_loss = norm_pix_loss
+        self.binary_pix_loss = binary_pix_loss
+        if pixel_target is not None:
+            self.pixel_target = pixel_target
         self.max_span_length = max_span_length
         self.span_weights = list(span_weights)
         # Finetuning heads: how a sequence is pooled, and the dropout before the classifier.
@@ -149,6 +162,20 @@ class PixelConfig(PretrainedConfig):
                                          "decoder_intermediate_size", "max_span_length",
                                          "character_slots", "character_vocab_size"),
                             probabilities=("hidden_dropout_prob", "attention_probs_dropout_prob"))
+
+    @property
+    def pixel_target(self) -> str:
+        """What the decoder learns for a hidden patch: `binary` (ink or not, with `binary_pix_loss`),
+        `normalized` (PIXEL's, with `norm_pix_loss`) or `raw` pixels."""
+        if getattr(self, "binary_pix_loss", False):
+            return "binary"
+        return "normalized" if self.norm_pix_loss else "raw"
+
+    @pixel_target.setter
+    def pixel_target(self, target: str) -> None:
+        if target not in PIXEL_TARGETS:
+            raise ValueError(f"pixel_target must be one of {', '.join(PIXEL_TARGETS)}; got {target!r}")
+        self.norm_pix_loss, self.binary_pix_loss = target == "normalized", target == "binary"
 
     @classmethod
     def from_dict(cls, config_dict: dict, **kwargs):

@@ -30,7 +30,7 @@ from transformers.utils import ModelOutput
 
 from ..heads import Biaffine, SequencePoolingHead, check_labels, sequence_classification_loss, word_means
 from ..loading import load_checked
-from ..patches import check_pixel_values, patch_stats, patchify, unpatchify
+from ..patches import check_pixel_values, patch_stats, patchify, per_patch_pixel_loss, unpatchify
 from .configuration_pixel import PixelConfig
 
 # Older (transformers 4 / published PIXEL) parameter names -> ours, applied in this order.
@@ -423,7 +423,8 @@ class PixelForPreTraining(PixelPreTrainedModel):
         given, and reconstruct them.
 
         The loss is the mean over hidden patches that hold text (attention_mask 1) of the mean
-        squared error of their pixels, normalised per patch when `norm_pix_loss` is set. Given
+        squared error of their pixels, normalised per patch when `norm_pix_loss` is set (with
+        `binary_pix_loss`, the binary cross-entropy of their ink). Given
         `character_labels` (B, L, character_slots) and a character head, the weighted character
         cross-entropy is added, over the hidden text patches or the visible ones (the config's
         `character_patches`; -100: no label).
@@ -478,23 +479,24 @@ class PixelForPreTraining(PixelPreTrainedModel):
 
     def masked_patch_loss(self, logits: torch.Tensor, pixel_values: torch.Tensor, mask: torch.Tensor,
                           attention_mask: torch.Tensor) -> torch.Tensor:
-        """Mean squared error of predicted patches against `pixel_values` (normalised per patch
-        when `norm_pix_loss` is set), over the hidden patches (`mask` 1) that hold text."""
+        """The mean over the hidden patches (`mask` 1) that hold text of each patch's loss against
+        `pixel_values`, for the config's `pixel_target` (see `per_patch_loss`)."""
         weight = mask * attention_mask
         return (self.per_patch_loss(logits, pixel_values) * weight).sum() / weight.sum().clamp_min(1.0)
 
     def per_patch_loss(self, logits: torch.Tensor, pixel_values: torch.Tensor) -> torch.Tensor:
-        """(B, L): each patch's mean squared error, as `masked_patch_loss` averages it."""
-        target = patchify(pixel_values, self.config.patch_size)
-        if self.config.norm_pix_loss:
-            mean, std = patch_stats(target)
-            target = (target - mean) / std
-        return ((logits - target) ** 2).mean(dim=-1)
+        """(B, L): each patch's loss, as `masked_patch_loss` averages it: the mean squared error
+        against its pixels, normalised per patch (PIXEL's `norm_pix_loss`) or raw, or with
+        `binary_pix_loss` the binary cross-entropy against its ink."""
+        return per_patch_pixel_loss(logits, patchify(pixel_values, self.config.patch_size), self.config.pixel_target)
 
     def reconstruct(self, logits: torch.Tensor, pixel_values: torch.Tensor) -> torch.Tensor:
         """Predicted pixels (B, C, p, L*p) in [0, 1], undoing the per-patch normalisation with
-        the statistics of the true patches (as PIXEL's figures do)."""
-        if self.config.norm_pix_loss:
+        the statistics of the true patches (as PIXEL's figures do); for binary targets each
+        pixel is as dark as the predicted probability of ink."""
+        if self.config.pixel_target == "binary":
+            logits = 1.0 - torch.sigmoid(logits)
+        elif self.config.norm_pix_loss:
             mean, std = patch_stats(patchify(pixel_values, self.config.patch_size))
             logits = logits * std + mean
         return unpatchify(logits, self.config.patch_size, self.config.num_channels).clamp(0, 1)

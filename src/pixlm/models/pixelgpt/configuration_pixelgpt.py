@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from transformers import LlamaConfig, PretrainedConfig
 
+from ..patches import PIXEL_TARGETS
 from ..presets import config_from_preset
 from ..validation import check_config_fields
 
@@ -24,7 +25,6 @@ PRESETS: dict[str, dict] = {
 }
 
 
-PIXEL_TARGETS = ("normalized", "raw", "binary")
 # The released checkpoints' model_type.
 ERNIE_PIXEL = "ernie-pixel"
 

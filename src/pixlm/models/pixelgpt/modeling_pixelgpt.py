@@ -29,7 +29,7 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 from ..compat import CACHE_ARG, CACHE_FIELD, cache_of, pick_cache
 from ..heads import sequence_classification_loss
 from ..loading import load_checked
-from ..patches import check_pixel_values, patch_stats, patchify, unpatchify
+from ..patches import check_pixel_values, patch_stats, patchify, per_patch_pixel_loss, unpatchify
 from .configuration_pixelgpt import ErniePixelConfig, PixelGPTConfig
 
 # Names of pixlm's earlier PixelGPT checkpoints -> today's (the released checkpoints').
@@ -265,15 +265,7 @@ class PixelGPTForCausalLM(PixelGPTPreTrainedModel, GenerationMixin):
         """Loss of patch t+1 predicted at t, over targets that are text or the end patch, for the
         configured `pixel_target`."""
         target = patchify(pixel_values, self.config.patch_size)[:, 1:]
-        pred = pixel_logits[:, :-1]
-        kind = self.config.pixel_target
-        if kind == "binary":
-            per_patch = F.binary_cross_entropy_with_logits(pred, (target < 0.5).to(pred.dtype), reduction="none").mean(-1)
-        else:
-            if kind == "normalized":
-                mean, std = patch_stats(target)
-                target = (target - mean) / std
-            per_patch = ((pred - target) ** 2).mean(-1)
+        per_patch = per_patch_pixel_loss(pixel_logits[:, :-1], target, self.config.pixel_target)
         weight = patch_mask[:, 1:].to(per_patch.dtype)
         return (per_patch * weight).sum() / weight.sum().clamp_min(1.0)
 
