@@ -84,3 +84,17 @@ def test_the_quickstart_does_not_call_a_low_r_reading_when_no_letters_come_back(
     # diagnose's rule: no more than white patches read back (words: spaces) is not letters
     assert reading_summary(0.807, 0.10, 0.123, "cpu-reader").startswith("R = 0.807 is at the goal")
     assert reading_summary(0.807, None, None, "cpu-tiny") is None  # no recognizer for this renderer: R alone
+
+
+def test_the_results_give_r_as_a_measure_not_as_a_verdict(capsys):
+    """The results line of R does not say "reads its context" of a model that the quickstart then
+    calls not reading (R 0.961 printed both ways before), and reconstructions read back are
+    shown beside white patches' share."""
+    from pixlm.cli.common import print_results
+
+    print_results({"reading_ratio": 0.961, "masked_character_accuracy": 0.0, "white_character_accuracy": 0.1161,
+                   "output_dir": "qs"})
+    printed = capsys.readouterr().out
+    assert printed.startswith("R = 0.961: held-out loss with the real input / with blank patches")
+    assert "reads its context:" not in printed and "0.0% of the characters there" in printed and "as 11.6%" in printed
+

@@ -12,11 +12,13 @@ def print_results(results: dict) -> None:
         print(f"held-out {kind} loss: {a:.4f} at step 0 -> {b:.4f} at step {results['steps']} "
               f"({100 * (a - b) / a:.1f}% lower)")
     if results.get("reading_ratio") is not None:
-        print(f"reads its context: R = {results['reading_ratio']:.3f} (held-out loss with the real input / with blank "
-              "patches; 1 = predicts from position alone; pixlm diagnose for more)")
+        print(f"R = {results['reading_ratio']:.3f}: held-out loss with the real input / with blank patches (1: it "
+              "predicts from position alone; the lower, the more it reads its context; pixlm diagnose for more)")
     if results.get("masked_character_accuracy") is not None:
+        white = results.get("white_character_accuracy")
+        scale = f"; left white, they read back as {100 * white:.1f}%" if white is not None else ""
         print(f"its reconstructions of masked patches read back as {100 * results['masked_character_accuracy']:.1f}% "
-              "of the characters there (pixlm read; pixlm reconstruct shows them)")
+              f"of the characters there (pixlm read{scale}; pixlm reconstruct shows them)")
     print(f"model and renderer config: {results['output_dir']}")
     if results.get("loss_curve"):
         print(f"loss curve: {results['loss_curve']}")
