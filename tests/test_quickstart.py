@@ -98,3 +98,15 @@ def test_the_results_give_r_as_a_measure_not_as_a_verdict(capsys):
     assert printed.startswith("R = 0.961: held-out loss with the real input / with blank patches")
     assert "reads its context:" not in printed and "0.0% of the characters there" in printed and "as 11.6%" in printed
 
+
+def test_the_quickstart_says_how_long_it_takes_and_when_that_is_over_its_budget():
+    """The pace measured on the slower machine of docs/results.md: 1,500 steps continuous fit 10
+    minutes (9.4 there), in the words layout they do not (11.7), and the user is told so."""
+    from pixlm.cli.quickstart import expected_minutes
+
+    assert expected_minutes(1500, "continuous") == "up to about 9 minutes on 2 CPU cores"
+    words = expected_minutes(1500, "words")
+    assert words.startswith("up to about 12 minutes on 2 CPU cores (over the quickstart's 10-minute budget")
+    assert expected_minutes(1200, "words") == "up to about 9 minutes on 2 CPU cores"
+    assert expected_minutes(6, "continuous") == "up to about 1 minute on 2 CPU cores"
+

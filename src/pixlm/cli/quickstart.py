@@ -11,6 +11,11 @@ from .common import print_results
 from .flags import positive_float, positive_int
 
 READING_GOAL = 0.85  # R at or below which the model predicts masked patches from what it reads around them
+# Seconds a training step of the quickstart takes on 2 CPU cores, by layout, on the slower of the
+# machines of docs/results.md (an AMD EPYC VM: 1,500 steps took 9.4 min continuous, 11.7 words;
+# bigrams there taken as 10% slower than continuous, as measured on the Intel machine).
+SECONDS_PER_STEP = {"continuous": 0.375, "words": 0.468, "bigrams": 0.41}
+BUDGET_MINUTES = 10
 
 # Imports inside functions: `pixlm --help` imports this module and stays fast (see pixlm.cli).
 
@@ -58,9 +63,8 @@ def run(args) -> int:
     reading = " and to name the characters of the patches it sees" if _names_characters(args.recipe) else ""
     print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns, on "
           f"{len(stdlib_corpus()):,} sentences from Python's own documentation rendered in the {layout} layout, "
-          f"to fill in masked patches{reading} ({args.recipe} recipe): {steps:,} steps, about "
-          f"{steps * 0.2 / 60:.0f} minutes on 2 CPU cores. Checkpoints, the loss curve and reconstructions go to "
-          f"{out}/.", flush=True)
+          f"to fill in masked patches{reading} ({args.recipe} recipe): {steps:,} steps, {expected_minutes(steps, layout)}. "
+          f"Checkpoints, the loss curve and reconstructions go to {out}/.", flush=True)
     results = quickstart(out, max_steps=steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                          layout=layout, recipe=args.recipe)
     print_results(results)
@@ -78,6 +82,17 @@ Next:
   pixlm finetune --task pos --model {out} --train train.conllu --validation dev.conllu \\
       --output-dir {out}-pos                                                           # a tagger from it""")
     return 0
+
+
+def expected_minutes(steps: int, layout: str) -> str:
+    """How long the run takes on 2 CPU cores, at most, from the pace measured here; said when it
+    is over the quickstart's budget."""
+    minutes = steps * SECONDS_PER_STEP[layout] / 60
+    whole = max(1, round(minutes))
+    said = f"up to about {whole} minute{'s' if whole > 1 else ''} on 2 CPU cores"
+    if minutes > BUDGET_MINUTES:
+        said += f" (over the quickstart's {BUDGET_MINUTES}-minute budget: fewer --steps, or the continuous layout, fit it)"
+    return said
 
 
 def reading_summary(ratio: float | None, read_back: float | None, white: float | None, recipe: str) -> str | None:
