@@ -109,4 +109,3 @@ def test_the_quickstart_says_how_long_it_takes_and_when_that_is_over_its_budget(
     assert words.startswith("up to about 12 minutes on 2 CPU cores (over the quickstart's 10-minute budget")
     assert expected_minutes(1200, "words") == "up to about 9 minutes on 2 CPU cores"
     assert expected_minutes(6, "continuous") == "up to about 1 minute on 2 CPU cores"
-
