@@ -74,6 +74,9 @@ VARIANTS = {
     "decoder-1": Variant("a one-layer decoder", "--model-arg decoder_num_hidden_layers=1"),
     "encoder-wide": Variant("encoder 256 wide, 4 heads", "--model-arg hidden_size=256 --model-arg num_attention_heads=4 "
                                                       "--model-arg intermediate_size=1024"),
+    "corpus-32": Variant("32 texts of the corpus, each seen ~1,700 times: can the recipe memorise them", corpus_texts=32),
+    "corpus-256": Variant("256 texts of the corpus, each seen ~210 times", corpus_texts=256),
+    "corpus-1024": Variant("1,024 texts of the corpus, each seen ~50 times", corpus_texts=1024),
     "corpus-2200": Variant("2,200 texts of the corpus (the quickstart's corpus size), each seen many times",
                            corpus_texts=2200),
     "font-12px": Variant("a smaller font (12 px instead of 13.3: 7.2 pt at 120 dpi)", "--renderer-arg font_size=7.2"),
@@ -82,6 +85,8 @@ VARIANTS = {
     "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),
     "curriculum-span-1": Variant("single masked patches for the first half of the steps, then PIXEL's spans", first="span-1"),
     "curriculum-mono": Variant("the mono layout for the first half of the steps, then the continuous one", first="mono"),
+    "curriculum-corpus-32": Variant("32 texts for the first half of the steps (memorised: the model learns to recall letters), "
+                                    "then the whole corpus", first="corpus-32"),
     "char-head": Variant("a character head on hidden patches (the renderer's labels)", "--model-arg character_loss_weight=1.0"),
     "char-visible": Variant("a character head on the encoder's visible patches (reading them)",
                             "--model-arg character_loss_weight=1.0 --model-arg character_patches=visible"),

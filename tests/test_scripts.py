@@ -270,7 +270,8 @@ def test_the_corpus_size_variant_trains_on_a_fixed_sample_of_the_corpus(monkeypa
 
 def test_a_curriculum_runs_its_easier_variant_then_the_reference_from_that_model(monkeypatch, tmp_path):
     """curriculum-mono: the mono layout for half the steps into RUN/stage-1, then the reference
-    recipe (continuous layout, PIXEL's masks) continued from that model for the other half."""
+    recipe (continuous layout, PIXEL's masks) continued from that model for the other half;
+    curriculum-corpus-32: 32 texts of the corpus first, then the whole corpus."""
     from pixlm.cli import build_parser
     from pixlm.cli.flags import config_from_args
     from pixlm.training.config import PretrainConfig
@@ -290,3 +291,9 @@ def test_a_curriculum_runs_its_easier_variant_then_the_reference_from_that_model
     assert not parsed(spans[0]).span_masking and parsed(spans[1]).span_masking
     only = study.stage_commands("baseline", "c.txt", "h.txt", out, 1680)
     assert len(only) == 1 and parsed(only[0]).max_steps == 1680 and parsed(only[0]).model == "tiny"
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(f"text {i}\n" for i in range(100)), encoding="utf-8")
+    recall, wide = (parsed(cmd) for cmd in study.stage_commands("curriculum-corpus-32", str(corpus), "h.txt", out, 1680))
+    assert recall.corpus == os.path.join(study.first_stage(out), "corpus-32.txt") and wide.corpus == str(corpus)
+    assert len((tmp_path / "curriculum-mono" / "stage-1" / "corpus-32.txt").read_text(encoding="utf-8").splitlines()) == 32
+    assert wide.model == study.first_stage(out)
