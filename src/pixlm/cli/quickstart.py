@@ -104,9 +104,11 @@ def reading_summary(ratio: float | None, read_back: float | None, white: float |
     if ratio > READING_GOAL:
         return (f"Not reading yet: R = {ratio:.3f}, where a model that reads its context gets R <= {READING_GOAL}. "
                 "No recipe tried on this machine gets there in minutes: in docs/results.md's study no variant read "
-                "after 10-16 CPU-minutes (R 0.93-1.00), nor did 45-81 minutes of the cpu-reader recipe (R 0.96-0.99) or 100 "
-                "minutes of cpu-reader-words (R 0.81-0.91, no letter read back); "
-                "its reconstructions are the average look of a line of text. What the budget does give is a "
+                "after 10-24 CPU-minutes (R 0.93-1.00 with PIXEL's targets), nor did 45-81 minutes of the cpu-reader "
+                "recipe (R 0.96-0.99) or 100 minutes of cpu-reader-words (R 0.81-0.91, no letter read back); "
+                "its reconstructions are the average look of a line of text. The recipe can draw letters: it restores "
+                "those of texts it has seen some 500 times (docs/results.md), so what minutes lack is the language, "
+                "not the pipeline. What the budget does give is a "
                 "working pipeline to take further with the commands below" + (
                     f", and ({recipe}) an encoder that names the characters of what it sees: a better start for "
                     "finetuning than random weights (docs/results.md)." if _names_characters(recipe) else "."))
