@@ -83,6 +83,10 @@ VARIANTS = {
     "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
     "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
     "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),
+    "mono-span-1": Variant("the easiest filling-in: one character a patch, single masked patches, 15% of them",
+                           "--renderer-arg layout=mono --random-masking --model-arg mask_ratio=0.15"),
+    "bigrams-span-1": Variant("two characters a patch, single masked patches, 15% of them",
+                              "--renderer-arg layout=bigrams --random-masking --model-arg mask_ratio=0.15"),
     "curriculum-span-1": Variant("single masked patches for the first half of the steps, then PIXEL's spans", first="span-1"),
     "curriculum-mono": Variant("the mono layout for the first half of the steps, then the continuous one", first="mono"),
     "curriculum-corpus-32": Variant("32 texts for the first half of the steps (memorised: the model learns to recall letters), "

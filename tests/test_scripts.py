@@ -268,6 +268,26 @@ def test_the_corpus_size_variant_trains_on_a_fixed_sample_of_the_corpus(monkeypa
         study.variant_corpus("corpus-2200", str(corpus), str(tmp_path / "small"))
 
 
+def test_every_study_variant_is_a_command_pixlm_pretrain_accepts(monkeypatch, tmp_path):
+    """Each variant's flags (a typo would only show when its run starts) parse with pixlm's own
+    parser into a valid pretraining config, whose model and renderer overrides build."""
+    from pixlm.cli import build_parser
+    from pixlm.cli.flags import config_from_args
+    from pixlm.training.config import PretrainConfig
+    from pixlm.training.families import FAMILIES
+    from pixlm.training.pretraining import _load_renderer
+
+    study = _study_module(monkeypatch)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(f"text {i}\n" for i in range(2500)), encoding="utf-8")
+    for name in study.VARIANTS:
+        for cmd in study.stage_commands(name, str(corpus), "h.txt", str(tmp_path / name), 1680):
+            cfg = config_from_args(PretrainConfig, build_parser().parse_args(cmd[1:]))
+            cfg.validate()
+            if cfg.model == "tiny":  # a curriculum's second stage continues a model not trained here
+                _load_renderer(cfg, FAMILIES[cfg.model_type].pretraining_model(cfg).config)
+
+
 def test_a_curriculum_runs_its_easier_variant_then_the_reference_from_that_model(monkeypatch, tmp_path):
     """curriculum-mono: the mono layout for half the steps into RUN/stage-1, then the reference
     recipe (continuous layout, PIXEL's masks) continued from that model for the other half;
