@@ -80,6 +80,10 @@ VARIANTS = {
     "corpus-2200": Variant("2,200 texts of the corpus (the quickstart's corpus size), each seen many times",
                            corpus_texts=2200),
     "font-12px": Variant("a smaller font (12 px instead of 13.3: 7.2 pt at 120 dpi)", "--renderer-arg font_size=7.2"),
+    "patch-24": Variant("taller patches, the text scaled with them: 24 x 24 pixels a patch, 12 pt (20 px) instead of 16 and "
+                        "8 pt (13.3 px)", "--renderer-arg patch_size=24 --model-arg patch_size=24 --renderer-arg font_size=12"),
+    "patch-12": Variant("smaller patches, the text scaled with them: 12 x 12 pixels a patch, 6 pt (10 px) instead of 16 and "
+                        "8 pt (13.3 px)", "--renderer-arg patch_size=12 --model-arg patch_size=12 --renderer-arg font_size=6"),
     "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
     "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
     "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),

@@ -203,6 +203,26 @@ def test_the_recognizer_corpus_is_english_then_vietnamese_thrice_then_the_africa
     assert texts[4:8] == ["yor says", "hi", "ibo says", "hi"] and len(texts) == 4 + 2 * len(corpus.MASAKHANER)
 
 
+def test_the_pretraining_corpus_adds_a_tasks_training_text_repeated_and_nothing_else(tmp_path):
+    """english_corpus.py --add ud/NAME:K or ner/NAME:K: that task's train split, each text K
+    times; never a dev or test split, and a malformed or missing source is refused by name."""
+    spec = importlib.util.spec_from_file_location("english_corpus", os.path.join(HERE, "..", "scripts", "english_corpus.py"))
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    (tmp_path / "ud" / "vi_vtb").mkdir(parents=True)
+    for split, text in (("train", "Tôi đi ."), ("test", "Không được .")):
+        (tmp_path / "ud" / "vi_vtb" / f"{split}.conllu").write_text(
+            f"# text = {text}\n" + "".join("\t".join([str(i), w, "_", "X"] + ["_"] * 6) + "\n" for i, w in enumerate(text.split(), 1)) + "\n", encoding="utf-8")
+    (tmp_path / "ner" / "pcm").mkdir(parents=True)
+    (tmp_path / "ner" / "pcm" / "train.txt").write_text("Lagos B-LOC\ndey O\n\nWetin O\n", encoding="utf-8")
+    assert corpus.added_training_texts(str(tmp_path), "ud/vi_vtb:3") == ["Tôi đi ."] * 3
+    assert corpus.added_training_texts(str(tmp_path), "ner/pcm:2") == ["Lagos dey", "Wetin", "Lagos dey", "Wetin"]
+    for bad, message in (("ud/vi_vtb", "expected ud/NAME:REPEATS"), ("ud/vi_vtb:0", "expected"), ("glue/SST-2:2", "expected"),
+                         ("ud/xx_yy:2", "no training file")):
+        with pytest.raises(ValueError, match=message):
+            corpus.added_training_texts(str(tmp_path), bad)
+
+
 @pytest.mark.parametrize("script", sorted(f for f in os.listdir(os.path.join(HERE, "..", "scripts")) if f.endswith(".py")))
 def test_every_script_imports_what_it_uses_and_explains_itself(script):
     """`--help` runs each script's imports (pixelgpt_read_eval.py imported a function from where
