@@ -211,8 +211,8 @@ def test_the_pretraining_corpus_adds_a_tasks_training_text_repeated_and_nothing_
     spec.loader.exec_module(corpus)
     (tmp_path / "ud" / "vi_vtb").mkdir(parents=True)
     for split, text in (("train", "Tôi đi ."), ("test", "Không được .")):
-        (tmp_path / "ud" / "vi_vtb" / f"{split}.conllu").write_text(
-            f"# text = {text}\n" + "".join("\t".join([str(i), w, "_", "X"] + ["_"] * 6) + "\n" for i, w in enumerate(text.split(), 1)) + "\n", encoding="utf-8")
+        rows = "".join("\t".join([str(i), w, "_", "X"] + ["_"] * 6) + "\n" for i, w in enumerate(text.split(), 1))
+        (tmp_path / "ud" / "vi_vtb" / f"{split}.conllu").write_text(f"# text = {text}\n{rows}\n", encoding="utf-8")
     (tmp_path / "ner" / "pcm").mkdir(parents=True)
     (tmp_path / "ner" / "pcm" / "train.txt").write_text("Lagos B-LOC\ndey O\n\nWetin O\n", encoding="utf-8")
     assert corpus.added_training_texts(str(tmp_path), "ud/vi_vtb:3") == ["Tôi đi ."] * 3
