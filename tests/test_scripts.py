@@ -223,6 +223,33 @@ def test_the_pretraining_corpus_adds_a_tasks_training_text_repeated_and_nothing_
             corpus.added_training_texts(str(tmp_path), bad)
 
 
+def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training(tmp_path):
+    """scripts/tagging_breakdown.py on a treebank worked out by hand: the lexicon tags a seen
+    word with its most frequent training tag, an unseen one with the overall most frequent."""
+    from pixlm.data.readers import read_conllu
+
+    spec = importlib.util.spec_from_file_location("tagging_breakdown", os.path.join(HERE, "..", "scripts", "tagging_breakdown.py"))
+    breakdown = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(breakdown)
+
+    def treebank(name, *sentences):
+        rows = "".join(f"# text = {' '.join(w for w, _ in s)}\n" + "".join(
+            "\t".join([str(i), w, "_", t] + ["_"] * 6) + "\n" for i, (w, t) in enumerate(s, 1)) + "\n" for s in sentences)
+        (tmp_path / name).write_text(rows, encoding="utf-8")
+        return read_conllu(str(tmp_path / name))
+
+    train = treebank("train.conllu", [("run", "VERB"), ("fast", "ADV")], [("run", "NOUN"), ("run", "VERB"), ("dogs", "NOUN")],
+                     [("cats", "NOUN")])
+    lexicon, fallback = breakdown.most_frequent_tags(train)
+    assert lexicon == {"run": "VERB", "fast": "ADV", "dogs": "NOUN", "cats": "NOUN"} and fallback == "NOUN"
+    gold = treebank("test.conllu", [("run", "NOUN"), ("fast", "ADV"), ("birds", "NOUN"), ("fly", "VERB")])
+    counts = breakdown.accuracy_by_seen(gold, [["VERB", "ADV", "NOUN", "NOUN"]], set(lexicon))
+    assert counts == {"seen": (1, 2), "unseen": (1, 2), "all": (2, 4)}
+    assert breakdown.row("x", counts) == "| x | 50.0 | 50.0 | 50.0 |"
+    with pytest.raises(ValueError, match="3 tags for 4 words"):
+        breakdown.accuracy_by_seen(gold, [["VERB", "ADV", "NOUN"]], set(lexicon))
+
+
 @pytest.mark.parametrize("script", sorted(f for f in os.listdir(os.path.join(HERE, "..", "scripts")) if f.endswith(".py")))
 def test_every_script_imports_what_it_uses_and_explains_itself(script):
     """`--help` runs each script's imports (pixelgpt_read_eval.py imported a function from where
