@@ -224,9 +224,10 @@ def test_the_pretraining_corpus_adds_a_tasks_training_text_repeated_and_nothing_
 
 
 def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training(tmp_path):
-    """scripts/tagging_breakdown.py on a treebank worked out by hand: the lexicon tags a seen
-    word with its most frequent training tag, an unseen one with the overall most frequent."""
-    from pixlm.data.readers import read_conllu
+    """scripts/tagging_breakdown.py on a treebank worked out by hand: the lexicon (finetuning's
+    own, which reports the baseline) tags a seen word with its most frequent training tag, an
+    unseen one with the overall most frequent."""
+    from pixlm.training.finetuning import most_frequent_tag_baseline, most_frequent_tags
 
     spec = importlib.util.spec_from_file_location("tagging_breakdown", os.path.join(HERE, "..", "scripts", "tagging_breakdown.py"))
     breakdown = importlib.util.module_from_spec(spec)
@@ -236,13 +237,14 @@ def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training(tmp_pat
         rows = "".join(f"# text = {' '.join(w for w, _ in s)}\n" + "".join(
             "\t".join([str(i), w, "_", t] + ["_"] * 6) + "\n" for i, (w, t) in enumerate(s, 1)) + "\n" for s in sentences)
         (tmp_path / name).write_text(rows, encoding="utf-8")
-        return read_conllu(str(tmp_path / name))
+        return breakdown.tagged_words(str(tmp_path / name))
 
     train = treebank("train.conllu", [("run", "VERB"), ("fast", "ADV")], [("run", "NOUN"), ("run", "VERB"), ("dogs", "NOUN")],
                      [("cats", "NOUN")])
-    lexicon, fallback = breakdown.most_frequent_tags(train)
+    lexicon, fallback = most_frequent_tags(train)
     assert lexicon == {"run": "VERB", "fast": "ADV", "dogs": "NOUN", "cats": "NOUN"} and fallback == "NOUN"
     gold = treebank("test.conllu", [("run", "NOUN"), ("fast", "ADV"), ("birds", "NOUN"), ("fly", "VERB")])
+    assert most_frequent_tag_baseline(train, gold) == 0.5  # VERB ADV NOUN NOUN: run and fly wrong
     counts = breakdown.accuracy_by_seen(gold, [["VERB", "ADV", "NOUN", "NOUN"]], set(lexicon))
     assert counts == {"seen": (1, 2), "unseen": (1, 2), "all": (2, 4)}
     assert breakdown.row("x", counts) == "| x | 50.0 | 50.0 | 50.0 |"

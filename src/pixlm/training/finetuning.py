@@ -254,21 +254,26 @@ def _strip_prefix(metrics: dict) -> dict:
     return {(k.split("_", 1)[1] if k.startswith(("eval_", "test_")) else k): v for k, v in metrics.items()}
 
 
-def most_frequent_tag_baseline(train: list[dict], evaluation: list[dict]) -> float:
-    """Accuracy of tagging each word with its most frequent training tag (the overall most
-    frequent tag for unseen words): the simple baseline for POS."""
+def most_frequent_tags(train: list[dict]) -> tuple[dict[str, str], str]:
+    """Each training word's most frequent tag, and the most frequent tag overall (for words
+    never seen), from examples {words, tags}."""
     by_word: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     overall: collections.Counter = collections.Counter()
     for e in train:
         for w, t in zip(e["words"], e["tags"]):
             by_word[w][t] += 1
             overall[t] += 1
-    default = overall.most_common(1)[0][0]
+    return {w: c.most_common(1)[0][0] for w, c in by_word.items()}, overall.most_common(1)[0][0]
+
+
+def most_frequent_tag_baseline(train: list[dict], evaluation: list[dict]) -> float:
+    """Accuracy of tagging each word with its most frequent training tag (the overall most
+    frequent tag for unseen words): the simple baseline for POS."""
+    lexicon, default = most_frequent_tags(train)
     right = total = 0
     for e in evaluation:
         for w, t in zip(e["words"], e["tags"]):
-            guess = by_word[w].most_common(1)[0][0] if w in by_word else default
-            right += guess == t
+            right += lexicon.get(w, default) == t
             total += 1
     return right / total
 
