@@ -14,8 +14,10 @@
 # PIXEL_STEPS and SUBWORD_STEPS, the pretraining steps (docs/results.md gives the ones that fill
 # the minutes budget on its machine); FINETUNE_STEPS, the tagging tasks' finetuning steps (default
 # 1,500; other values name the runs NAME-TASK-STEPS); SEED, the finetuning seed (default 42; others
-# name the runs ...-sSEED). Run with OMP_NUM_THREADS=1, one core per run, to compare
-# minutes with the figures there; two stages can run side by side on two cores. Every step is
+# name the runs ...-sSEED); WORD_POOLING, the taggers' --word-pooling (default first, PIXEL's
+# tagger, with which docs/results.md's tables were made; mean is pixlm's default for tiny
+# models). Run with OMP_NUM_THREADS=1, one core per run, to compare minutes with the figures
+# there; two stages can run side by side on two cores. Every step is
 # skipped when its results are there, so an interrupted run continues.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +28,7 @@ TASKS=${TASKS:-en-pos vi-pos pcm-ner sst2}
 PIXEL_STEPS=${PIXEL_STEPS:-6400}
 SUBWORD_STEPS=${SUBWORD_STEPS:-4800}
 FINETUNE_STEPS=${FINETUNE_STEPS:-1500}
+WORD_POOLING=${WORD_POOLING:-first}
 STEPS_SUFFIX=$([ "$FINETUNE_STEPS" = 1500 ] || echo "-$FINETUNE_STEPS")
 SEED=${SEED:-42}
 SEED_SUFFIX=$([ "$SEED" = 42 ] || echo "-s$SEED")
@@ -45,11 +48,11 @@ finetune() {  # finetune NAME MODEL TASK
     local name=$1 model=$2 task=$3 args
     case $task in
       en-pos) args=(--task pos --train $DATA/ud/en_ewt/train.conllu --validation $DATA/ud/en_ewt/dev.conllu
-                    --test $DATA/ud/en_ewt/test.conllu --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128) ;;
+                    --test $DATA/ud/en_ewt/test.conllu --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128 --word-pooling $WORD_POOLING) ;;
       vi-pos) args=(--task pos --train $DATA/ud/vi_vtb/train.conllu --validation $DATA/ud/vi_vtb/dev.conllu
-                    --test $DATA/ud/vi_vtb/test.conllu --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128) ;;
+                    --test $DATA/ud/vi_vtb/test.conllu --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128 --word-pooling $WORD_POOLING) ;;
       pcm-ner) args=(--task ner --train $DATA/ner/pcm/train.txt --validation $DATA/ner/pcm/dev.txt
-                     --test $DATA/ner/pcm/test.txt --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128) ;;
+                     --test $DATA/ner/pcm/test.txt --steps $FINETUNE_STEPS --eval-steps $EVAL_STEPS --patience 5 --lr 1e-3 --max-patches 128 --word-pooling $WORD_POOLING) ;;
       sst2) args=(--task classify --train $DATA/glue/SST-2/train.tsv --validation $DATA/glue/SST-2/dev.tsv
                   --steps 3000 --eval-steps 250 --patience 12 --lr 1e-4 --max-patches 128) ;;  # at 1e-3 it stays at the majority class
     esac

@@ -88,6 +88,15 @@ def test_pos_finetuning_learns_and_writes_conllu(tmp_path):
     total = sum(len(s.tokens) for s in gold)
     assert right / total == pytest.approx(res["test"]["accuracy"])
     assert json.loads((out / "all_results.json").read_text())["primary_metric"] == "accuracy"
+    assert json.loads((out / "config.json").read_text())["word_pooling"] == "mean", "the default for a tiny model"
+
+
+def test_default_word_pooling_follows_the_model_width():
+    from pixlm.training.finetuning import default_word_pooling
+
+    assert default_word_pooling(PixelConfig.from_preset("tiny")) == "mean"
+    assert default_word_pooling(PixelConfig.from_preset("base")) == "first", "PIXEL's heads, for its published models"
+    assert PixelConfig().word_pooling == "first", "published taggers load as PIXEL finetuned them"
 
 
 def test_default_learning_rate_follows_the_model_width_and_task():
@@ -421,6 +430,65 @@ def test_pixlm_push_uploads_the_model_its_processor_and_card_but_not_the_trainin
     # A folder without a processor is refused with the fix.
     (folder / "text_renderer_config.json").unlink()
     assert main(["push", str(folder), "--repo", "someone/pixel-model"]) == 2
+
+
+def test_word_means_spread_over_each_words_patches_by_hand():
+    from pixlm.models.heads import spread_word_means
+
+    states = torch.arange(12.0).reshape(1, 6, 2)  # patch k holds (2k, 2k + 1)
+    # Words at patches [0, 2) and [2, 5); patch 5 is the end patch, outside every word.
+    out = spread_word_means(states, torch.tensor([[0, 2, 5, -100]]))
+    expected = torch.tensor([[[1.0, 2.0], [1.0, 2.0], [6.0, 7.0], [6.0, 7.0], [6.0, 7.0], [10.0, 11.0]]])
+    assert torch.equal(out, expected)
+
+
+def test_a_tagger_with_word_pooling_mean_reads_the_mean_of_each_words_patches(tmp_path):
+    from pixlm.data import PixelTokenClassificationCollator
+    from pixlm.models.pixel import PixelForTokenClassification
+    from pixlm.render import RendererConfig, TextRenderer
+
+    renderer = TextRenderer(RendererConfig(max_patches=32, layout="words"))
+    examples = [{"words": ["international", "cats", "7"], "tags": ["ADJ", "NOUN", "NUM"]}, {"words": ["a"], "tags": ["DET"]}]
+    collator = PixelTokenClassificationCollator(renderer, 1, {"ADJ": 0, "DET": 1, "NOUN": 2, "NUM": 3})
+    batch = collator(examples)
+    rendered = [renderer(e["words"], layout="words") for e in examples]
+    assert batch["word_starts"][0].tolist() == rendered[0].word_starts.tolist() + [rendered[0].num_text_patches]
+    assert batch["word_starts"][1].tolist()[:2] == [0, rendered[1].num_text_patches]
+    assert set(batch["word_starts"][1].tolist()[2:]) == {-100}
+
+    config = PixelConfig.from_preset("tiny", num_channels=1, max_patches=32, num_labels=4, word_pooling="mean", **TINY)
+    model = PixelForTokenClassification(config).eval()
+    with torch.no_grad():
+        logits = model(**batch).logits
+        states = model.vit(batch["pixel_values"], attention_mask=batch["attention_mask"]).last_hidden_state[:, 1:]
+    first, second = rendered[0].word_starts.tolist()[:2]
+    assert second - first > 1, "the test needs a word of several patches"
+    torch.testing.assert_close(logits[0, first], model.classifier(states[0, first:second].mean(0)))
+    model.config.word_pooling = "first"  # PIXEL's: the first patch alone
+    with torch.no_grad():
+        torch.testing.assert_close(model(**batch).logits[0, first], model.classifier(states[0, first]))
+    model.config.word_pooling = "mean"
+    without = {k: v for k, v in batch.items() if k != "word_starts"}
+    with pytest.raises(ValueError, match="word_pooling 'mean' needs word_starts"):
+        model(**without)
+    with pytest.raises(ValueError, match="word_pooling must be one of first, mean, got 'last'"):
+        PixelConfig(word_pooling="last")
+
+
+def test_finetune_word_pooling_mean_learns_and_is_saved_with_the_model(tmp_path):
+    from pixlm.training.finetuning import evaluate
+
+    train, dev = pos_data(tmp_path)
+    out = tmp_path / "pos-mean"
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(out),
+                                  max_steps=60, eval_steps=30, batch_size=16, learning_rate=2e-3, max_patches=32,
+                                  word_pooling="mean", model_overrides=TINY, progress=False))
+    assert res["validation"]["accuracy"] > 0.8
+    assert json.loads((out / "config.json").read_text())["word_pooling"] == "mean"
+    assert evaluate(str(out), "pos", str(dev))["accuracy"] == pytest.approx(res["validation"]["accuracy"])
+    with pytest.raises(ValueError, match="word_pooling"):
+        FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(out),
+                       word_pooling="last").validate()
 
 
 def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():

@@ -238,12 +238,22 @@ class _WordCollator:
         self.label2id = label2id
         self.layout = layout
 
+    @staticmethod
+    def word_starts(rendered: list) -> torch.Tensor:
+        """PIXEL's `word_starts` (B, K): each drawn word's first patch, then the patch after the
+        last word, padded with -100."""
+        starts = [r.word_starts.tolist() + [r.num_text_patches] for r in rendered]
+        out = torch.full((len(starts), max(map(len, starts))), -100, dtype=torch.long)
+        for i, s in enumerate(starts):
+            out[i, : len(s)] = torch.tensor(s)
+        return out
+
 
 class PixelTokenClassificationCollator(_WordCollator):
     """{words, tags} examples -> pixel_values, attention_mask, labels (B, L): each word's tag id
-    on its first patch, -100 on every other patch. Words are rendered with the renderer's
-    `words` (or `bigrams`) layout so that each starts a patch; words cut off by the canvas get
-    no label."""
+    on its first patch, -100 on every other patch, and `word_starts` (B, K) as the parser's (for
+    a tagger that averages each word's patches). Words are rendered with the renderer's `words`
+    (or `bigrams`) layout so that each starts a patch; words cut off by the canvas get no label."""
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
@@ -258,6 +268,7 @@ class PixelTokenClassificationCollator(_WordCollator):
                     raise ValueError(f"tag {tag!r} was not seen in training; known tags: {sorted(self.label2id)}")
                 labels[i, start] = self.label2id[tag]
         batch["labels"] = labels
+        batch["word_starts"] = self.word_starts(rendered)
         return batch
 
 
@@ -270,13 +281,11 @@ class PixelParsingCollator(_WordCollator):
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
         length = batch["attention_mask"].shape[1]
-        starts = [r.word_starts.tolist() + [r.num_text_patches] for r in rendered]
-        word_starts = torch.full((len(examples), max(map(len, starts))), -100, dtype=torch.long)
+        word_starts = self.word_starts(rendered)
         arcs = torch.full((len(examples), length), -100, dtype=torch.long)
         rels = torch.full((len(examples), length), -100, dtype=torch.long)
-        for i, (e, s) in enumerate(zip(examples, starts)):
-            word_starts[i, : len(s)] = torch.tensor(s)
-            drawn = len(s) - 1
+        for i, (e, r) in enumerate(zip(examples, rendered)):
+            drawn = len(r.word_starts)
             for k in range(min(drawn, length)):
                 head = e["heads"][k] if e.get("heads") else None
                 if head is None or head > drawn:

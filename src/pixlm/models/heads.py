@@ -142,6 +142,24 @@ def word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int = -100)
     return weights.bmm(states), torch.tensor(counts, device=states.device)
 
 
+def spread_word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int = -100) -> torch.Tensor:
+    """`states` (B, L, D) with every patch of a word holding the mean of that word's patches
+    (patches outside the words unchanged): a tagger that reads a word's first patch then sees
+    the whole word. `word_starts` as in `word_means`: each word's first patch, then the patch
+    after the last word, padded with `pad`."""
+    b, length, dim = states.shape
+    word_of_patch = torch.full((b, length), -1, dtype=torch.long, device=states.device)
+    for i in range(b):
+        starts = word_starts[i][word_starts[i] != pad].tolist()
+        for j, (start, end) in enumerate(zip(starts, starts[1:])):
+            word_of_patch[i, start:min(max(end, start + 1), length)] = j
+    slot = (word_of_patch + 1).unsqueeze(-1)  # slot 0 gathers the patches outside words
+    sums = states.new_zeros(b, length + 1, dim).scatter_add(1, slot.expand(-1, -1, dim), states)
+    counts = states.new_zeros(b, length + 1, 1).scatter_add(1, slot, states.new_ones(b, length, 1))
+    means = (sums / counts.clamp(min=1)).gather(1, slot.expand(-1, -1, dim))
+    return torch.where(word_of_patch.unsqueeze(-1) >= 0, means, states)
+
+
 def check_labels(labels: torch.Tensor, num_labels: int, name: str = "labels") -> None:
     """Refuse class ids outside [0, num_labels) (-100, ignored, aside) before the loss would
     fail with an index error from deep inside torch."""

@@ -11,6 +11,9 @@ from ..presets import config_from_preset
 from ..validation import check_config_fields
 
 # Sizes for CPU work and for the paper's model. `base` is PIXEL as published.
+# How a tagger reads a word: "first" patch (PIXEL's), or the "mean" of the word's patches.
+WORD_POOLING_MODES = ("first", "mean")
+
 PRESETS: dict[str, dict] = {
     "tiny": dict(hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768,
                  decoder_hidden_size=128, decoder_num_hidden_layers=2, decoder_num_attention_heads=4,
@@ -84,6 +87,7 @@ class PixelConfig(PretrainedConfig):
         pma_heads: int = 1,
         pooling_layer_norm: bool = True,
         classifier_dropout: float | None = None,
+        word_pooling: str = "first",
         decoder_layer_norm_eps: float = 1e-5,
         character_loss_weight: float = 0.0,
         character_slots: int = 4,
@@ -113,6 +117,8 @@ class PixelConfig(PretrainedConfig):
             raise ValueError(f"character_loss_weight must be a number >= 0 (0: no character head), got {character_loss_weight!r}")
         if not isinstance(binary_pix_loss, bool):
             raise ValueError(f"binary_pix_loss must be true or false, got {binary_pix_loss!r}")
+        if word_pooling not in WORD_POOLING_MODES:
+            raise ValueError(f"word_pooling must be one of {', '.join(WORD_POOLING_MODES)}, got {word_pooling!r}")
         if character_patches not in ("hidden", "visible"):
             raise ValueError(f"character_patches must be 'hidden' or 'visible', got {character_patches!r}")
         if position_embedding == "2d" and (hidden_size % 4 or decoder_hidden_size % 4):
@@ -148,6 +154,8 @@ class PixelConfig(PretrainedConfig):
         self.pma_heads = pma_heads
         self.pooling_layer_norm = pooling_layer_norm
         self.classifier_dropout = classifier_dropout
+        # Tagging: a word's tag from its first patch (PIXEL) or from the mean of its patches.
+        self.word_pooling = word_pooling
         # PIXEL's decoder ends in a LayerNorm of PyTorch's default eps, not layer_norm_eps.
         self.decoder_layer_norm_eps = decoder_layer_norm_eps
         # Pretraining's optional character head (off in PIXEL): the decoder also predicts, for each

@@ -28,7 +28,7 @@ from transformers.activations import ACT2FN
 from transformers.modeling_outputs import QuestionAnsweringModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
-from ..heads import Biaffine, SequencePoolingHead, check_labels, sequence_classification_loss, word_means
+from ..heads import Biaffine, SequencePoolingHead, check_labels, sequence_classification_loss, spread_word_means, word_means
 from ..loading import load_checked
 from ..patches import check_pixel_values, patch_stats, patchify, per_patch_pixel_loss, unpatchify
 from .configuration_pixel import PixelConfig
@@ -535,7 +535,9 @@ class PixelForSequenceClassification(PixelPreTrainedModel):
 
 class PixelForTokenClassification(PixelPreTrainedModel):
     """A label per patch; train with labels on each word's first patch and -100 elsewhere
-    (words rendered with the `words` or `bigrams` layout start on their own patch)."""
+    (words rendered with the `words` or `bigrams` layout start on their own patch). With
+    `config.word_pooling` "mean" (PIXEL: "first"), each word's patches are averaged before the
+    classifier, which needs `word_starts` as the parser takes them."""
 
     def __init__(self, config: PixelConfig):
         super().__init__(config)
@@ -546,9 +548,16 @@ class PixelForTokenClassification(PixelPreTrainedModel):
         self.post_init()
 
     def forward(self, pixel_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None, **kwargs) -> TokenClassifierOutput:
+                labels: torch.Tensor | None = None, word_starts: torch.Tensor | None = None,
+                **kwargs) -> TokenClassifierOutput:
         out = self.vit(pixel_values, attention_mask=attention_mask)
-        logits = self.classifier(self.dropout(out.last_hidden_state[:, 1:]))
+        states = out.last_hidden_state[:, 1:]
+        if getattr(self.config, "word_pooling", "first") == "mean":
+            if word_starts is None:
+                raise ValueError("word_pooling 'mean' needs word_starts: each word's first patch, then the patch after "
+                                 "the last word (PixelTokenClassificationCollator gives them)")
+            states = spread_word_means(states, word_starts)
+        logits = self.classifier(self.dropout(states))
         loss = None
         if labels is not None:
             check_labels(labels, self.num_labels)
