@@ -434,6 +434,9 @@ def test_pixel_processor_turns_text_into_model_inputs_and_travels_with_the_model
     pairs = processor(["Question?"], ["Its context."])
     words = processor([["Words", "of"], ["two", "texts"]], is_split_into_words=True)
     assert pairs["pixel_values"].shape[0] == 1 and words["pixel_values"].shape[0] == 2
+    two = processor.renderer(["two", "texts"])  # the word starts a tagger reading whole words takes
+    assert words["word_starts"][1].tolist() == two.word_starts.tolist() + [two.num_text_patches]
+    assert "word_starts" not in pairs
     full = processor("x", padding="max_length")
     assert full["attention_mask"].shape == (1, 64)
     model = PixelForPreTraining(PixelConfig.from_preset("tiny", num_channels=1, max_patches=64))

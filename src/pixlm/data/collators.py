@@ -11,7 +11,7 @@ import torch
 from ..render import RenderedText, RendererConfig, TextRenderer
 from ..render.layouts import word_aligned_layouts
 from .masking import PIXEL_SPAN_WEIGHTS, SpanMaskingGenerator
-from .processor import PixelProcessor
+from .processor import PixelProcessor, word_starts_batch
 
 
 def check_renderer_fits(renderer: RendererConfig, patch_size: int, num_channels: int, max_patches: int) -> None:
@@ -238,16 +238,6 @@ class _WordCollator:
         self.label2id = label2id
         self.layout = layout
 
-    @staticmethod
-    def word_starts(rendered: list) -> torch.Tensor:
-        """PIXEL's `word_starts` (B, K): each drawn word's first patch, then the patch after the
-        last word, padded with -100."""
-        starts = [r.word_starts.tolist() + [r.num_text_patches] for r in rendered]
-        out = torch.full((len(starts), max(map(len, starts))), -100, dtype=torch.long)
-        for i, s in enumerate(starts):
-            out[i, : len(s)] = torch.tensor(s)
-        return out
-
 
 class PixelTokenClassificationCollator(_WordCollator):
     """{words, tags} examples -> pixel_values, attention_mask, labels (B, L): each word's tag id
@@ -268,7 +258,7 @@ class PixelTokenClassificationCollator(_WordCollator):
                     raise ValueError(f"tag {tag!r} was not seen in training; known tags: {sorted(self.label2id)}")
                 labels[i, start] = self.label2id[tag]
         batch["labels"] = labels
-        batch["word_starts"] = self.word_starts(rendered)
+        batch["word_starts"] = word_starts_batch(rendered)
         return batch
 
 
@@ -281,7 +271,7 @@ class PixelParsingCollator(_WordCollator):
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rendered, batch = render_words_batch(self.renderer, examples, self.num_channels, self.layout)
         length = batch["attention_mask"].shape[1]
-        word_starts = self.word_starts(rendered)
+        word_starts = word_starts_batch(rendered)
         arcs = torch.full((len(examples), length), -100, dtype=torch.long)
         rels = torch.full((len(examples), length), -100, dtype=torch.long)
         for i, (e, r) in enumerate(zip(examples, rendered)):

@@ -69,6 +69,8 @@ class PixelProcessor:
         rendered = [self.renderer(t, None if pairs is None else pairs[k], **options) for k, t in enumerate(texts)]
         length = self.renderer.config.max_patches if padding == "max_length" else None
         batch = self.batch(rendered, length)
+        if is_split_into_words and pairs is None:  # what a tagger that averages each word's patches reads
+            batch["word_starts"] = word_starts_batch(rendered)
         if span_mask:
             batch["patch_mask"] = self.span_masks([r.num_patches for r in rendered], batch["attention_mask"].shape[1], seed)
         return _batch_feature(batch)
@@ -171,3 +173,13 @@ def _as_batch(value, words: bool, argument: str) -> list:
 def _batch_feature(batch: dict[str, torch.Tensor]):
     """transformers' BatchFeature (a dict with `.to(device)`)."""
     return BatchFeature(batch)
+
+
+def word_starts_batch(rendered: list[RenderedText]) -> torch.Tensor:
+    """PIXEL's `word_starts` (B, K) of rendered word lists: each drawn word's first patch, then
+    the patch after the last word, padded with -100."""
+    starts = [r.word_starts.tolist() + [r.num_text_patches] for r in rendered]
+    out = torch.full((len(starts), max(map(len, starts))), -100, dtype=torch.long)
+    for i, s in enumerate(starts):
+        out[i, : len(s)] = torch.tensor(s)
+    return out

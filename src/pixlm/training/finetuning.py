@@ -107,14 +107,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         cfg = replace(cfg, learning_rate=default_learning_rate(task, model.config))
         logger.warning("learning rate %g, the default for %s with a model %s wide (--lr to choose another)",
                        cfg.learning_rate, task.description, getattr(model.config, "hidden_size", "?"))
-    if hasattr(model.config, "word_pooling") and task.head == "PixelForTokenClassification":
-        chosen = cfg.word_pooling or cfg.model_overrides.get("word_pooling")
-        if chosen is None:
-            chosen = default_word_pooling(model.config)
-            logger.warning("word pooling %r, the default for a model %s wide (--word-pooling to choose)", chosen,
-                           getattr(model.config, "hidden_size", "?"))
-        cfg = replace(cfg, word_pooling=chosen)
-        model.config.word_pooling = cfg.word_pooling  # read at each forward pass; saved with the model
+    cfg = _set_word_pooling(cfg, task, model)
     renderer, collator = _data_pipeline(cfg, task, model, labels)
     datasets = {name: task.dataset(examples, renderer, training=False) for name, (_, examples) in splits.items()}
 
@@ -180,9 +173,23 @@ def default_word_pooling(model_config) -> str:
     """How `finetune` has a PIXEL tagger read a word when not told: from its first patch, as
     PIXEL's heads do, for models as wide as PIXEL-base or wider (its published figures); from the
     mean of the word's patches for narrower ones (docs/results.md: on the tiny preset UPOS
-    en_ewt, vi_vtb and MasakhaNER pcm gain 2-7 points, pretrained or not)."""
+    en_ewt, vi_vtb and MasakhaNER pcm gain 1.7-7.1 points, pretrained or not)."""
     width = getattr(model_config, "hidden_size", PIXEL_BASE_WIDTH)
     return "first" if width >= PIXEL_BASE_WIDTH else "mean"
+
+
+def _set_word_pooling(cfg: FinetuneConfig, task: Task, model) -> FinetuneConfig:
+    """A PIXEL tagger's model config takes --word-pooling (else a --model-arg, else the default
+    for its width); returns the config with the choice recorded."""
+    if not hasattr(model.config, "word_pooling") or task.head != "PixelForTokenClassification":
+        return cfg
+    chosen = cfg.word_pooling or cfg.model_overrides.get("word_pooling")
+    if chosen is None:
+        chosen = default_word_pooling(model.config)
+        logger.warning("word pooling %r, the default for a model %s wide (--word-pooling to choose)", chosen,
+                       getattr(model.config, "hidden_size", "?"))
+    model.config.word_pooling = chosen  # read at each forward pass; saved with the model
+    return replace(cfg, word_pooling=chosen)
 
 
 def _model_card(cfg: FinetuneConfig, task: Task, results: dict) -> None:
