@@ -91,9 +91,14 @@ PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name,
 
 def _transfer_figure(task: str, kind: str) -> Figure:
     """scripts/transfer.sh's finetuning of one task, seeded: from scratch, or the pixel model
-    pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it."""
+    pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it.
+    A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
+    kind, mean = kind.removesuffix("-mean"), kind.endswith("-mean")
+    if mean:
+        flags = flags.replace("--word-pooling first", "--word-pooling mean")
+        what += ", each word read from the mean of its patches"
     if kind == "scratch":
         return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
                       (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
@@ -190,6 +195,8 @@ FIGURES = {
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS
        for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
+    **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS if task != "sst2"
+       for kind in ("words-mean", "scratch-mean")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(
