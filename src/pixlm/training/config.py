@@ -171,7 +171,7 @@ class FinetuneConfig:
     word_pooling: str | None = option(None, help="pos and ner with PIXEL models: a word's tag from its first patch "
                                                  "(PIXEL's heads) or from the mean of its patches (default: first for "
                                                  "models 768 wide or wider, as PIXEL finetuned them; mean for narrower "
-                                                 "ones, 1.7-7.1 points better on the tiny preset)",
+                                                 "ones, 1.3-7.1 points better on the tiny preset)",
                                       choices=("first", "mean"), group="model")
     modality: str = option("pixels", help="PixelGPT models: what the decoder reads, as in PixelGPT's finetuning "
                                           "scripts: pixels (the rendered text), text (its tokens) or pair (the rendered "

@@ -173,7 +173,7 @@ def default_word_pooling(model_config) -> str:
     """How `finetune` has a PIXEL tagger read a word when not told: from its first patch, as
     PIXEL's heads do, for models as wide as PIXEL-base or wider (its published figures); from the
     mean of the word's patches for narrower ones (docs/results.md: on the tiny preset UPOS
-    en_ewt, vi_vtb and MasakhaNER pcm gain 1.7-7.1 points, pretrained or not)."""
+    en_ewt, vi_vtb and MasakhaNER pcm gain 1.3-7.1 points, pretrained or not)."""
     width = getattr(model_config, "hidden_size", PIXEL_BASE_WIDTH)
     return "first" if width >= PIXEL_BASE_WIDTH else "mean"
 
