@@ -440,6 +440,8 @@ def test_word_means_spread_over_each_words_patches_by_hand():
     out = spread_word_means(states, torch.tensor([[0, 2, 5, -100]]))
     expected = torch.tensor([[[1.0, 2.0], [1.0, 2.0], [6.0, 7.0], [6.0, 7.0], [6.0, 7.0], [10.0, 11.0]]])
     assert torch.equal(out, expected)
+    # PIXEL pads word_starts with zeros: the words end there, as in word_means.
+    assert torch.equal(spread_word_means(states, torch.tensor([[0, 2, 5, 0, 0]])), expected)
 
 
 def test_a_tagger_with_word_pooling_mean_reads_the_mean_of_each_words_patches(tmp_path):

@@ -127,19 +127,25 @@ def word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int = -100)
     weights = states.new_zeros(b, length, length)
     counts = []
     for i in range(b):
-        starts = word_starts[i][word_starts[i] != pad].tolist()
-        n = 0
-        for j in range(min(len(starts) - 1, length)):
-            if starts[j + 1] <= 0:
-                break
-            s, e = starts[j], starts[j + 1]
-            if s == e:
-                weights[i, j, s] = 1.0
-            else:
-                weights[i, j, s:e] = 1.0 / (e - s)
-            n += 1
-        counts.append(n)
+        spans = _word_spans(word_starts[i], length, pad)
+        for j, (s, e) in enumerate(spans):
+            weights[i, j, s:e] = 1.0 / (e - s)
+        counts.append(len(spans))
     return weights.bmm(states), torch.tensor(counts, device=states.device)
+
+
+def _word_spans(word_starts: torch.Tensor, length: int, pad: int) -> list[tuple[int, int]]:
+    """The [start, end) patches of each word of one example's `word_starts` (as `word_means`
+    reads them: a word of no patches takes the one at its start; the words end at the first
+    start <= 0 after the first, PIXEL's zero padding), at most `length` words."""
+    starts = word_starts[word_starts != pad].tolist()
+    spans = []
+    for j in range(min(len(starts) - 1, length)):
+        if starts[j + 1] <= 0:
+            break
+        s, e = starts[j], starts[j + 1]
+        spans.append((s, max(e, s + 1)))
+    return spans
 
 
 def spread_word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int = -100) -> torch.Tensor:
@@ -150,9 +156,8 @@ def spread_word_means(states: torch.Tensor, word_starts: torch.Tensor, pad: int 
     b, length, dim = states.shape
     word_of_patch = torch.full((b, length), -1, dtype=torch.long, device=states.device)
     for i in range(b):
-        starts = word_starts[i][word_starts[i] != pad].tolist()
-        for j, (start, end) in enumerate(zip(starts, starts[1:])):
-            word_of_patch[i, start:min(max(end, start + 1), length)] = j
+        for j, (start, end) in enumerate(_word_spans(word_starts[i], length, pad)):
+            word_of_patch[i, start:end] = j
     slot = (word_of_patch + 1).unsqueeze(-1)  # slot 0 gathers the patches outside words
     sums = states.new_zeros(b, length + 1, dim).scatter_add(1, slot.expand(-1, -1, dim), states)
     counts = states.new_zeros(b, length + 1, 1).scatter_add(1, slot, states.new_ones(b, length, 1))

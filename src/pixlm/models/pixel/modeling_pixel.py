@@ -552,7 +552,7 @@ class PixelForTokenClassification(PixelPreTrainedModel):
                 **kwargs) -> TokenClassifierOutput:
         out = self.vit(pixel_values, attention_mask=attention_mask)
         states = out.last_hidden_state[:, 1:]
-        if getattr(self.config, "word_pooling", "first") == "mean":
+        if self.config.word_pooling == "mean":
             if word_starts is None:
                 raise ValueError("word_pooling 'mean' needs word_starts: each word's first patch, then the patch after "
                                  "the last word (PixelTokenClassificationCollator gives them)")
