@@ -512,6 +512,42 @@ def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():
     assert tags == [["DET", "VERB", "NOUN"]]
 
 
+def test_scores_count_the_words_the_canvas_cut_off_as_wrong():
+    """As the most-frequent-tag and subword baselines are scored: over every word, not only the drawn ones."""
+    from transformers import EvalPrediction
+
+    from pixlm.training.tasks import get_task
+
+    labels = ["DET", "NOUN", "VERB"]
+    examples = [{"words": ["a", "b", "c", "d"], "tags": ["DET", "NOUN", "VERB", "NOUN"]}]
+    logits = np.zeros((1, 5, 3))
+    logits[0, 0, 0] = logits[0, 2, 1] = 1.0  # both drawn words right; "c" and "d" fell off the canvas
+    label_ids = np.array([[0, -100, 1, -100, -100]])
+    scores = get_task("pos").compute_metrics(labels, examples, examples, None)(EvalPrediction(logits, label_ids))
+    assert scores == {"accuracy": 0.5, "words_cut_off": 2}
+
+    ner = [{"words": ["Ada", "met", "Bo", "Li"], "tags": ["B-PER", "O", "B-PER", "I-PER"]}]
+    ner_labels = ["B-PER", "I-PER", "O"]
+    logits = np.zeros((1, 3, 3))
+    logits[0, 0, 0] = logits[0, 1, 2] = 1.0  # "Ada" found; the entity "Bo Li" was cut off: missed, not ignored
+    scores = get_task("ner").compute_metrics(ner_labels, ner, ner, None)(EvalPrediction(logits, np.array([[0, 2, -100]])))
+    assert scores["precision"] == 1.0 and scores["recall"] == 0.5 and scores["words_cut_off"] == 2
+
+
+def test_parsing_scores_count_words_cut_off_and_heads_cut_off_as_wrong(monkeypatch):
+    from transformers import EvalPrediction
+
+    from pixlm.training.tasks import get_task, parse
+
+    # Three words, two drawn: word 1 hangs from 2 (right), word 2 from the cut-off word 3 (cannot be right).
+    examples = [{"words": ["a", "b", "c"], "heads": [2, 3, 0], "rels": ["det", "nsubj", "root"]}]
+    monkeypatch.setattr(parse, "decode_parses", lambda predictions: [([2, 0], [0, 2])])
+    labels = ["det", "nsubj", "root"]
+    scores = get_task("parse").compute_metrics(labels, examples, examples, None)(EvalPrediction(None, (None, None)))
+    assert scores["uas"] == pytest.approx(1 / 3) and scores["las"] == pytest.approx(1 / 3)
+    assert scores["words_cut_off"] == 1
+
+
 def test_a_subword_pretraining_cut_off_resumes_from_its_last_checkpoint(tmp_path):
     """`pixlm baseline pretrain` runs for an hour at the transfer table's budget: cut off after
     its step-4 checkpoint, the same command again continues from it (weights, optimizer,

@@ -14,6 +14,7 @@ class NamedEntities(WordTagging):
     name = "ner"
     description = "named-entity recognition"
     formats = "CoNLL (IOB tags)"
+    cut_off_tag = "O"  # a word the canvas cut off is in no predicted entity
 
     def read(self, path, cfg):
         from ...data.readers import read_conll_ner

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...files import written_whole
 from .base import register_task
-from .words import WordTask, most_frequent_label
+from .words import WordTask, most_frequent_label, same_count
 
 # Imports inside functions: the CLI reads this registry for its choices without torch or datasets.
 
@@ -82,15 +82,20 @@ class DependencyParsing(WordTask):
         from ...evaluation import attachment_scores
 
         def compute(eval_pred) -> dict[str, float]:
-            gold_heads, gold_rels = eval_pred.label_ids
+            # Scored over every word of `examples`: one the canvas cut off, or whose head it cut
+            # off, counts as wrong, as the baselines that see every word are scored.
+            parses = same_count(decode_parses(eval_pred.predictions), examples)
             predicted_heads, predicted_rels, heads, rels = [], [], [], []
-            for (p_heads, p_rels), g_heads, g_rels in zip(decode_parses(eval_pred.predictions), gold_heads, gold_rels):
-                keep = [k for k in range(len(p_heads)) if g_heads[k] != -100]
-                predicted_heads.append([p_heads[k] for k in keep])
-                predicted_rels.append([labels[p_rels[k]] for k in keep])
-                heads.append([int(g_heads[k]) for k in keep])
-                rels.append([labels[int(g_rels[k])] for k in keep])
-            return attachment_scores(predicted_heads, predicted_rels, heads, rels)
+            for (p_heads, p_rels), e in zip(parses, examples):
+                scored = [k for k, head in enumerate(e["heads"]) if head is not None]
+                missing = len(e["words"]) - len(p_heads)
+                p_heads, p_rels = p_heads + [-1] * missing, [labels[r] for r in p_rels] + ["_"] * missing
+                predicted_heads.append([p_heads[k] for k in scored])
+                predicted_rels.append([p_rels[k] for k in scored])
+                heads.append([int(e["heads"][k]) for k in scored])
+                rels.append([e["rels"][k] for k in scored])
+            return {**attachment_scores(predicted_heads, predicted_rels, heads, rels),
+                    "words_cut_off": sum(len(e["words"]) - len(p[0]) for p, e in zip(parses, examples))}
 
         return compute
 

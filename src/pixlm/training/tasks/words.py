@@ -19,6 +19,13 @@ def word_predictions(logits: np.ndarray, label_ids: np.ndarray) -> list[list[int
     return [row[lab != -100].tolist() for row, lab in zip(preds, label_ids)]
 
 
+def same_count(predicted: list, examples: list[dict]) -> list:
+    """`predicted` (one entry per evaluated example), checked to cover `examples` one to one."""
+    if len(predicted) != len(examples):
+        raise ValueError(f"evaluation returned {len(predicted)} predictions for {len(examples)} examples")
+    return predicted
+
+
 def most_frequent_label(task: Task, train: list[dict]) -> str:
     """The tag (or relation) most frequent in the training examples."""
     counts = collections.Counter(label for e in train for label in task.example_labels(e))
@@ -61,11 +68,14 @@ class WordTagging(WordTask):
 
         return SubwordTaggingCollator(tokenizer, label2id)
 
+    cut_off_tag = "_"  # what a word the canvas cut off is scored as predicting: never a gold tag
+
     def compute_metrics(self, labels, examples, dataset, cfg):
         def compute(eval_pred) -> dict[str, float]:
-            words = word_predictions(eval_pred.predictions, eval_pred.label_ids)
-            gold = [lab[lab != -100].tolist() for lab in eval_pred.label_ids]
-            return self.score([[labels[i] for i in ws] for ws in words], [[labels[i] for i in gs] for gs in gold])
+            words = same_count(word_predictions(eval_pred.predictions, eval_pred.label_ids), examples)
+            gold = [list(self.example_labels(e)) for e in examples]
+            predicted = [[labels[i] for i in ws] + [self.cut_off_tag] * (len(tags) - len(ws)) for ws, tags in zip(words, gold)]
+            return {**self.score(predicted, gold), "words_cut_off": sum(len(g) - len(w) for w, g in zip(words, gold))}
 
         return compute
 
