@@ -1,15 +1,17 @@
 """Where a tagger gains or loses against the most-frequent-tag baseline: UPOS accuracy on the
-test words seen in training and on those never seen, for the baseline and for each tagger's
-predictions (the `predictions-test.conllu` that `pixlm finetune --test` writes).
+test words seen in training and on those never seen, and on the seen words by how often
+training holds them, for the baseline and for each tagger's predictions (the
+`predictions-test.conllu` that `pixlm finetune --test` writes).
 
     python scripts/tagging_breakdown.py --train TRAIN.conllu --test TEST.conllu RUN/predictions-test.conllu ...
 
-Prints a Markdown table: one row for the baseline (each word's most frequent training tag, the
+Prints a Markdown table: one column per group of words, one row for the baseline (each word's most frequent training tag, the
 overall most frequent tag for unseen words, as `pixlm finetune` reports it), one per
 predictions file.
 """
 
 import argparse
+import collections
 import os
 import sys
 
@@ -21,21 +23,34 @@ def tagged_words(path: str) -> list[dict]:
     return [{"words": s.words, "tags": [t.upos for t in s.tokens]} for s in read_conllu(path)]
 
 
-def accuracy_by_seen(gold: list[dict], predicted: list[list[str]], seen: set[str]) -> dict[str, tuple[int, int]]:
-    """(correct, words) for the test words seen in training, unseen, and all."""
-    counts = {"seen": [0, 0], "unseen": [0, 0], "all": [0, 0]}
+FREQUENCY_BANDS = ((1, 2), (3, 9), (10, 99), (100, None))  # times a seen word occurs in training
+GROUPS = ("all", "seen", "unseen", *(f"{lo}-{hi}" if hi else f"{lo}+" for lo, hi in FREQUENCY_BANDS))
+
+
+def frequency_band(count: int) -> str:
+    """The group of a word that training holds `count` times: "unseen", "1-2", ... "100+"."""
+    for lo, hi in FREQUENCY_BANDS:
+        if count >= lo and (hi is None or count <= hi):
+            return f"{lo}-{hi}" if hi else f"{lo}+"
+    return "unseen"
+
+
+def accuracy_by_group(gold: list[dict], predicted: list[list[str]], train_counts: collections.Counter) -> dict[str, tuple[int, int]]:
+    """(correct, words) over all test words, the seen and unseen ones, and each frequency band."""
+    counts = {k: [0, 0] for k in GROUPS}
     for sentence, tags in zip(gold, predicted, strict=True):
         if len(tags) != len(sentence["tags"]):
             raise ValueError(f"a predicted sentence has {len(tags)} tags for {len(sentence['tags'])} words")
         for word, tag, right in zip(sentence["words"], tags, sentence["tags"]):
-            for key in ("seen" if word in seen else "unseen", "all"):
+            band = frequency_band(train_counts[word])
+            for key in {"all", band, "unseen" if band == "unseen" else "seen"}:
                 counts[key][0] += tag == right
                 counts[key][1] += 1
     return {k: (c, n) for k, (c, n) in counts.items()}
 
 
 def row(name: str, counts: dict[str, tuple[int, int]]) -> str:
-    cells = [f"{100 * c / n:.1f}" if n else "-" for c, n in (counts[k] for k in ("all", "seen", "unseen"))]
+    cells = [f"{100 * c / n:.1f}" if n else "-" for c, n in (counts[k] for k in GROUPS)]
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
@@ -52,17 +67,19 @@ def main() -> None:
             ap.error(f"{path}: no such file")
     gold = tagged_words(args.test)
     lexicon, fallback = most_frequent_tags(tagged_words(args.train))
-    seen = set(lexicon)
+    train_counts = collections.Counter(w for s in tagged_words(args.train) for w in s["words"])
     baseline = [[lexicon.get(w, fallback) for w in s["words"]] for s in gold]
-    words = sum(len(s["words"]) for s in gold)
-    unseen = sum(w not in seen for s in gold for w in s["words"])
-    print(f"{words:,} test words, {unseen:,} ({100 * unseen / words:.1f}%) never seen in training\n")
-    print("| tagger | all words | seen in training | unseen |\n|---|---|---|---|")
-    print(row("most frequent tag", accuracy_by_seen(gold, baseline, seen)))
+    shares = accuracy_by_group(gold, baseline, train_counts)
+    words = shares["all"][1]
+    print(f"{words:,} test words, {shares['unseen'][1]:,} ({100 * shares['unseen'][1] / words:.1f}%) never seen in training\n")
+    print("| tagger | all words | seen in training | unseen | " + " | ".join(f"seen {k} times" for k in GROUPS[3:]) + " |")
+    print("|---" * (len(GROUPS) + 1) + "|")
+    print("| share of the test words | " + " | ".join(f"{100 * shares[k][1] / words:.1f}%" for k in GROUPS) + " |")
+    print(row("most frequent tag", shares))
     for path in args.predictions:
         predicted = [s["tags"] for s in tagged_words(path)]
         try:
-            print(row(path, accuracy_by_seen(gold, predicted, seen)))
+            print(row(path, accuracy_by_group(gold, predicted, train_counts)))
         except ValueError as e:
             sys.exit(f"{path}: {e}")
 

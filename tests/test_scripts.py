@@ -1,6 +1,7 @@
 """scripts/figures.py: where a figure's seeds are read, how the table states the goal, and that
 rerunning replaces the figure's block in a results file."""
 
+import collections
 import importlib.util
 import json
 import os
@@ -223,7 +224,7 @@ def test_the_pretraining_corpus_adds_a_tasks_training_text_repeated_and_nothing_
             corpus.added_training_texts(str(tmp_path), bad)
 
 
-def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training(tmp_path):
+def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training_and_how_often(tmp_path):
     """scripts/tagging_breakdown.py on a treebank worked out by hand: the lexicon (finetuning's
     own, which reports the baseline) tags a seen word with its most frequent training tag, an
     unseen one with the overall most frequent."""
@@ -245,11 +246,14 @@ def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training(tmp_pat
     assert lexicon == {"run": "VERB", "fast": "ADV", "dogs": "NOUN", "cats": "NOUN"} and fallback == "NOUN"
     gold = treebank("test.conllu", [("run", "NOUN"), ("fast", "ADV"), ("birds", "NOUN"), ("fly", "VERB")])
     assert most_frequent_tag_baseline(train, gold) == 0.5  # VERB ADV NOUN NOUN: run and fly wrong
-    counts = breakdown.accuracy_by_seen(gold, [["VERB", "ADV", "NOUN", "NOUN"]], set(lexicon))
-    assert counts == {"seen": (1, 2), "unseen": (1, 2), "all": (2, 4)}
-    assert breakdown.row("x", counts) == "| x | 50.0 | 50.0 | 50.0 |"
+    train_counts = collections.Counter(w for s in train for w in s["words"])  # run 3, fast dogs cats 1
+    counts = breakdown.accuracy_by_group(gold, [["VERB", "ADV", "NOUN", "NOUN"]], train_counts)
+    assert counts == {"all": (2, 4), "seen": (1, 2), "unseen": (1, 2), "1-2": (1, 1), "3-9": (0, 1), "10-99": (0, 0), "100+": (0, 0)}
+    assert breakdown.row("x", counts) == "| x | 50.0 | 50.0 | 50.0 | 100.0 | 0.0 | - | - |"
+    assert [breakdown.frequency_band(n) for n in (0, 2, 3, 9, 10, 99, 100, 5000)] == [
+        "unseen", "1-2", "3-9", "3-9", "10-99", "10-99", "100+", "100+"]
     with pytest.raises(ValueError, match="3 tags for 4 words"):
-        breakdown.accuracy_by_seen(gold, [["VERB", "ADV", "NOUN"]], set(lexicon))
+        breakdown.accuracy_by_group(gold, [["VERB", "ADV", "NOUN"]], train_counts)
 
 
 @pytest.mark.parametrize("script", sorted(f for f in os.listdir(os.path.join(HERE, "..", "scripts")) if f.endswith(".py")))
