@@ -108,7 +108,7 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     pretrain = (TRANSFER_PRETRAIN.replace("--recipe cpu-reader ", f"--recipe {recipe} ")
                 .replace("{runs}/pixel-pretrained ", f"{model} ") + " --seed {seed}")
     how = " (scripts/transfer.sh)" if recipe == "cpu-reader" else ""  # transfer.sh pretrains with cpu-reader only
-    return Figure(f"{what}, PIXEL tiny pretrained with the {recipe} recipe with each seed ({minutes} minutes of one thread), "
+    return Figure(f"{what}, PIXEL tiny pretrained with the {recipe} recipe with each seed (up to {minutes} minutes of one thread), "
                   f"then finetuned with it{how}",
                   (TRANSFER_CORPUS, pretrain, f"pixlm finetune --model {model} --output-dir {run} --seed {{seed}} {flags}"),
                   f"{run}/all_results.json", key, goal=goal, minutes_per_seed=minutes + (20 if task == "sst2" else 12))
