@@ -493,6 +493,43 @@ def test_finetune_word_pooling_mean_learns_and_is_saved_with_the_model(tmp_path)
                        word_pooling="last").validate()
 
 
+def test_joined_copies_join_each_sentence_to_others_by_hand(tmp_path):
+    """--join-sentences: the examples, then N copies of each joined before or after an example
+    drawn with the seed, words and tags side by side; refused by tasks that do not tag words."""
+    examples = [{"words": ["a", "b"], "tags": ["X", "Y"]}, {"words": ["c"], "tags": ["Z"]},
+                {"words": ["d", "e", "f"], "tags": ["X", "X", "Y"]}]
+    for name in ("pos", "ner"):
+        task = get_task(name)
+        assert task.with_joined_copies(examples, 0, seed=1) is examples
+        joined = task.with_joined_copies(examples, 2, seed=1)
+        assert joined[:3] == examples and len(joined) == 9
+        assert joined == task.with_joined_copies(examples, 2, seed=1) != task.with_joined_copies(examples, 2, seed=2)
+        for k, example in enumerate(joined[3:]):
+            own = examples[k // 2]
+            assert any(example == {"words": [*x["words"], *y["words"]], "tags": [*x["tags"], *y["tags"]]}
+                       for other in examples for x, y in ((own, other), (other, own))), example
+    assert {tuple(e["words"][:2]) == ("a", "b") for e in get_task("pos").with_joined_copies(examples, 20, seed=0)[3:23]} == {
+        True, False}, "the sentence comes first in some copies and second in others"
+    with pytest.raises(ValueError, match="two training sentences or more"):
+        get_task("pos").with_joined_copies(examples[:1], 1, seed=0)
+    with pytest.raises(ValueError, match="--join-sentences is for the tasks that tag words"):
+        get_task("classify").with_joined_copies(examples, 1, seed=0)
+    train, dev = pos_data(tmp_path)
+    with pytest.raises(ValueError, match=r"--join-sentences is for the tasks that tag words \(pos, ner\); task 'parse'"):
+        FinetuneConfig(task="parse", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path),
+                       joined_copies=1).validate()
+
+
+def test_finetuning_with_joined_sentences_trains_on_them(tmp_path):
+    train, dev = pos_data(tmp_path)
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "pos"),
+                                  max_steps=60, eval_steps=30, batch_size=16, learning_rate=2e-3, max_patches=32,
+                                  joined_copies=2, model_overrides=TINY, progress=False))
+    sentences = len(get_task("pos").read(str(train), None))
+    assert res["training_examples"] == 3 * sentences and res["config"]["joined_copies"] == 2
+    assert res["validation"]["accuracy"] > 0.8
+
+
 def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():
     from types import SimpleNamespace
 

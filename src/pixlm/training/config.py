@@ -187,6 +187,10 @@ class FinetuneConfig:
                             group="model", minimum=0, maximum=0.99)
     model_overrides: dict = option(help="override a model config field (repeatable)", flag="--model-arg", group="model",
                                    default_factory=dict)
+    joined_copies: int = option(0, help="pos and ner: also train on N copies of each training sentence, each joined to "
+                                        "another drawn at random (before or after it), so that a word comes in more "
+                                        "contexts and places than its own sentence gives (0: none, as PIXEL)",
+                                flag="--join-sentences", metavar="N", group="training", minimum=0)
     seed: int = option(42, help="random seed", group="training")
     deterministic: bool = option(False, help="torch's deterministic algorithms and seeded workers (transformers' "
                                              "full_determinism): the same result on the same machine, threads and "
@@ -204,6 +208,8 @@ class FinetuneConfig:
     def validate(self) -> None:
         check_fields(self)
         check_sharding_files(self)
+        if self.joined_copies and not TASKS.lookup(self.task).joins_sentences:
+            raise ValueError(f"--join-sentences is for the tasks that tag words (pos, ner); task {self.task!r} takes none")
 
         for name in ("train", "validation") + (("test",) if self.test else ()):
             path = getattr(self, name)

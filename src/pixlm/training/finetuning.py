@@ -113,10 +113,11 @@ def finetune(cfg: FinetuneConfig) -> dict:
 
     primary = task.primary_metric(cfg)
     validation = splits["validation"][1]
+    training_examples = task.with_joined_copies(train, cfg.joined_copies, cfg.seed)
     trainer = PixlmTrainer(
         model=model,
         args=_training_args(cfg, task, primary),
-        train_dataset=task.dataset(train, renderer, training=True),
+        train_dataset=task.dataset(training_examples, renderer, training=True),
         eval_dataset=datasets["validation"],
         data_collator=collator,
         compute_metrics=task.compute_metrics(labels, validation, datasets["validation"], cfg),
@@ -137,6 +138,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         "primary_metric": primary,
         "labels": labels,
         "steps": trainer.state.global_step,
+        "training_examples": len(training_examples),  # with --join-sentences, the joined copies too
         "resumed_from": resumed_from,
         "train_seconds": round(train_seconds, 1),  # training with its evaluations and checkpoints
         "best_checkpoint": trainer.state.best_model_checkpoint,

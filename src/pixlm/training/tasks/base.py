@@ -45,6 +45,7 @@ class Task:
     word_level: bool = False  # words are drawn one by one: the renderer's layout (words, bigrams) applies
     label_names: tuple[str, ...] = ("labels",)  # the batch keys the Trainer hands back as label_ids
     group_by_length: bool = True  # batches of similar lengths (examples have a `length`)
+    joins_sentences: bool = False  # --join-sentences applies: its examples can be joined into longer ones
     small_model_learning_rate: float = 1e-3  # the default for models narrower than PIXEL-base (docs/results.md)
     pixel_learning_rate: float = 5e-5  # the default for PIXEL-base and wider: PIXEL's FINETUNING.md rate for the task
 
@@ -56,6 +57,13 @@ class Task:
     def read_hub(self, ds: datasets.Dataset, source: str, cfg) -> list[dict]:
         """The examples of a Hub split (a `datasets.Dataset`)."""
         raise ValueError(f"task {self.name!r} does not read Hub datasets; give a file")
+
+    def with_joined_copies(self, examples: list[dict], copies: int, seed: int) -> list[dict]:
+        """The training examples, and `copies` more of each joined to another (--join-sentences);
+        tasks whose examples cannot be joined take none."""
+        if copies:
+            raise ValueError(f"--join-sentences is for the tasks that tag words; task {self.name!r} takes none")
+        return examples
 
     def example_labels(self, example: dict) -> list:
         """The labels an example holds (none for unlabelled test data)."""

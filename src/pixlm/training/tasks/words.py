@@ -4,6 +4,7 @@ word's first patch, words the canvas cut off, and attacks that keep the words al
 from __future__ import annotations
 
 import collections
+import random
 
 import numpy as np
 
@@ -55,8 +56,28 @@ class WordTagging(WordTask):
     subword_head = "BertForTokenClassification"
     file_extension = ".txt"  # of the predictions written back in the input's format
 
+    joins_sentences = True
+
     def example_labels(self, example):
         return example["tags"]
+
+    def with_joined_copies(self, examples, copies, seed):
+        """The examples, then `copies` more of each, each joined to an example drawn at random, before
+        or after it. A tagger finetuned on a small treebank learns its sentences whole (vi_vtb: 99.99%
+        of the training words right) and tags a word seen once or twice in training no better than
+        one never seen; joined, each word comes in new contexts and at new places on the canvas."""
+        if not copies:
+            return examples
+        if len(examples) < 2:
+            raise ValueError(f"--join-sentences needs two training sentences or more; the training data has {len(examples)}")
+        rng = random.Random(seed)
+        joined = []
+        for example in examples:
+            for _ in range(copies):
+                other = examples[rng.randrange(len(examples))]
+                first, second = (example, other) if rng.random() < 0.5 else (other, example)
+                joined.append({"words": [*first["words"], *second["words"]], "tags": [*first["tags"], *second["tags"]]})
+        return [*examples, *joined]
 
     def collator(self, renderer, num_channels, label2id, cfg):
         from ...data import PixelTokenClassificationCollator
