@@ -83,6 +83,8 @@ def _recognizer_figure(treebank: str, language: str, goal: float) -> Figure:
                   minutes_per_seed=38, lower_is_better=True)
 
 
+JOINED_COPIES = 4  # --join-sentences of the kinds ending in -join
+
 PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name, minutes of one pretraining seed here)
     "seeded": ("cpu-reader", "pixel-pretrained", 81),
     "words": ("cpu-reader-words", "pixel-pretrained-words", 100),
@@ -92,17 +94,22 @@ PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name,
 def _transfer_figure(task: str, kind: str) -> Figure:
     """scripts/transfer.sh's finetuning of one task, seeded: from scratch, or the pixel model
     pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it.
-    A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches."""
+    A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches; in
+    `-mean-join`, also on JOINED_COPIES joined copies of each training sentence."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
+    kind, join = kind.removesuffix("-join"), kind.endswith("-join")
     kind, mean = kind.removesuffix("-mean"), kind.endswith("-mean")
     if mean:
         flags = flags.replace("--word-pooling first", "--word-pooling mean")
         what += ", each word read from the mean of its patches"
+    if join:
+        flags += f" --join-sentences {JOINED_COPIES}"
+        what += f", trained also on {JOINED_COPIES} copies of each training sentence joined to another"
     if kind == "scratch":
         return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
                       (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
-                      f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" else 10)
+                      f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" or join else 10)
     recipe, folder, minutes = PRETRAINED_KINDS[kind]
     model = f"{{runs}}/{folder}-s{{seed}}"
     pretrain = (TRANSFER_PRETRAIN.replace("--recipe cpu-reader ", f"--recipe {recipe} ")
@@ -196,7 +203,7 @@ FIGURES = {
        for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS if task != "sst2"
-       for kind in ("words-mean", "scratch-mean")},  # tagging with --word-pooling mean
+       for kind in ("words-mean", "scratch-mean", "words-mean-join", "scratch-mean-join")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -72,6 +72,14 @@ def test_the_words_transfer_pretrains_with_its_recipe_apart_from_the_continuous_
     assert words.results != seeded.results and words.commands[2].split("--task")[1] == seeded.commands[2].split("--task")[1]
 
 
+@pytest.mark.parametrize("kind", ["words", "scratch"])
+def test_the_joined_kinds_finetune_as_the_mean_kinds_with_joined_sentences_in_runs_of_their_own(figures, kind):
+    mean, joined = figures.FIGURES[f"transfer-vi-pos-{kind}-mean"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join"]
+    assert joined.commands[:-1] == mean.commands[:-1], "the same pretrained model"
+    assert joined.commands[-1] == mean.commands[-1].replace(f"{kind}-mean-vi", f"{kind}-mean-join-vi") + " --join-sentences 4"
+    assert joined.results == mean.results.replace(f"{kind}-mean-vi", f"{kind}-mean-join-vi")
+
+
 def test_the_subword_transfer_finetunes_the_model_pretrained_with_its_seed(figures):
     commands = [c.format(runs="R", seed=3, data="D").split() for c in figures.FIGURES["transfer-en-pos-subword"].commands]
     create, pretrain, finetune = commands[1:]
