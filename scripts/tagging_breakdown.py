@@ -5,9 +5,9 @@ training holds them, for the baseline and for each tagger's predictions (the
 
     python scripts/tagging_breakdown.py --train TRAIN.conllu --test TEST.conllu RUN/predictions-test.conllu ...
 
-Prints a Markdown table: one column per group of words, one row for the baseline (each word's most frequent training tag, the
-overall most frequent tag for unseen words, as `pixlm finetune` reports it), one per
-predictions file.
+Prints a Markdown table: one column per group of words, one row for the baseline (each word's
+most frequent training tag, the overall most frequent tag for unseen words, as `pixlm finetune`
+reports it), one per predictions file.
 """
 
 import argparse

@@ -64,8 +64,8 @@ class WordTagging(WordTask):
     def with_joined_copies(self, examples, copies, seed):
         """The examples, then `copies` more of each, each joined to an example drawn at random, before
         or after it. A tagger finetuned on a small treebank learns its sentences whole (vi_vtb: 99.99%
-        of the training words right) and tags a word seen once or twice in training no better than
-        one never seen; joined, each word comes in new contexts and at new places on the canvas."""
+        of the training words right) yet tags the words seen there once or twice far worse than their
+        most frequent tag does; joined, each word comes in new contexts and at new places on the canvas."""
         if not copies:
             return examples
         if len(examples) < 2:
