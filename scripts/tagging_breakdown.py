@@ -66,8 +66,9 @@ def main() -> None:
         if not os.path.isfile(path):
             ap.error(f"{path}: no such file")
     gold = tagged_words(args.test)
-    lexicon, fallback = most_frequent_tags(tagged_words(args.train))
-    train_counts = collections.Counter(w for s in tagged_words(args.train) for w in s["words"])
+    train = tagged_words(args.train)
+    lexicon, fallback = most_frequent_tags(train)
+    train_counts = collections.Counter(w for s in train for w in s["words"])
     baseline = [[lexicon.get(w, fallback) for w in s["words"]] for s in gold]
     shares = accuracy_by_group(gold, baseline, train_counts)
     words = shares["all"][1]
