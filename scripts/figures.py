@@ -83,7 +83,7 @@ def _recognizer_figure(treebank: str, language: str, goal: float) -> Figure:
                   minutes_per_seed=38, lower_is_better=True)
 
 
-JOINED_COPIES = 4  # --join-sentences of the kinds ending in -join
+JOINED_COPIES = 4  # --join-sentences of the kinds ending in -join; -join8 and such name theirs
 
 PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name, minutes of one pretraining seed here)
     "seeded": ("cpu-reader", "pixel-pretrained", 81),
@@ -95,17 +95,18 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     """scripts/transfer.sh's finetuning of one task, seeded: from scratch, or the pixel model
     pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it.
     A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches; in
-    `-mean-join`, also on JOINED_COPIES joined copies of each training sentence."""
+    `-mean-join`, also on JOINED_COPIES joined copies of each training sentence (`-mean-join8`: 8)."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
-    kind, join = kind.removesuffix("-join"), kind.endswith("-join")
+    kind, joined, copies = kind.partition("-join")
+    join = copies or (str(JOINED_COPIES) if joined else "")  # how many joined copies, "" for none
     kind, mean = kind.removesuffix("-mean"), kind.endswith("-mean")
     if mean:
         flags = flags.replace("--word-pooling first", "--word-pooling mean")
         what += ", each word read from the mean of its patches"
     if join:
-        flags += f" --join-sentences {JOINED_COPIES}"
-        what += f", trained also on {JOINED_COPIES} copies of each training sentence joined to another"
+        flags += f" --join-sentences {join}"
+        what += f", trained also on {join} copies of each training sentence joined to another"
     if kind == "scratch":
         return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
                       (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
@@ -119,6 +120,24 @@ def _transfer_figure(task: str, kind: str) -> Figure:
                   f"then finetuned with it{how}",
                   (TRANSFER_CORPUS, pretrain, f"pixlm finetune --model {model} --output-dir {run} --seed {{seed}} {flags}"),
                   f"{run}/all_results.json", key, goal=goal, minutes_per_seed=minutes + (20 if task == "sst2" else 12))
+
+
+def _subword_transfer_figure(joined_copies: int) -> Figure:
+    """The subword BERT tiny pretrained with MLM on the pixel models' pretraining text with each
+    seed, then finetuned on UPOS en_ewt as they are (with `joined_copies`, as the `-join` kinds)."""
+    join = f" --join-sentences {joined_copies}" if joined_copies else ""
+    run = "{runs}/subword-join-en-pos-s{seed}" if joined_copies else "{runs}/subword-en-pos-s{seed}"
+    return Figure(
+        "UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
+        "(4,800 steps, 56 minutes of one thread with another run beside), then finetuned as the pixel models"
+        + (f", trained also on {joined_copies} copies of each training sentence joined to another" if joined_copies
+           else " (scripts/transfer.sh)"),
+        (TRANSFER_CORPUS,
+         "pixlm baseline create --corpus {runs}/en-train.txt --output-dir {runs}/bert-en-s{seed} --preset tiny --seed {seed}",
+         "pixlm baseline pretrain --model {runs}/bert-en-s{seed} --corpus {runs}/en-train.txt --output-dir "
+         "{runs}/bert-en-pretrained-s{seed} --steps 4800 --seed {seed}",
+         f"pixlm finetune --model {{runs}}/bert-en-pretrained-s{{seed}} --output-dir {run} --seed {{seed}} {TRANSFER_EN_POS}{join}"),
+        f"{run}/all_results.json", ("test", "accuracy"), minutes_per_seed=65 + (6 if joined_copies else 0))
 
 
 FIGURES = {
@@ -189,21 +208,14 @@ FIGURES = {
         "UPOS accuracy on UD English EWT test, PIXEL tiny from scratch, finetuned as the pretrained one (1,500 steps)",
         ("pixlm finetune --model tiny --output-dir {runs}/scratch-en-pos-s{seed} --seed {seed} " + TRANSFER_EN_POS,),
         "{runs}/scratch-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=8),
-    "transfer-en-pos-subword": Figure(
-        "UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
-        "(4,800 steps, 56 minutes of one thread with another run beside), then finetuned as the pixel models (scripts/transfer.sh)",
-        (TRANSFER_CORPUS,
-         "pixlm baseline create --corpus {runs}/en-train.txt --output-dir {runs}/bert-en-s{seed} --preset tiny --seed {seed}",
-         "pixlm baseline pretrain --model {runs}/bert-en-s{seed} --corpus {runs}/en-train.txt --output-dir "
-         "{runs}/bert-en-pretrained-s{seed} --steps 4800 --seed {seed}",
-         "pixlm finetune --model {runs}/bert-en-pretrained-s{seed} --output-dir {runs}/subword-en-pos-s{seed} --seed {seed} "
-         + TRANSFER_EN_POS),
-        "{runs}/subword-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=65),
+    "transfer-en-pos-subword": _subword_transfer_figure(joined_copies=0),
+    "transfer-en-pos-subword-join": _subword_transfer_figure(joined_copies=JOINED_COPIES),
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS
        for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS if task != "sst2"
-       for kind in ("words-mean", "scratch-mean", "words-mean-join", "scratch-mean-join")},  # tagging with --word-pooling mean
+       for kind in ("words-mean", "scratch-mean", "words-mean-join", "scratch-mean-join",
+                    "words-mean-join8", "scratch-mean-join8")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -73,11 +73,20 @@ def test_the_words_transfer_pretrains_with_its_recipe_apart_from_the_continuous_
 
 
 @pytest.mark.parametrize("kind", ["words", "scratch"])
-def test_the_joined_kinds_finetune_as_the_mean_kinds_with_joined_sentences_in_runs_of_their_own(figures, kind):
-    mean, joined = figures.FIGURES[f"transfer-vi-pos-{kind}-mean"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join"]
+@pytest.mark.parametrize(("join", "copies"), [("join", 4), ("join8", 8)])
+def test_the_joined_kinds_finetune_as_the_mean_kinds_with_joined_sentences_in_runs_of_their_own(figures, kind, join, copies):
+    mean, joined = figures.FIGURES[f"transfer-vi-pos-{kind}-mean"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-{join}"]
     assert joined.commands[:-1] == mean.commands[:-1], "the same pretrained model"
-    assert joined.commands[-1] == mean.commands[-1].replace(f"{kind}-mean-vi", f"{kind}-mean-join-vi") + " --join-sentences 4"
-    assert joined.results == mean.results.replace(f"{kind}-mean-vi", f"{kind}-mean-join-vi")
+    assert joined.commands[-1] == mean.commands[-1].replace(f"{kind}-mean-vi", f"{kind}-mean-{join}-vi") + f" --join-sentences {copies}"
+    assert joined.results == mean.results.replace(f"{kind}-mean-vi", f"{kind}-mean-{join}-vi")
+    assert f"{copies} copies of each training sentence" in joined.description
+
+
+def test_the_joined_subword_transfer_finetunes_the_same_pretrained_model_with_joined_sentences(figures):
+    plain, joined = figures.FIGURES["transfer-en-pos-subword"], figures.FIGURES["transfer-en-pos-subword-join"]
+    assert joined.commands[:-1] == plain.commands[:-1], "the same pretrained model"
+    assert joined.commands[-1] == plain.commands[-1].replace("subword-en-pos", "subword-join-en-pos") + " --join-sentences 4"
+    assert joined.results == plain.results.replace("subword-en-pos", "subword-join-en-pos")
 
 
 def test_the_subword_transfer_finetunes_the_model_pretrained_with_its_seed(figures):
