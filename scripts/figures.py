@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import platform
+import re
 import shlex
 import statistics
 import subprocess
@@ -91,26 +92,35 @@ PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name,
 }
 
 
+KIND = re.compile(r"(?P<model>seeded|words|scratch)(?P<mean>-mean)?(?P<join>-join(?P<copies>\d*))?(-(?P<steps>\d+)steps)?")
+
+
 def _transfer_figure(task: str, kind: str) -> Figure:
     """scripts/transfer.sh's finetuning of one task, seeded: from scratch, or the pixel model
     pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it.
     A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches; in
-    `-mean-join`, also on JOINED_COPIES joined copies of each training sentence (`-mean-join8`: 8)."""
+    `-mean-join`, also on JOINED_COPIES joined copies of each training sentence (`-mean-join8`: 8);
+    `-3000steps` at the end finetunes for that many steps instead of the task's."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
-    kind, joined, copies = kind.partition("-join")
-    join = copies or (str(JOINED_COPIES) if joined else "")  # how many joined copies, "" for none
-    kind, mean = kind.removesuffix("-mean"), kind.endswith("-mean")
-    if mean:
+    parts = KIND.fullmatch(kind)
+    kind, join = parts["model"], parts["copies"] or (str(JOINED_COPIES) if parts["join"] else "")
+    if parts["mean"]:
         flags = flags.replace("--word-pooling first", "--word-pooling mean")
         what += ", each word read from the mean of its patches"
     if join:
         flags += f" --join-sentences {join}"
         what += f", trained also on {join} copies of each training sentence joined to another"
+    longer = 1.0  # how many times the task's steps it finetunes for
+    if parts["steps"]:
+        steps = re.search(r"--steps (\d+)", flags)[1]
+        flags = flags.replace(f"--steps {steps} ", f"--steps {parts['steps']} ")
+        what += f", {int(parts['steps']):,} finetuning steps instead of {int(steps):,}"
+        longer = int(parts["steps"]) / int(steps)
     if kind == "scratch":
         return Figure(f"{what}, PIXEL tiny from scratch, finetuned as the pretrained one (scripts/transfer.sh)",
                       (f"pixlm finetune --model tiny --output-dir {run} --seed {{seed}} {flags}",),
-                      f"{run}/all_results.json", key, minutes_per_seed=16 if task == "sst2" or join else 10)
+                      f"{run}/all_results.json", key, minutes_per_seed=round((16 if task == "sst2" or join else 10) * longer))
     recipe, folder, minutes = PRETRAINED_KINDS[kind]
     model = f"{{runs}}/{folder}-s{{seed}}"
     pretrain = (TRANSFER_PRETRAIN.replace("--recipe cpu-reader ", f"--recipe {recipe} ")
@@ -119,7 +129,8 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     return Figure(f"{what}, PIXEL tiny pretrained with the {recipe} recipe with each seed (up to {minutes} minutes of one thread), "
                   f"then finetuned with it{how}",
                   (TRANSFER_CORPUS, pretrain, f"pixlm finetune --model {model} --output-dir {run} --seed {{seed}} {flags}"),
-                  f"{run}/all_results.json", key, goal=goal, minutes_per_seed=minutes + (20 if task == "sst2" else 12))
+                  f"{run}/all_results.json", key, goal=goal,
+                  minutes_per_seed=minutes + round((20 if task == "sst2" else 12) * longer))
 
 
 def _subword_transfer_figure(joined_copies: int) -> Figure:
@@ -215,7 +226,8 @@ FIGURES = {
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS if task != "sst2"
        for kind in ("words-mean", "scratch-mean", "words-mean-join", "scratch-mean-join",
-                    "words-mean-join8", "scratch-mean-join8")},  # tagging with --word-pooling mean
+                    "words-mean-join8", "scratch-mean-join8",
+                    "words-mean-join-3000steps", "scratch-mean-join-3000steps")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -82,6 +82,17 @@ def test_the_joined_kinds_finetune_as_the_mean_kinds_with_joined_sentences_in_ru
     assert f"{copies} copies of each training sentence" in joined.description
 
 
+@pytest.mark.parametrize("kind", ["words", "scratch"])
+def test_a_kind_ending_in_steps_finetunes_that_many_steps_in_a_run_of_its_own(figures, kind):
+    usual, longer = figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join-3000steps"]
+    assert longer.commands[:-1] == usual.commands[:-1], "the same pretrained model"
+    run, longer_run = f"{kind}-mean-join-vi-pos", f"{kind}-mean-join-3000steps-vi-pos"
+    assert "--steps 1500 " in usual.commands[-1]
+    assert longer.commands[-1] == usual.commands[-1].replace(run, longer_run).replace("--steps 1500 ", "--steps 3000 ")
+    assert longer.results == usual.results.replace(run, longer_run)
+    assert "3,000 finetuning steps instead of 1,500" in longer.description
+
+
 def test_the_joined_subword_transfer_finetunes_the_same_pretrained_model_with_joined_sentences(figures):
     plain, joined = figures.FIGURES["transfer-en-pos-subword"], figures.FIGURES["transfer-en-pos-subword-join"]
     assert joined.commands[:-1] == plain.commands[:-1], "the same pretrained model"
