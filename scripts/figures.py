@@ -353,6 +353,9 @@ def table(name: str, figure: Figure, runs: str, seeds: list[int], figure_name: s
     meta = _meta(runs)
     recorded = meta.get(name) or meta.get(figure_name or name, {})  # a block of another name shows the figure's runs
     threads = sorted({recorded[str(s)]["threads"] for s in done if str(s) in recorded}) or [_threads() + " (not recorded)"]
+    unrecorded = [str(s) for s in done if str(s) not in recorded]
+    if unrecorded and len(unrecorded) < len(done):  # say which seeds the recorded threads leave out
+        threads[-1] += f" (seed{'s' * (len(unrecorded) > 1)} {', '.join(unrecorded)}: not recorded)"
     cpus = sorted({recorded[str(s)]["cpu"] for s in done if "cpu" in recorded.get(str(s), {})}) or [
         _cpu() + " (where this table was made; the runs did not record theirs)"]
     lines = [f"<!-- figure:{name} -->", f"**{figure.description}**", ""]

@@ -150,6 +150,9 @@ def test_the_table_gives_mean_range_and_the_worst_seed_against_the_goal(figures,
     assert "Threads: OMP_NUM_THREADS=" in figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "fig")
     assert "(not recorded)" not in figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "fig")
     assert "(not recorded)" in figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "other")
+    figures.record(str(tmp_path), "partly", 1)
+    partly = figures.table("fig-here", figure, str(tmp_path), [42, 1, 2], "partly")
+    assert "(seeds 42, 2: not recorded)" in partly and "OMP_NUM_THREADS=1 python" not in partly, "no rerun threads claimed for all"
     results = tmp_path / "results.md"
     results.write_text("before\n\n<!-- figure:fig -->\nold\n<!-- /figure:fig -->\nafter\n")
     figures.write(str(results), "fig", block)
