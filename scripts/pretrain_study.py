@@ -86,9 +86,29 @@ VARIANTS = {
                         "8 pt (13.3 px)", "--renderer-arg patch_size=12 --model-arg patch_size=12 --renderer-arg font_size=6"),
     "words": Variant("the words layout (each word from a patch boundary)", "--renderer-arg layout=words"),
     "bigrams": Variant("the bigrams layout (two characters a patch)", "--renderer-arg layout=bigrams"),
-    "mono": Variant("the mono layout (one character a patch)", "--renderer-arg layout=mono"),
-    "mono-span-1": Variant("the easiest filling-in: one character a patch, single masked patches, 15% of them",
+    "mono": Variant("the mono layout (one character a cell, two cells a patch)", "--renderer-arg layout=mono"),
+    "mono-span-1": Variant("the easiest filling-in: the mono layout (two characters a patch), single masked patches, 15% of them",
                            "--renderer-arg layout=mono --random-masking --model-arg mask_ratio=0.15"),
+    "mono-span-1-char-head": Variant("the easiest filling-in, with a character head on the hidden patches: the decoder also names "
+                                     "each hidden character (a discrete target beside its pixels)",
+                                     "--renderer-arg layout=mono --random-masking --model-arg mask_ratio=0.15 "
+                                     "--model-arg character_loss_weight=1.0"),
+    "mono-span-1-char-visible": Variant("the easiest filling-in, with a character head on the encoder's visible patches",
+                                        "--renderer-arg layout=mono --random-masking --model-arg mask_ratio=0.15 "
+                                        "--model-arg character_loss_weight=1.0 --model-arg character_patches=visible"),
+    "local-bias": Variant("the decoder's attention biased toward near patches (ALiBi's penalty on both sides)",
+                          "--model-arg decoder_position_bias=local"),
+    "reader-local": Variant("the character head on the encoder's visible patches and the decoder's local bias together",
+                            "--model-arg character_loss_weight=1.0 --model-arg character_patches=visible "
+                            "--model-arg decoder_position_bias=local"),
+    "mono-span-1-local": Variant("the easiest filling-in, with the decoder's local bias",
+                                 "--renderer-arg layout=mono --random-masking --model-arg mask_ratio=0.15 "
+                                 "--model-arg decoder_position_bias=local"),
+    "mono-span-1-reader-local": Variant("the easiest filling-in, with the character head on visible patches and the "
+                                        "decoder's local bias",
+                                        "--renderer-arg layout=mono --random-masking --model-arg mask_ratio=0.15 "
+                                        "--model-arg character_loss_weight=1.0 --model-arg character_patches=visible "
+                                        "--model-arg decoder_position_bias=local"),
     "bigrams-span-1": Variant("two characters a patch, single masked patches, 15% of them",
                               "--renderer-arg layout=bigrams --random-masking --model-arg mask_ratio=0.15"),
     "curriculum-span-1": Variant("single masked patches for the first half of the steps, then PIXEL's spans", first="span-1"),

@@ -7,7 +7,16 @@ import pytest
 import torch
 from transformers import ViTMAEConfig, ViTMAEForPreTraining, ViTMAEModel
 
-from pixlm.models.pixel import PixelConfig, PixelForPreTraining, PixelModel, mask_patches, patchify, sincos_position_table, unpatchify
+from pixlm.models.pixel import (
+    PixelConfig,
+    PixelForPreTraining,
+    PixelModel,
+    local_attention_bias,
+    mask_patches,
+    patchify,
+    sincos_position_table,
+    unpatchify,
+)
 
 NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 
@@ -137,8 +146,9 @@ def test_dynamic_length_encoder_outputs_equal_the_full_length_run():
         torch.testing.assert_close(cut[i, : n + 1], full[i, : n + 1], rtol=1e-5, atol=1e-5)
 
 
-def test_dynamic_length_pretraining_loss_equals_the_full_length_run():
-    model = PixelForPreTraining(tiny()).eval()
+@pytest.mark.parametrize("bias", ["none", "local"])
+def test_dynamic_length_pretraining_loss_equals_the_full_length_run(bias):
+    model = PixelForPreTraining(tiny(decoder_position_bias=bias)).eval()
     lengths, cut_len = [7, 12], 12
     px, mask = _batch(lengths, 529)
     # Hide the same text patches in both runs: in the cut batch the hidden count (3 of 12) is
@@ -157,6 +167,39 @@ def test_dynamic_length_pretraining_loss_equals_the_full_length_run():
     torch.testing.assert_close(cut.loss, full.loss, rtol=1e-5, atol=1e-6)
     for i, n in enumerate(lengths):
         torch.testing.assert_close(cut.logits[i, :n], full.logits[i, :n], rtol=1e-4, atol=1e-5)
+
+
+def test_local_decoder_bias_by_hand_and_in_the_decoder():
+    """ALiBi's penalty on both sides, slopes 1/2 and 1/4 for two heads, and a decoder with it
+    attends as softmax(q k / sqrt(d) + bias) does; the encoder is left as PIXEL's."""
+    bias = local_attention_bias(3, 2)
+    assert torch.equal(bias, torch.tensor([[[[0.0, -0.5, -1.0], [-0.5, 0.0, -0.5], [-1.0, -0.5, 0.0]],
+                                            [[0.0, -0.25, -0.5], [-0.25, 0.0, -0.25], [-0.5, -0.25, 0.0]]]]))
+    torch.manual_seed(0)
+    plain = PixelForPreTraining(tiny()).eval()
+    local = PixelForPreTraining(tiny(decoder_position_bias="local")).eval()
+    local.load_state_dict(plain.state_dict())
+    px, noise = torch.rand(2, 3, 16, 20 * 16), torch.rand(2, 20)
+    with torch.no_grad():
+        a, b = plain(px, noise=noise), local(px, noise=noise)
+        encoder = plain.vit(px, noise=noise, mask_ratio=0.25)
+        x = local.decoder.decoder_embed(encoder.last_hidden_state)
+        tokens = torch.cat([x[:, 1:], local.decoder.mask_token.expand(2, 21 - x.shape[1], -1)], dim=1)
+        x = torch.cat([x[:, :1], torch.gather(tokens, 1, encoder.ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))], dim=1)
+        x = x + local.decoder.decoder_pos_embed[:, :21]
+        heads = local.config.decoder_num_attention_heads
+        for layer in local.decoder.decoder_layers:
+            att, h = layer.attention, layer.layernorm_before(x)
+            q, k, v = (proj(h).view(2, 21, heads, -1).transpose(1, 2) for proj in (att.q_proj, att.k_proj, att.v_proj))
+            weights = torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5 + local_attention_bias(21, heads), dim=-1)
+            x = x + att.o_proj((weights @ v).transpose(1, 2).reshape(2, 21, -1))
+            x = x + layer.mlp(layer.layernorm_after(x))
+        by_hand = local.decoder.decoder_pred(local.decoder.decoder_norm(x))[:, 1:]
+    assert torch.equal(a.mask, b.mask)
+    torch.testing.assert_close(b.logits, by_hand, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(a.logits, b.logits, atol=1e-3)
+    with pytest.raises(ValueError, match="decoder_position_bias must be one of none, local, got 'alibi'"):
+        tiny(decoder_position_bias="alibi")
 
 
 def test_masking_tops_a_span_mask_up_to_exactly_the_ratio():

@@ -255,6 +255,24 @@ def test_the_pretraining_corpus_adds_a_tasks_training_text_repeated_and_nothing_
             corpus.added_training_texts(str(tmp_path), bad)
 
 
+def test_the_alphabet_probe_gives_every_letter_away_by_its_neighbour():
+    """scripts/alphabet_corpus.py: runs of the alphabet, each letter the one after its left
+    neighbour (z then a), 40-110 long, the same for the same seed."""
+    import random
+    import string
+
+    spec = importlib.util.spec_from_file_location("alphabet_corpus", os.path.join(HERE, "..", "scripts", "alphabet_corpus.py"))
+    alphabet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(alphabet)
+    runs = alphabet.alphabet_runs(200, random.Random(3))
+    assert runs == alphabet.alphabet_runs(200, random.Random(3)) and runs != alphabet.alphabet_runs(200, random.Random(4))
+    letters = string.ascii_lowercase
+    for run in runs:
+        assert 40 <= len(run) <= 110
+        assert all(letters.index(b) == (letters.index(a) + 1) % 26 for a, b in zip(run, run[1:]))
+    assert len({run[0] for run in runs}) == 26
+
+
 def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training_and_how_often(tmp_path):
     """scripts/tagging_breakdown.py on a treebank worked out by hand: the lexicon (finetuning's
     own, which reports the baseline) tags a seen word with its most frequent training tag, an

@@ -12,6 +12,7 @@ from .modeling_pixel import (
     PixelModel,
     PixelModelOutput,
     PixelPreTrainedModel,
+    local_attention_bias,
     mask_patches,
     patchify,
     sincos_position_table,
@@ -22,6 +23,6 @@ __all__ = [
     "LEGACY_KEY_MAPPING", "PRESETS", "PixelConfig", "PixelForPreTraining", "PixelForBiaffineParsing", "PixelForPreTrainingOutput",
     "PixelForQuestionAnswering",
     "PixelForSequenceClassification", "PixelForTokenClassification",
-    "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "mask_patches", "patchify",
+    "PixelModel", "PixelModelOutput", "PixelPreTrainedModel", "local_attention_bias", "mask_patches", "patchify",
     "sincos_position_table", "unpatchify",
 ]

@@ -13,6 +13,7 @@ from ..validation import check_config_fields
 # Sizes for CPU work and for the paper's model. `base` is PIXEL as published.
 # How a tagger reads a word: "first" patch (PIXEL's), or the "mean" of the word's patches.
 WORD_POOLING_MODES = ("first", "mean")
+DECODER_POSITION_BIASES = ("none", "local")
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768,
@@ -46,6 +47,12 @@ class PixelConfig(PretrainedConfig):
     the decoder's states of the hidden patches (filling in, as the pixels), or `visible`, from
     the encoder's states of the patches it sees (reading them). The loss is the pixel loss plus
     this weight times the character cross-entropy.
+
+    `decoder_position_bias` `local` (not in PIXEL; PIXEL's is `none`) adds to each decoder head's
+    attention logits a fixed penalty growing with the distance between two patches (ALiBi's, Press
+    et al. 2022, on both sides; slopes 1/2, 1/4, ... by head), so that a hidden patch attends to its
+    neighbours from the first step instead of learning where they are from the sin-cos positions.
+    The encoder, and so finetuning, is unchanged.
 
     The masked-patch targets (`pixel_target`) are PIXEL's per-patch normalised pixels
     (`norm_pix_loss`, mean squared error), raw pixels (`norm_pix_loss` false), or, with
@@ -94,6 +101,7 @@ class PixelConfig(PretrainedConfig):
         character_vocab_size: int = 1280,
         character_patches: str = "hidden",
         pixel_target: str | None = None,
+        decoder_position_bias: str = "none",
         **kwargs,
     ):
         for unused in ("encoder_stride", "interpolate_pos_encoding"):  # written by PIXEL's ViT heads, unused
@@ -121,6 +129,9 @@ class PixelConfig(PretrainedConfig):
             raise ValueError(f"word_pooling must be one of {', '.join(WORD_POOLING_MODES)}, got {word_pooling!r}")
         if character_patches not in ("hidden", "visible"):
             raise ValueError(f"character_patches must be 'hidden' or 'visible', got {character_patches!r}")
+        if decoder_position_bias not in DECODER_POSITION_BIASES:
+            raise ValueError(f"decoder_position_bias must be one of {', '.join(DECODER_POSITION_BIASES)}, "
+                             f"got {decoder_position_bias!r}")
         if position_embedding == "2d" and (hidden_size % 4 or decoder_hidden_size % 4):
             raise ValueError("2d sin-cos position embeddings need hidden sizes divisible by 4")
         self.hidden_size = hidden_size
@@ -164,6 +175,8 @@ class PixelConfig(PretrainedConfig):
         self.character_slots = character_slots
         self.character_vocab_size = character_vocab_size
         self.character_patches = character_patches
+        # pixlm's option (not in PIXEL): a fixed bias toward near patches in the decoder's attention.
+        self.decoder_position_bias = decoder_position_bias
         check_config_fields(self, sizes=("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                                          "patch_size", "num_channels", "max_patches",
                                          "decoder_hidden_size", "decoder_num_hidden_layers", "decoder_num_attention_heads",

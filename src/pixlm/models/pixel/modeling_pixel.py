@@ -169,7 +169,8 @@ class PixelAttention(nn.Module):
         b, n, d = x.shape
         shape = (b, n, self.num_heads, self.head_dim)
         q, k, v = (proj(x).view(shape).transpose(1, 2) for proj in (self.q_proj, self.k_proj, self.v_proj))
-        # key_mask: (B, 1, 1, n) booleans, True where a key may be attended.
+        # key_mask: (B, 1, 1, n) booleans, True where a key may be attended, or a float bias
+        # broadcastable to (B, heads, n, n), -inf where a key may not be attended.
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, dropout_p=self.dropout if self.training else 0.0)
         return self.o_proj(out.transpose(1, 2).reshape(b, n, d))
 
@@ -199,6 +200,15 @@ class PixelLayer(nn.Module):
     def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
         x = x + self.dropout(self.attention(self.layernorm_before(x), key_mask))
         return x + self.dropout(self.mlp(self.layernorm_after(x)))
+
+
+def local_attention_bias(length: int, num_heads: int, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+    """(1, heads, length, length): minus each head's slope (1/2, 1/4, ..., ALiBi's geometric
+    slopes) times the distance |i - j| between positions i and j, on both sides."""
+    position = torch.arange(length, device=device, dtype=dtype)
+    distance = (position[:, None] - position[None, :]).abs()
+    slopes = 2.0 ** -torch.arange(1, num_heads + 1, device=device, dtype=dtype)
+    return (-slopes[:, None, None] * distance).unsqueeze(0)
 
 
 def _key_mask(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
@@ -390,6 +400,9 @@ class PixelDecoder(nn.Module):
         key_mask = None
         if attention_mask is not None:
             key_mask = _key_mask(torch.cat([attention_mask.new_ones(b, 1), attention_mask], dim=1))
+        if self.config.decoder_position_bias == "local":
+            bias = local_attention_bias(x.shape[1], self.config.decoder_num_attention_heads, x.dtype, x.device)
+            key_mask = bias if key_mask is None else bias.masked_fill(~key_mask, float("-inf"))
         for layer in self.decoder_layers:
             x = layer(x, key_mask)
         return self.decoder_norm(x)[:, 1:]
