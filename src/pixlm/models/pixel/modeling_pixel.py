@@ -203,8 +203,8 @@ class PixelLayer(nn.Module):
 
 
 def local_attention_bias(length: int, num_heads: int, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
-    """(1, heads, length, length): minus each head's slope (1/2, 1/4, ..., ALiBi's geometric
-    slopes) times the distance |i - j| between positions i and j, on both sides."""
+    """(1, heads, length, length): minus each head's slope (1/2, 1/4, ...: ALiBi's geometric
+    slopes as it sets them for 8 heads) times the distance |i - j| between positions i and j."""
     position = torch.arange(length, device=device, dtype=dtype)
     distance = (position[:, None] - position[None, :]).abs()
     slopes = 2.0 ** -torch.arange(1, num_heads + 1, device=device, dtype=dtype)
