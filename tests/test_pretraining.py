@@ -789,11 +789,16 @@ def test_a_recipe_fills_what_the_user_left_at_its_defaults(corpus, tmp_path):
     assert given.model_overrides["num_channels"] == 3 and given.model_overrides["character_patches"] == "visible"
     assert given.renderer_overrides == {"max_patches": 64}
     assert apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="pixel")).max_steps == 1_000_000
-    assert set(RECIPES) >= {"pixel", "cpu-tiny", "cpu-reader", "cpu-reader-words"}
+    assert set(RECIPES) >= {"pixel", "cpu-tiny", "cpu-reader", "cpu-reader-words", "cpu-reader-mono"}
     words = apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="cpu-reader-words"))
     assert words.renderer_overrides == {"max_patches": 128, "layout": "words"}
     assert words.model_overrides["character_patches"] == "visible" and words.learning_rate == 1e-3
-    with pytest.raises(ValueError, match=r"recipe must be one of pixel, cpu-tiny, cpu-reader, cpu-reader-words; got 'cpu-raeder' "
+    mono = apply_recipe(PretrainConfig(corpus=corpus, output_dir="x", recipe="cpu-reader-mono"))
+    assert mono.renderer_overrides == {"max_patches": 128, "layout": "mono"} and mono.span_masking is False
+    assert (mono.model_overrides["mask_ratio"], mono.model_overrides["decoder_position_bias"]) == (0.15, "local")
+    assert mono.model_overrides["character_patches"] == "visible"
+    with pytest.raises(ValueError, match=r"recipe must be one of pixel, cpu-tiny, cpu-reader, cpu-reader-words, cpu-reader-mono; "
+                                         r"got 'cpu-raeder' "
                                          r"\(did you mean 'cpu-reader'\?\)"):
         pretrain(tiny_config(corpus, tmp_path / "bad", recipe="cpu-raeder"))
     config = tiny_config(corpus, tmp_path / "run", recipe="cpu-reader", max_steps=2, eval_steps=2, save_steps=2)

@@ -1,4 +1,4 @@
-"""`pixlm quickstart` wiring (the full 1,500-step run is recorded in docs/benchmarks.md)."""
+"""`pixlm quickstart` wiring (full runs, with their times, are recorded in docs/results.md)."""
 
 import json
 
@@ -52,10 +52,20 @@ def test_the_quickstart_draws_in_its_recipes_layout_unless_told(tmp_path, capsys
     assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "continuous"
 
 
+def test_the_mono_recipe_reaches_the_quickstarts_model(tmp_path, capsys):
+    out = tmp_path / "qs-mono"
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "1", "--batch-size", "4", "--recipe", "cpu-reader-mono"]) == 0
+    assert "rendered in the mono layout" in capsys.readouterr().out
+    assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "mono"
+    config = json.loads((out / "config.json").read_text())
+    assert (config["decoder_position_bias"], config["mask_ratio"], config["character_patches"]) == ("local", 0.15, "visible")
+    assert json.loads((out / "all_results.json").read_text())["config"]["span_masking"] is False
+
+
 def test_the_quickstart_offers_the_tiny_recipes_only():
     from pixlm.cli.quickstart import quickstart_recipes
 
-    assert set(quickstart_recipes()) == {"cpu-tiny", "cpu-reader", "cpu-reader-words"}  # not PIXEL's 1M-step base model
+    assert set(quickstart_recipes()) == {"cpu-tiny", "cpu-reader", "cpu-reader-words", "cpu-reader-mono"}  # not PIXEL's base
 
 
 def test_loss_curve_ticks_are_round_numbers_inside_the_range():
@@ -80,10 +90,30 @@ def test_the_quickstart_does_not_call_a_low_r_reading_when_no_letters_come_back(
     assert reading_summary(0.962, 0.0, 0.0, "cpu-reader").startswith("Not reading yet: R = 0.962")
     ink = reading_summary(0.807, 0.0, 0.123, "cpu-reader")
     assert ink.startswith("R = 0.807 is at the goal") and "read back as 0.0% of their characters (white patches: 12.3%)" in ink
-    assert reading_summary(0.807, 0.25, 0.0, "cpu-reader") is None  # letters come back: nothing to warn about
+    assert reading_summary(0.807, 0.25, 0.0, "cpu-reader").startswith("Reading: R = 0.807, at the goal")  # letters come back
     # diagnose's rule: no more than white patches read back (words: spaces) is not letters
     assert reading_summary(0.807, 0.10, 0.123, "cpu-reader").startswith("R = 0.807 is at the goal")
-    assert reading_summary(0.807, None, None, "cpu-tiny") is None  # no recognizer for this renderer: R alone
+    alone = reading_summary(0.807, None, None, "cpu-tiny")  # no recognizer for this renderer: R alone
+    assert alone.startswith("Reading: R = 0.807, at the goal (<= 0.85): the model")
+
+
+def test_a_quickstart_short_of_reading_says_how_far_its_resume_command_took_it():
+    """The figures the quickstart quotes for its resume command are those of the command it prints
+    (the default steps times RESUME_FACTOR), and a recipe that does not read points to the one that does."""
+    from pixlm.cli.quickstart import CONTINUED, READING_GOAL, READING_RECIPE, RESUME_FACTOR, default_steps, reading_summary
+    from pixlm.training.recipes import RECIPES
+
+    layout = RECIPES[READING_RECIPE].renderer_overrides["layout"]
+    assert CONTINUED["steps"] == default_steps(layout) * RESUME_FACTOR and CONTINUED["ratio"] <= READING_GOAL
+    assert READING_RECIPE in RECIPES and CONTINUED["read_back"] > CONTINUED["white"]
+    mono = reading_summary(0.872, 0.125, 0.108, READING_RECIPE)
+    assert mono.startswith("Not reading yet: R = 0.872") and f"reached R {CONTINUED['ratio']}" in mono
+    other = reading_summary(0.960, 0.0, 0.108, "cpu-reader")
+    assert f"--recipe {READING_RECIPE} (the default) does" in other and "better start for finetuning" in other
+    reading = reading_summary(0.818, 0.121, 0.108, READING_RECIPE)
+    assert reading.startswith("Reading: R = 0.818") and "12.1% of their characters (white patches: 10.8%)" in reading
+    assert f"reached R {CONTINUED['ratio']}" in reading
+    assert "better start" not in reading_summary(0.960, None, None, "cpu-tiny")
 
 
 def test_the_results_give_r_as_a_measure_not_as_a_verdict(capsys):
@@ -97,6 +127,8 @@ def test_the_results_give_r_as_a_measure_not_as_a_verdict(capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("R = 0.961: held-out loss with the real input / with blank patches")
     assert "reads its context:" not in printed and "0.0% of the characters there" in printed and "as 11.6%" in printed
+    print_results({"reconstructions": ["qs/reconstructions/step-004200.png"], "output_dir": "qs"})  # a resumed run
+    assert "reconstructions: qs/reconstructions/step-004200.png (end)\n" in capsys.readouterr().out
 
 
 def test_the_quickstart_says_how_long_it_takes_and_when_that_is_over_its_budget():
@@ -109,3 +141,44 @@ def test_the_quickstart_says_how_long_it_takes_and_when_that_is_over_its_budget(
     assert words.startswith("up to about 12 minutes on 2 CPU cores (over the quickstart's 10-minute budget")
     assert expected_minutes(1200, "words") == "up to about 9 minutes on 2 CPU cores"
     assert expected_minutes(6, "continuous") == "up to about 1 minute on 2 CPU cores"
+
+
+def test_the_quickstart_trains_as_many_steps_as_fit_its_budget_in_the_layout():
+    from pixlm.cli.quickstart import BUDGET_MINUTES, SECONDS_PER_STEP, default_steps
+
+    assert default_steps("continuous") == 1500 and default_steps("words") == 1200  # 11.7 min at 1,500 there
+    for layout in SECONDS_PER_STEP:
+        steps = default_steps(layout)
+        assert steps % 100 == 0 and steps * SECONDS_PER_STEP[layout] <= BUDGET_MINUTES * 60
+        assert (steps + 100) * SECONDS_PER_STEP[layout] > BUDGET_MINUTES * 60 - 30 or steps == 1500
+
+
+def test_the_printed_resume_command_continues_the_same_run(tmp_path, capsys):
+    """The quickstart prints the command that continues its run; run as printed, it resumes from
+    the run's last checkpoint in the same folder, with the quickstart's recipe and settings."""
+    import shlex
+
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--output-dir", str(out), "--steps", "2", "--batch-size", "4", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    command = next(line.strip() for line in printed.splitlines() if line.strip().startswith("pixlm pretrain "))
+    words = shlex.split(command)
+    assert words[words.index("--steps") + 1] == "6" and words[words.index("--seed") + 1] == "3"
+    assert main(words[1:]) == 0
+    results = json.loads((out / "all_results.json").read_text())
+    assert results["steps"] == 6 and results["resumed_from"].endswith("checkpoint-2")
+    assert results["config"]["recipe"] == "cpu-reader-mono" and results["config"]["batch_size"] == 4
+    assert json.loads((out / "config.json").read_text())["max_patches"] == 128
+    assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "mono"
+
+
+def test_the_resume_command_keeps_a_layout_the_user_chose_over_the_recipes():
+    from argparse import Namespace
+
+    from pixlm.cli.quickstart import resume_command
+
+    args = Namespace(output_dir="qs", recipe="cpu-reader-mono", lr=1e-3, batch_size=32, seed=0)
+    assert "--renderer-arg" not in resume_command(args, "mono", 1400, 4200)
+    chosen = resume_command(args, "continuous", 1500, 4500)
+    assert "--renderer-arg layout=continuous" in chosen and chosen.endswith("--steps 4500")
+    assert "--eval-steps 300 --save-steps 500 --logging-steps 30" in chosen

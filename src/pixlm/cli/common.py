@@ -25,7 +25,7 @@ def print_results(results: dict) -> None:
     shots = results.get("reconstructions") or []
     if shots:
         label = "generations" if kind == "next-patch" else "reconstructions"
-        print(f"{label}: {shots[0]} (start), {shots[-1]} (end)")
+        print(f"{label}: {shots[0]} (start), {shots[-1]} (end)" if len(shots) > 1 else f"{label}: {shots[0]} (end)")
 
 
 def load_folder(model_cls, folder: str, needs: str | None = None, what: str = ""):

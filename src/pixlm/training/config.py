@@ -61,8 +61,9 @@ class PretrainConfig:
                                      "folder to continue from", metavar="PRESET|DIR", group="model")
     recipe: str | None = option(None, help="a named recipe (pixlm.training.recipes): its model, config, renderer and "
                                            "training settings, for the flags you leave at their defaults; "
-                                           "cpu-reader and cpu-reader-words (the same in the words layout) are "
-                                           "the CPU-scale recipes of docs/results.md",
+                                           "cpu-reader, cpu-reader-words (the same in the words layout) and "
+                                           "cpu-reader-mono (the quickstart's, which reads in minutes) are the "
+                                           "CPU-scale recipes of docs/results.md",
                                 choices=lambda: list(RECIPES), group="model")
     model_overrides: dict = option(help="override a config field, e.g. num_channels=1, mask_ratio=0.4 or "
                                         "pixel_target=binary (repeatable)", flag="--model-arg", group="model",
