@@ -1,6 +1,7 @@
 """`pixlm quickstart` wiring (full runs, with their times, are recorded in docs/results.md)."""
 
 import json
+from pathlib import Path
 
 from pixlm.cli import main
 from pixlm.training.quickstart import stdlib_corpus
@@ -114,6 +115,20 @@ def test_a_quickstart_short_of_reading_says_how_far_its_resume_command_took_it()
     assert reading.startswith("Reading: R = 0.818") and "12.1% of their characters (white patches: 10.8%)" in reading
     assert f"reached R {CONTINUED['ratio']}" in reading
     assert "better start" not in reading_summary(0.960, None, None, "cpu-tiny")
+    ink = reading_summary(0.806, 0.100, 0.117, READING_RECIPE)  # R at the goal, no letters yet: the resume command
+    assert ink.startswith("R = 0.806 is at the goal") and "not which letters yet" in ink and f"reached R {CONTINUED['ratio']}" in ink
+
+
+def test_the_quickstarts_spread_counts_the_runs_that_read_letters():
+    """The runs the verdict quotes: those whose reconstructions read back more than white patches
+    are counted by pixlm diagnose's rule, not by hand."""
+    from pixlm.cli.quickstart import QUICKSTART_RUNS, quickstart_spread
+    from pixlm.evaluation.diagnose import reads_letters
+
+    spread = quickstart_spread()
+    letters = [reads_letters(read / 100, white / 100) for _, read, white in QUICKSTART_RUNS]
+    assert f"in {sum(letters)} of them" in spread and f"in {len(QUICKSTART_RUNS)} runs" in spread
+    assert all(f"{ratio:.3f}" in spread for ratio, _, _ in QUICKSTART_RUNS)
 
 
 def test_the_results_give_r_as_a_measure_not_as_a_verdict(capsys):
@@ -153,13 +168,19 @@ def test_the_quickstart_trains_as_many_steps_as_fit_its_budget_in_the_layout():
         assert (steps + 100) * SECONDS_PER_STEP[layout] > BUDGET_MINUTES * 60 - 30 or steps == 1500
 
 
-def test_the_printed_resume_command_continues_the_same_run(tmp_path, capsys):
+def test_the_printed_resume_command_continues_the_same_run(tmp_path, capsys, monkeypatch):
     """The quickstart prints the command that continues its run; run as printed, it resumes from
-    the run's last checkpoint in the same folder, with the quickstart's recipe and settings."""
+    the run's last checkpoint in the same folder, with the quickstart's recipe and settings; the
+    figures of docs/results.md are drawn from the two."""
+    import runpy
     import shlex
+    import shutil
+
+    from PIL import Image
 
     out = tmp_path / "qs"
     assert main(["quickstart", "--output-dir", str(out), "--steps", "2", "--batch-size", "4", "--seed", "3"]) == 0
+    shutil.copytree(out, tmp_path / "qs-quickstart")
     printed = capsys.readouterr().out
     command = next(line.strip() for line in printed.splitlines() if line.strip().startswith("pixlm pretrain "))
     words = shlex.split(command)
@@ -170,6 +191,16 @@ def test_the_printed_resume_command_continues_the_same_run(tmp_path, capsys):
     assert results["config"]["recipe"] == "cpu-reader-mono" and results["config"]["batch_size"] == 4
     assert json.loads((out / "config.json").read_text())["max_patches"] == 128
     assert json.loads((out / "text_renderer_config.json").read_text())["layout"] == "mono"
+    script = str(Path(__file__).parent.parent / "scripts" / "quickstart_figures.py")
+    monkeypatch.setattr("sys.argv", [script, "--quickstart", str(tmp_path / "qs-quickstart"), "--resumed", str(out),
+                                     "--output-dir", str(tmp_path / "figures"), "--line", "1", "--spans", "1:2,3:5"])
+    drawn = runpy.run_path(script, run_name="__main__")
+    assert str(tmp_path / "figures" / "quickstart-mono-reading.png") in capsys.readouterr().out
+    reading = Image.open(tmp_path / "figures" / "quickstart-mono-reading.png")
+    recon = Image.open(tmp_path / "figures" / "quickstart-mono-reconstructions.png")
+    assert reading.width == 2 * 640 and recon.height > 2 * 4 * 32  # two panels; two models' four strips each
+    steps = [h["step"] for h in drawn["evaluations"](str(out))]
+    assert steps[0] <= 2 and steps[-1] == 6  # the curves hold the quickstart's evaluations and the resumed ones
 
 
 def test_the_resume_command_keeps_a_layout_the_user_chose_over_the_recipes():
