@@ -1,8 +1,9 @@
 """Train a tiny PIXEL on Python's own documentation, in minutes on a CPU.
 
 Pretrain a tiny PIXEL on sentences from Python's documentation topics (shipped with Python: no
-download), then print the held-out loss before and after and where the checkpoint, loss curve
-and reconstructions are.
+download), then print the held-out loss before and after, R and the characters its
+reconstructions read back, a verdict on whether it reads, where the checkpoint, loss curve and
+reconstructions are, and the command that continues the same run.
 """
 
 from __future__ import annotations
