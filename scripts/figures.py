@@ -85,6 +85,7 @@ def _recognizer_figure(treebank: str, language: str, goal: float) -> Figure:
 
 
 JOINED_COPIES = 4  # --join-sentences of the kinds ending in -join; -join8 and such name theirs
+SHUFFLED_COPIES = 2  # --shuffle-words of the kinds with -shuffle; -shuffle4 and such name theirs
 
 PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name, minutes of one pretraining seed here)
     "seeded": ("cpu-reader", "pixel-pretrained", 81),
@@ -92,7 +93,8 @@ PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name,
 }
 
 
-KIND = re.compile(r"(?P<model>seeded|words|scratch)(?P<mean>-mean)?(?P<join>-join(?P<copies>\d*))?(-(?P<steps>\d+)steps)?")
+KIND = re.compile(r"(?P<model>seeded|words|scratch)(?P<mean>-mean)?(?P<join>-join(?P<copies>\d*))?"
+                  r"(?P<shuffle>-shuffle(?P<shuffled>\d*))?(-(?P<steps>\d+)steps)?")
 
 
 def _transfer_figure(task: str, kind: str) -> Figure:
@@ -100,6 +102,7 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     pretrained anew with each seed with the kind's recipe (PRETRAINED_KINDS) and finetuned with it.
     A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches; in
     `-mean-join`, also on JOINED_COPIES joined copies of each training sentence (`-mean-join8`: 8);
+    `-shuffle` after it, also on SHUFFLED_COPIES copies with the words shuffled (`-shuffle4`: 4);
     `-3000steps` at the end finetunes for that many steps instead of the task's."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
@@ -111,6 +114,10 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     if join:
         flags += f" --join-sentences {join}"
         what += f", trained also on {join} copies of each training sentence joined to another"
+    shuffled = parts["shuffled"] or (str(SHUFFLED_COPIES) if parts["shuffle"] else "")
+    if shuffled:
+        flags += f" --shuffle-words {shuffled}"
+        what += f" and {shuffled} with its words shuffled"
     longer = 1.0  # how many times the task's steps it finetunes for
     if parts["steps"]:
         steps = re.search(r"--steps (\d+)", flags)[1]
@@ -227,7 +234,8 @@ FIGURES = {
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS if task != "sst2"
        for kind in ("words-mean", "scratch-mean", "words-mean-join", "scratch-mean-join",
                     "words-mean-join8", "scratch-mean-join8",
-                    "words-mean-join-3000steps", "scratch-mean-join-3000steps")},  # tagging with --word-pooling mean
+                    "words-mean-join-3000steps", "scratch-mean-join-3000steps",
+                    "words-mean-join-shuffle", "scratch-mean-join-shuffle")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -520,14 +520,42 @@ def test_joined_copies_join_each_sentence_to_others_by_hand(tmp_path):
                        joined_copies=1).validate()
 
 
+def test_shuffled_copies_keep_each_words_tag_and_an_entitys_words_together(tmp_path):
+    """--shuffle-words: N copies of each sentence, its words reordered with the seed, each word with
+    its own tag; NER moves an entity (B- and its I- tags) as one piece, in its order."""
+    pos = get_task("pos")
+    examples = [{"words": ["a", "b", "c", "d"], "tags": ["W", "X", "Y", "Z"]}, {"words": ["e"], "tags": ["X"]}]
+    assert pos.shuffled_copies(examples, 0, seed=1) == []
+    copies = pos.shuffled_copies(examples, 3, seed=1)
+    assert len(copies) == 6 and copies == pos.shuffled_copies(examples, 3, seed=1)
+    for k, copy in enumerate(copies):
+        own = examples[k // 3]
+        assert sorted(zip(copy["words"], copy["tags"])) == sorted(zip(own["words"], own["tags"]))
+    assert len({tuple(c["words"]) for c in pos.shuffled_copies(examples[:1], 20, seed=0)}) > 1  # not one fixed order
+    ner = get_task("ner")
+    sentence = {"words": ["in", "New", "York", "City", "met", "Ada", "Lovelace"],
+                "tags": ["O", "B-LOC", "I-LOC", "I-LOC", "O", "B-PER", "I-PER"]}
+    assert ner.tag_units(sentence["tags"]) == [(0, 1), (1, 4), (4, 5), (5, 7)]
+    for copy in ner.shuffled_copies([sentence], 10, seed=0):
+        joined = " ".join(f"{w}/{t}" for w, t in zip(copy["words"], copy["tags"]))
+        assert "New/B-LOC York/I-LOC City/I-LOC" in joined and "Ada/B-PER Lovelace/I-PER" in joined
+        assert not copy["tags"][0].startswith("I-")
+    with pytest.raises(ValueError, match="--shuffle-words is for the tasks that tag words"):
+        get_task("classify").shuffled_copies(examples, 1, seed=0)
+    train, dev = pos_data(tmp_path)
+    with pytest.raises(ValueError, match=r"--shuffle-words is for the tasks that tag words \(pos, ner\); task 'parse'"):
+        FinetuneConfig(task="parse", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path),
+                       shuffled_copies=1).validate()
+
+
 def test_finetuning_with_joined_sentences_trains_on_them(tmp_path):
     train, dev = pos_data(tmp_path)
     res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "pos"),
                                   max_steps=60, eval_steps=30, batch_size=16, learning_rate=2e-3, max_patches=32,
-                                  joined_copies=2, model_overrides=TINY, progress=False))
+                                  joined_copies=2, shuffled_copies=1, model_overrides=TINY, progress=False))
     sentences = len(get_task("pos").read(str(train), None))
-    assert res["training_examples"] == 3 * sentences and res["config"]["joined_copies"] == 2
-    assert res["validation"]["accuracy"] > 0.8
+    assert res["training_examples"] == 4 * sentences and res["config"]["joined_copies"] == 2
+    assert res["config"]["shuffled_copies"] == 1 and res["validation"]["accuracy"] > 0.8
 
 
 def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():

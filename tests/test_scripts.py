@@ -83,6 +83,16 @@ def test_the_joined_kinds_finetune_as_the_mean_kinds_with_joined_sentences_in_ru
 
 
 @pytest.mark.parametrize("kind", ["words", "scratch"])
+def test_the_shuffled_kinds_finetune_as_the_joined_ones_with_shuffled_copies_in_runs_of_their_own(figures, kind):
+    joined, shuffled = figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join-shuffle"]
+    assert shuffled.commands[:-1] == joined.commands[:-1], "the same pretrained model"
+    run, shuffled_run = f"{kind}-mean-join-vi-pos", f"{kind}-mean-join-shuffle-vi-pos"
+    assert shuffled.commands[-1] == joined.commands[-1].replace(run, shuffled_run) + " --shuffle-words 2"
+    assert shuffled.results == joined.results.replace(run, shuffled_run)
+    assert "4 copies of each training sentence joined to another and 2 with its words shuffled" in shuffled.description
+
+
+@pytest.mark.parametrize("kind", ["words", "scratch"])
 def test_a_kind_ending_in_steps_finetunes_that_many_steps_in_a_run_of_its_own(figures, kind):
     usual, longer = figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join-3000steps"]
     assert longer.commands[:-1] == usual.commands[:-1], "the same pretrained model"

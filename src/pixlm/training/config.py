@@ -192,6 +192,10 @@ class FinetuneConfig:
                                         "another drawn at random (before or after it), so that a word comes in more "
                                         "contexts and places than its own sentence gives (0: none, as PIXEL)",
                                 flag="--join-sentences", metavar="N", group="training", minimum=0)
+    shuffled_copies: int = option(0, help="pos and ner: also train on N copies of each training sentence with its words "
+                                          "in random order (an entity's words kept together), so that the tagger learns "
+                                          "a word's tag from the word, not only from the sentence it saw it in (0: none, "
+                                          "as PIXEL)", flag="--shuffle-words", metavar="N", group="training", minimum=0)
     seed: int = option(42, help="random seed", group="training")
     deterministic: bool = option(False, help="torch's deterministic algorithms and seeded workers (transformers' "
                                              "full_determinism): the same result on the same machine, threads and "
@@ -209,8 +213,9 @@ class FinetuneConfig:
     def validate(self) -> None:
         check_fields(self)
         check_sharding_files(self)
-        if self.joined_copies and not TASKS.lookup(self.task).joins_sentences:
-            raise ValueError(f"--join-sentences is for the tasks that tag words (pos, ner); task {self.task!r} takes none")
+        for copies, flag in ((self.joined_copies, "--join-sentences"), (self.shuffled_copies, "--shuffle-words")):
+            if copies and not TASKS.lookup(self.task).joins_sentences:
+                raise ValueError(f"{flag} is for the tasks that tag words (pos, ner); task {self.task!r} takes none")
 
         for name in ("train", "validation") + (("test",) if self.test else ()):
             path = getattr(self, name)

@@ -45,7 +45,7 @@ class Task:
     word_level: bool = False  # words are drawn one by one: the renderer's layout (words, bigrams) applies
     label_names: tuple[str, ...] = ("labels",)  # the batch keys the Trainer hands back as label_ids
     group_by_length: bool = True  # batches of similar lengths (examples have a `length`)
-    joins_sentences: bool = False  # --join-sentences applies: its examples can be joined into longer ones
+    joins_sentences: bool = False  # --join-sentences and --shuffle-words apply: its examples can be joined, their words shuffled
     small_model_learning_rate: float = 1e-3  # the default for models narrower than PIXEL-base (docs/results.md)
     pixel_learning_rate: float = 5e-5  # the default for PIXEL-base and wider: PIXEL's FINETUNING.md rate for the task
 
@@ -64,6 +64,13 @@ class Task:
         if copies:
             raise ValueError(f"--join-sentences is for the tasks that tag words; task {self.name!r} takes none")
         return examples
+
+    def shuffled_copies(self, examples: list[dict], copies: int, seed: int) -> list[dict]:
+        """`copies` copies of each training example with its words in random order (--shuffle-words);
+        tasks whose examples have no words to shuffle take none."""
+        if copies:
+            raise ValueError(f"--shuffle-words is for the tasks that tag words; task {self.name!r} takes none")
+        return []
 
     def example_labels(self, example: dict) -> list:
         """The labels an example holds (none for unlabelled test data)."""

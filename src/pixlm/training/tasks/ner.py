@@ -26,6 +26,11 @@ class NamedEntities(WordTagging):
 
         return hub_word_tags(ds, source, "ner_tags")
 
+    def tag_units(self, tags):
+        """Each entity (B- and the I- tags after it, IOB2 as read) and each word outside one."""
+        starts = [k for k, tag in enumerate(tags) if not tag.startswith("I-")] or [0]
+        return list(zip(starts, starts[1:] + [len(tags)]))
+
     def primary_metric(self, cfg):
         return "f1"
 

@@ -79,6 +79,25 @@ class WordTagging(WordTask):
                 joined.append({"words": [*first["words"], *second["words"]], "tags": [*first["tags"], *second["tags"]]})
         return [*examples, *joined]
 
+    def shuffled_copies(self, examples, copies, seed):
+        """`copies` copies of each example with its words in random order, each keeping its tag (an
+        entity's words kept together: `tag_units`). The tagger learns a small treebank's sentences
+        whole, so that a word it has seen there in one sentence is tagged from that sentence's
+        context more than from the word; out of order, only the word tells its tag."""
+        rng = random.Random(seed)
+        shuffled = []
+        for example in examples if copies else []:
+            units = self.tag_units(example["tags"])
+            for _ in range(copies):
+                order = rng.sample(units, len(units))
+                shuffled.append({"words": [w for start, end in order for w in example["words"][start:end]],
+                                 "tags": [t for start, end in order for t in example["tags"][start:end]]})
+        return shuffled
+
+    def tag_units(self, tags: list[str]) -> list[tuple[int, int]]:
+        """The [start, end) runs of words that move together when a sentence is shuffled: each word."""
+        return [(k, k + 1) for k in range(len(tags))]
+
     def collator(self, renderer, num_channels, label2id, cfg):
         from ...data import PixelTokenClassificationCollator
 
