@@ -493,9 +493,9 @@ def test_finetune_word_pooling_mean_learns_and_is_saved_with_the_model(tmp_path)
                        word_pooling="last").validate()
 
 
-def test_joined_copies_join_each_sentence_to_others_by_hand(tmp_path):
+def test_joined_copies_join_each_sentence_to_others_by_hand():
     """--join-sentences: the examples, then N copies of each joined before or after an example
-    drawn with the seed, words and tags side by side; refused by tasks that do not tag words."""
+    drawn with the seed, words and tags side by side."""
     examples = [{"words": ["a", "b"], "tags": ["X", "Y"]}, {"words": ["c"], "tags": ["Z"]},
                 {"words": ["d", "e", "f"], "tags": ["X", "X", "Y"]}]
     for name in ("pos", "ner"):
@@ -512,15 +512,9 @@ def test_joined_copies_join_each_sentence_to_others_by_hand(tmp_path):
         True, False}, "the sentence comes first in some copies and second in others"
     with pytest.raises(ValueError, match="two training sentences or more"):
         get_task("pos").with_joined_copies(examples[:1], 1, seed=0)
-    with pytest.raises(ValueError, match="--join-sentences is for the tasks that tag words"):
-        get_task("classify").with_joined_copies(examples, 1, seed=0)
-    train, dev = pos_data(tmp_path)
-    with pytest.raises(ValueError, match=r"--join-sentences is for the tasks that tag words \(pos, ner\); task 'parse'"):
-        FinetuneConfig(task="parse", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path),
-                       joined_copies=1).validate()
 
 
-def test_shuffled_copies_keep_each_words_tag_and_an_entitys_words_together(tmp_path):
+def test_shuffled_copies_keep_each_words_tag_and_an_entitys_words_together():
     """--shuffle-words: N copies of each sentence, its words reordered with the seed, each word with
     its own tag; NER moves an entity (B- and its I- tags) as one piece, in its order."""
     pos = get_task("pos")
@@ -540,12 +534,17 @@ def test_shuffled_copies_keep_each_words_tag_and_an_entitys_words_together(tmp_p
         joined = " ".join(f"{w}/{t}" for w, t in zip(copy["words"], copy["tags"]))
         assert "New/B-LOC York/I-LOC City/I-LOC" in joined and "Ada/B-PER Lovelace/I-PER" in joined
         assert not copy["tags"][0].startswith("I-")
-    with pytest.raises(ValueError, match="--shuffle-words is for the tasks that tag words"):
-        get_task("classify").shuffled_copies(examples, 1, seed=0)
+
+
+@pytest.mark.parametrize(("flag", "field", "method"), [("--join-sentences", "joined_copies", "with_joined_copies"),
+                                                       ("--shuffle-words", "shuffled_copies", "shuffled_copies")])
+def test_copies_of_sentences_are_refused_by_the_tasks_that_do_not_tag_words(tmp_path, flag, field, method):
+    with pytest.raises(ValueError, match=f"{flag} is for the tasks that tag words"):
+        getattr(get_task("classify"), method)([{"words": ["a"], "tags": ["X"]}, {"words": ["b"], "tags": ["Y"]}], 1, seed=0)
     train, dev = pos_data(tmp_path)
-    with pytest.raises(ValueError, match=r"--shuffle-words is for the tasks that tag words \(pos, ner\); task 'parse'"):
+    with pytest.raises(ValueError, match=rf"{flag} is for the tasks that tag words \(pos, ner\); task 'parse'"):
         FinetuneConfig(task="parse", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path),
-                       shuffled_copies=1).validate()
+                       **{field: 1}).validate()
 
 
 def test_finetuning_with_joined_sentences_trains_on_them(tmp_path):
