@@ -61,6 +61,13 @@ def quickstart_recipes() -> list[str]:
     return [name for name, recipe in RECIPES.items() if recipe.model == "tiny"]
 
 
+def recipe_layout(recipe: str) -> str:
+    """The layout a recipe renders its corpus in (continuous unless it names one)."""
+    from ..training.recipes import RECIPES
+
+    return RECIPES[recipe].renderer_overrides.get("layout", "continuous")
+
+
 def _names_characters(recipe: str) -> bool:
     from ..training.recipes import RECIPES
 
@@ -72,10 +79,8 @@ def run(args) -> int:
 
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
-    from ..training.recipes import RECIPES
-
     out = args.output_dir
-    layout = args.layout or RECIPES[args.recipe].renderer_overrides.get("layout", "continuous")
+    layout = args.layout or recipe_layout(args.recipe)
     steps = args.steps or default_steps(layout)
     reading = " and to name the characters of the patches it sees" if _names_characters(args.recipe) else ""
     print(f"pixlm quickstart: a tiny PIXEL (4 layers, 192 wide, grayscale, 128 patches) learns, on "
@@ -106,12 +111,11 @@ def resume_command(args, layout: str, steps: int, to_steps: int) -> str:
     folder to `to_steps` (from its last checkpoint, the schedule stretched to the new end): its
     corpus, recipe, seed and every setting of the quickstart that `pixlm pretrain` would not take."""
     from ..training.quickstart import schedule
-    from ..training.recipes import RECIPES
 
     out = args.output_dir
     flags = [f"--corpus {out}/corpus-train.txt", f"--validation {out}/corpus-held-out.txt", f"--output-dir {out}",
              f"--recipe {args.recipe}", "--model-arg max_patches=128"]
-    if layout != RECIPES[args.recipe].renderer_overrides.get("layout", "continuous"):
+    if layout != recipe_layout(args.recipe):
         flags.append(f"--renderer-arg layout={layout}")
     flags += [f"--lr {args.lr:g}", f"--batch-size {args.batch_size}", f"--seed {args.seed}"]
     flags += [f"--{name.replace('_steps', '')}-steps {n}" for name, n in schedule(steps).items()]
