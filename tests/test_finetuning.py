@@ -530,6 +530,7 @@ def test_shuffled_copies_keep_each_words_tag_and_an_entitys_words_together():
     sentence = {"words": ["in", "New", "York", "City", "met", "Ada", "Lovelace"],
                 "tags": ["O", "B-LOC", "I-LOC", "I-LOC", "O", "B-PER", "I-PER"]}
     assert ner.tag_units(sentence["tags"]) == [(0, 1), (1, 4), (4, 5), (5, 7)]
+    assert ner.tag_units(["I-LOC", "I-LOC", "O"]) == [(0, 2), (2, 3)], "no word lost before the first B- or O"
     for copy in ner.shuffled_copies([sentence], 10, seed=0):
         joined = " ".join(f"{w}/{t}" for w, t in zip(copy["words"], copy["tags"]))
         assert "New/B-LOC York/I-LOC City/I-LOC" in joined and "Ada/B-PER Lovelace/I-PER" in joined

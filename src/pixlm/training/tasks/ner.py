@@ -27,8 +27,9 @@ class NamedEntities(WordTagging):
         return hub_word_tags(ds, source, "ner_tags")
 
     def tag_units(self, tags):
-        """Each entity (B- and the I- tags after it, IOB2 as read) and each word outside one."""
-        starts = [k for k, tag in enumerate(tags) if not tag.startswith("I-")] or [0]
+        """Each entity (B- and the I- tags after it, IOB2 as read) and each word outside one; a
+        sentence that opens on I- (hub data is not repaired) keeps those words as its first unit."""
+        starts = [0] + [k for k in range(1, len(tags)) if not tags[k].startswith("I-")]
         return list(zip(starts, starts[1:] + [len(tags)]))
 
     def primary_metric(self, cfg):
