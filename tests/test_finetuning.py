@@ -689,3 +689,67 @@ def test_unknown_choices_get_a_suggestion():
         FinetuneConfig(task="nre", model="tiny", train="a", validation="b", output_dir="c").validate()
     with pytest.raises(ValueError, match=r"layout must be one of words, bigrams; got 'word' \(did you mean 'words'\?\)"):
         FinetuneConfig(task="pos", model="tiny", train="a", validation="b", output_dir="c", layout="word").validate()
+
+
+def test_layer_lr_scales_decay_from_the_head_down_to_the_embeddings_by_hand():
+    from transformers import BertConfig, BertForTokenClassification
+
+    from pixlm.models.pixel import PixelForTokenClassification
+    from pixlm.training.trainer import layer_lr_scales
+
+    pixel = PixelForTokenClassification(PixelConfig.from_preset("tiny", num_hidden_layers=2, num_labels=3))
+    scales = layer_lr_scales(pixel, 0.5)  # 2 layers: embeddings 0, layers 1-2, norm and head 3
+    assert scales["vit.embeddings.patch_embeddings.projection.weight"] == 0.125
+    assert scales["vit.layers.0.attention.q_proj.weight"] == 0.25 and scales["vit.layers.1.mlp.fc2.bias"] == 0.5
+    assert scales["vit.layernorm.weight"] == 1.0 and scales["classifier.weight"] == 1.0
+    bert = BertForTokenClassification(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=3, num_attention_heads=2,
+                                                 intermediate_size=16, num_labels=3))
+    scales = layer_lr_scales(bert, 0.5)
+    assert scales["bert.embeddings.word_embeddings.weight"] == 0.0625
+    assert scales["bert.encoder.layer.0.output.dense.weight"] == 0.125 and scales["bert.encoder.layer.2.output.dense.weight"] == 0.5
+    assert scales["classifier.bias"] == 1.0
+    with pytest.raises(ValueError, match="no numbered layers"):
+        layer_lr_scales(torch.nn.Linear(2, 2), 0.5)
+
+
+def test_layer_lr_decay_gives_each_layer_its_rate_and_the_schedule_scales_them_alike(tmp_path):
+    from transformers import TrainingArguments
+
+    from pixlm.models.pixel import PixelForTokenClassification
+    from pixlm.training import PixlmTrainer
+
+    model = PixelForTokenClassification(PixelConfig.from_preset("tiny", num_hidden_layers=2, num_labels=3))
+    args = TrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, weight_decay=0.1, warmup_steps=2, max_steps=10,
+                             report_to=[])
+    trainer = PixlmTrainer(model=model, args=args, layer_lr_decay=0.5)
+    trainer.create_optimizer_and_scheduler(num_training_steps=10)
+    groups = trainer.optimizer.param_groups
+    rate = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    params = dict(model.named_parameters())
+    assert rate[id(params["classifier.weight"])] == pytest.approx((0.0, 0.1))  # warm-up starts at 0
+    for _ in range(4):
+        trainer.optimizer.step()
+        trainer.lr_scheduler.step()
+    rate_now = {id(p): g["lr"] for g in groups for p in g["params"]}
+    top = rate_now[id(params["classifier.weight"])]
+    assert 0 < top < 1e-3
+    assert rate_now[id(params["vit.layers.1.mlp.fc1.weight"])] == pytest.approx(top / 2)
+    assert rate_now[id(params["vit.embeddings.patch_embeddings.projection.weight"])] == pytest.approx(top / 8)
+    decayed = {id(p): g["weight_decay"] for g in groups for p in g["params"]}
+    assert decayed[id(params["vit.layers.0.mlp.fc1.weight"])] == 0.1 and decayed[id(params["vit.layers.0.mlp.fc1.bias"])] == 0.0
+    assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match="layer_lr_decay: expected a factor in"):
+        PixlmTrainer(model=model, args=args, layer_lr_decay=1.5)
+
+
+def test_finetune_layer_lr_decay_is_recorded_and_refused_with_sharding(tmp_path):
+    train, dev = pos_data(tmp_path)
+    res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "pos"),
+                                  max_steps=60, eval_steps=30, batch_size=16, learning_rate=2e-3, max_patches=32,
+                                  layer_lr_decay=0.8, model_overrides=TINY, progress=False))
+    assert res["config"]["layer_lr_decay"] == 0.8 and res["validation"]["accuracy"] > 0.8
+    fsdp = tmp_path / "fsdp.json"
+    fsdp.write_text("{}")
+    with pytest.raises(ValueError, match="--layer-lr-decay gives each layer its own parameter group"):
+        FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path),
+                       layer_lr_decay=0.8, fsdp=str(fsdp)).validate()

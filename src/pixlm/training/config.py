@@ -164,6 +164,11 @@ class FinetuneConfig:
     warmup_fraction: float = option(0.1, help="share of steps spent warming up", flag="--warmup", metavar="FRACTION",
                                     group="training", minimum=0, maximum=1)
     weight_decay: float = option(0.0, help="AdamW weight decay", group="training", minimum=0)
+    layer_lr_decay: float = option(1.0, help="layer-wise learning-rate decay (BEiT, ELECTRA): the head trains at --lr, "
+                                             "each layer below it at this factor times the rate of the one above, the "
+                                             "embeddings lowest, so the pretrained lower layers change less (1: one rate "
+                                             "for all, as PIXEL)", metavar="F", group="training", above=0,
+                                   maximum=1)
     eval_steps: int = option(200, help="evaluate and checkpoint every N steps", metavar="N", group="training", minimum=1)
     patience: int = option(5, help="evaluations without improvement before stopping", metavar="N", group="training",
                            minimum=1)
@@ -216,6 +221,9 @@ class FinetuneConfig:
         for copies, flag in ((self.joined_copies, "--join-sentences"), (self.shuffled_copies, "--shuffle-words")):
             if copies and not TASKS.lookup(self.task).joins_sentences:
                 raise ValueError(f"{flag} is for the tasks that tag words (pos, ner); task {self.task!r} takes none")
+        if self.layer_lr_decay != 1 and (self.fsdp or self.deepspeed):
+            raise ValueError("--layer-lr-decay gives each layer its own parameter group, which --fsdp and --deepspeed "
+                             "would flatten or replace; leave it at 1 with either")
 
         for name in ("train", "validation") + (("test",) if self.test else ()):
             path = getattr(self, name)

@@ -126,6 +126,7 @@ def finetune(cfg: FinetuneConfig) -> dict:
         pixel_processor=PixelProcessor(renderer, model.config.num_channels) if renderer else None,
         processing_class=getattr(collator, "tokenizer", None),  # text and pair modalities save their tokenizer
         preprocess_logits_for_metrics=task.keep_outputs(model.config),
+        layer_lr_decay=cfg.layer_lr_decay,
     )
     started = time.perf_counter()
     resumed_from = resume_checkpoint(cfg.output_dir, cfg.resume)

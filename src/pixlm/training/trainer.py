@@ -15,6 +15,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from ..viz import save_png
 
 STAGING = ".staging"
+_LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers?|h|blocks)\.(\d+)\.")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -52,6 +53,29 @@ def remove_old_checkpoints(output_dir: str, keep: int | None, best: str | None =
     return doomed
 
 
+def layer_depths(model: torch.nn.Module) -> dict[str, int]:
+    """Each parameter's depth for layer-wise learning-rate decay: 0 for the embeddings (and
+    anything else below the first layer), i + 1 for the i-th transformer layer (`layers.i.`,
+    `layer.i.`, `h.i.` or `blocks.i.` in its name), and one more than the last layer for what
+    sits on top (final norm, pooler, head)."""
+    names = [name for name, _ in model.named_parameters()]
+    layers = {name: int(m.group(1)) for name in names if (m := _LAYER_INDEX.search(name))}
+    if not layers:
+        raise ValueError(f"{type(model).__name__}: no numbered layers in its parameter names, so layer-wise "
+                         "learning-rate decay has nothing to decay over; leave --layer-lr-decay at 1")
+    top = max(layers.values()) + 2
+    first = min(names.index(name) for name in layers)
+    return {name: layers[name] + 1 if name in layers else (0 if i < first else top) for i, name in enumerate(names)}
+
+
+def layer_lr_scales(model: torch.nn.Module, decay: float) -> dict[str, float]:
+    """Each parameter's learning-rate factor under layer-wise decay (BEiT, ELECTRA): 1 on top,
+    `decay` for the last layer, `decay ** 2` for the one below, down to the embeddings."""
+    depths = layer_depths(model)
+    top = max(depths.values())
+    return {name: decay ** (top - depth) for name, depth in depths.items()}
+
+
 class PixlmTrainer(Trainer):
     """A `transformers.Trainer` that
 
@@ -68,13 +92,19 @@ class PixlmTrainer(Trainer):
       when something is logged before training starts);
     - tells a training collator with `set_epoch` (random masks) each epoch as it starts;
     - logs the parts of a loss made of several (`character_loss` of a PIXEL model with a
-      character head) beside the loss, averaged over the same steps.
+      character head) beside the loss, averaged over the same steps;
+    - with `layer_lr_decay` below 1, gives each layer its own learning rate, lower the deeper
+      it lies (`layer_lr_scales`), the head keeping the full rate.
     """
 
     LOSS_PARTS = ("character_loss",)
 
-    def __init__(self, *args, pixel_processor=None, eval_data_collator=None, eval_probe=None, **kwargs):
+    def __init__(self, *args, pixel_processor=None, eval_data_collator=None, eval_probe=None, layer_lr_decay: float = 1.0,
+                 **kwargs):
+        if not 0 < layer_lr_decay <= 1:
+            raise ValueError(f"layer_lr_decay: expected a factor in (0, 1], got {layer_lr_decay}")
         super().__init__(*args, **kwargs)
+        self.layer_lr_decay = layer_lr_decay
         self.pixel_processor = pixel_processor
         self.eval_data_collator = eval_data_collator
         self.eval_probe = eval_probe
@@ -95,6 +125,27 @@ class PixlmTrainer(Trainer):
             model._is_accelerate_prepared = False
             self.accelerator._models[:] = [m for m in self.accelerator._models if m is not model]
         return super().train(*args, **kwargs)
+
+    def create_optimizer(self, model=None):
+        """The Trainer's optimizer; with layer-wise decay, one parameter group per learning rate
+        and weight decay (the scheduler scales each group's rate alike)."""
+        if self.layer_lr_decay == 1 or self.optimizer is not None:
+            return super().create_optimizer(model)
+        model = self.model if model is None else model
+        decayed = set(self.get_decay_parameter_names(model))
+        scales = layer_lr_scales(model, self.layer_lr_decay)
+        groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
+        for name, param in model.named_parameters():
+            if param.requires_grad:
+                weight_decay = self.args.weight_decay if name in decayed else 0.0
+                groups.setdefault((scales[name], weight_decay), []).append(param)
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        self.optimizer = optimizer_cls(
+            [{"params": params, "lr": self.args.learning_rate * scale, "weight_decay": weight_decay}
+             for (scale, weight_decay), params in groups.items()],
+            **optimizer_kwargs,
+        )
+        return self.optimizer
 
     def _get_eval_sampler(self, eval_dataset):
         """Evaluation keeps the data's order (predictions are written next to their inputs),
