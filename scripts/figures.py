@@ -86,6 +86,7 @@ def _recognizer_figure(treebank: str, language: str, goal: float) -> Figure:
 
 JOINED_COPIES = 4  # --join-sentences of the kinds ending in -join; -join8 and such name theirs
 SHUFFLED_COPIES = 2  # --shuffle-words of the kinds with -shuffle; -shuffle4 and such name theirs
+MIXED_COPIES = 2  # --mix-words of the kinds with -mix; -mix4 and such name theirs
 
 PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name, minutes of one pretraining seed here)
     "seeded": ("cpu-reader", "pixel-pretrained", 81),
@@ -94,7 +95,7 @@ PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name,
 
 
 KIND = re.compile(r"(?P<model>seeded|words|scratch)(?P<mean>-mean)?(?P<join>-join(?P<copies>\d*))?"
-                  r"(?P<shuffle>-shuffle(?P<shuffled>\d*))?(-(?P<steps>\d+)steps)?")
+                  r"(?P<shuffle>-shuffle(?P<shuffled>\d*))?(?P<mix>-mix(?P<mixed>\d*))?(-(?P<steps>\d+)steps)?")
 
 
 def _transfer_figure(task: str, kind: str) -> Figure:
@@ -103,6 +104,8 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     A kind ending in `-mean` finetunes a tagging task's words from the mean of their patches; in
     `-mean-join`, also on JOINED_COPIES joined copies of each training sentence (`-mean-join8`: 8);
     `-shuffle` after it, also on SHUFFLED_COPIES copies with the words shuffled (`-shuffle4`: 4);
+    `-mix` after these, also on MIXED_COPIES copies of the training set with its words drawn across
+    its sentences (`-mix4`: 4);
     `-3000steps` at the end finetunes for that many steps instead of the task's."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
@@ -118,6 +121,10 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     if shuffled:
         flags += f" --shuffle-words {shuffled}"
         what += f" and {shuffled} with its words shuffled"
+    mixed = parts["mixed"] or (str(MIXED_COPIES) if parts["mix"] else "")
+    if mixed:
+        flags += f" --mix-words {mixed}"
+        what += f", and on {mixed} copies of the training set with its words drawn across its sentences"
     longer = 1.0  # how many times the task's steps it finetunes for
     if parts["steps"]:
         steps = re.search(r"--steps (\d+)", flags)[1]
@@ -235,7 +242,8 @@ FIGURES = {
        for kind in ("words-mean", "scratch-mean", "words-mean-join", "scratch-mean-join",
                     "words-mean-join8", "scratch-mean-join8",
                     "words-mean-join-3000steps", "scratch-mean-join-3000steps",
-                    "words-mean-join-shuffle", "scratch-mean-join-shuffle")},  # tagging with --word-pooling mean
+                    "words-mean-join-shuffle", "scratch-mean-join-shuffle",
+                    "words-mean-join-mix", "scratch-mean-join-mix", "words-mean-join-mix4")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -537,8 +537,37 @@ def test_shuffled_copies_keep_each_words_tag_and_an_entitys_words_together():
         assert not copy["tags"][0].startswith("I-")
 
 
+def test_mixed_copies_deal_every_word_once_a_copy_into_sentences_of_the_original_lengths():
+    """--mix-words: each copy of the training set deals all its words (an entity's words as one
+    piece) in an order drawn with the seed into sentences as long as the originals, each word
+    with its own tag, so that words of different sentences come side by side."""
+    pos = get_task("pos")
+    examples = [{"words": ["a", "b", "c", "d"], "tags": ["W", "X", "Y", "Z"]}, {"words": ["e", "f"], "tags": ["X", "Y"]},
+                {"words": ["g"], "tags": ["Z"]}]
+    assert pos.mixed_copies(examples, 0, seed=1) == []
+    copies = pos.mixed_copies(examples, 3, seed=1)
+    assert len(copies) == 9 and copies == pos.mixed_copies(examples, 3, seed=1) != pos.mixed_copies(examples, 3, seed=2)
+    every_word = sorted((w, t) for e in examples for w, t in zip(e["words"], e["tags"]))
+    for k in range(3):
+        copy = copies[3 * k:3 * k + 3]
+        assert [len(e["words"]) for e in copy] == [4, 2, 1]
+        assert sorted((w, t) for e in copy for w, t in zip(e["words"], e["tags"])) == every_word
+    own = [set(e["words"]) for e in examples]
+    strangers = [e for e in pos.mixed_copies(examples, 20, seed=0) if not any(set(e["words"]) <= words for words in own)]
+    assert strangers, "some sentences hold words of different training sentences"
+    ner = get_task("ner")
+    sentences = [{"words": ["in", "New", "York", "met", "Ada"], "tags": ["O", "B-LOC", "I-LOC", "O", "B-PER"]},
+                 {"words": ["Ada", "Lovelace", "wrote"], "tags": ["B-PER", "I-PER", "O"]}]
+    for copy in ner.mixed_copies(sentences, 10, seed=0):
+        joined = " ".join(f"{w}/{t}" for w, t in zip(copy["words"], copy["tags"]))
+        assert ("New/" in joined) == ("New/B-LOC York/I-LOC" in joined) and ("Lovelace" in joined) == ("Ada/B-PER Lovelace/I-PER" in joined)
+        assert not copy["tags"][0].startswith("I-")
+    assert [len(ner.tag_units(e["tags"])) for e in ner.mixed_copies(sentences, 1, seed=3)] == [4, 2]
+
+
 @pytest.mark.parametrize(("flag", "field", "method"), [("--join-sentences", "joined_copies", "with_joined_copies"),
-                                                       ("--shuffle-words", "shuffled_copies", "shuffled_copies")])
+                                                       ("--shuffle-words", "shuffled_copies", "shuffled_copies"),
+                                                       ("--mix-words", "mixed_copies", "mixed_copies")])
 def test_copies_of_sentences_are_refused_by_the_tasks_that_do_not_tag_words(tmp_path, flag, field, method):
     with pytest.raises(ValueError, match=f"{flag} is for the tasks that tag words"):
         getattr(get_task("classify"), method)([{"words": ["a"], "tags": ["X"]}, {"words": ["b"], "tags": ["Y"]}], 1, seed=0)
@@ -552,10 +581,11 @@ def test_finetuning_with_joined_sentences_trains_on_them(tmp_path):
     train, dev = pos_data(tmp_path)
     res = finetune(FinetuneConfig(task="pos", model="tiny", train=str(train), validation=str(dev), output_dir=str(tmp_path / "pos"),
                                   max_steps=60, eval_steps=30, batch_size=16, learning_rate=2e-3, max_patches=32,
-                                  joined_copies=2, shuffled_copies=1, model_overrides=TINY, progress=False))
+                                  joined_copies=2, shuffled_copies=1, mixed_copies=2, model_overrides=TINY, progress=False))
     sentences = len(get_task("pos").read(str(train), None))
-    assert res["training_examples"] == 4 * sentences and res["config"]["joined_copies"] == 2
-    assert res["config"]["shuffled_copies"] == 1 and res["validation"]["accuracy"] > 0.8
+    assert res["training_examples"] == 6 * sentences and res["config"]["joined_copies"] == 2
+    assert res["config"]["shuffled_copies"] == 1 and res["config"]["mixed_copies"] == 2
+    assert res["validation"]["accuracy"] > 0.8
 
 
 def test_words_the_canvas_cut_off_get_the_most_frequent_training_tag():

@@ -92,6 +92,17 @@ def test_the_shuffled_kinds_finetune_as_the_joined_ones_with_shuffled_copies_in_
     assert "4 copies of each training sentence joined to another and 2 with its words shuffled" in shuffled.description
 
 
+@pytest.mark.parametrize(("kind", "copies"), [("words-mean-join-mix", 2), ("scratch-mean-join-mix", 2), ("words-mean-join-mix4", 4)])
+def test_the_mixed_kinds_finetune_as_the_joined_ones_with_mixed_copies_in_runs_of_their_own(figures, kind, copies):
+    model = kind.split("-")[0]
+    joined, mixed = figures.FIGURES[f"transfer-vi-pos-{model}-mean-join"], figures.FIGURES[f"transfer-vi-pos-{kind}"]
+    assert mixed.commands[:-1] == joined.commands[:-1], "the same pretrained model"
+    run = f"{model}-mean-join-vi-pos"
+    assert mixed.commands[-1] == joined.commands[-1].replace(run, f"{kind}-vi-pos") + f" --mix-words {copies}"
+    assert mixed.results == joined.results.replace(run, f"{kind}-vi-pos")
+    assert f"on {copies} copies of the training set with its words drawn across its sentences" in mixed.description
+
+
 @pytest.mark.parametrize("kind", ["words", "scratch"])
 def test_a_kind_ending_in_steps_finetunes_that_many_steps_in_a_run_of_its_own(figures, kind):
     usual, longer = figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join"], figures.FIGURES[f"transfer-vi-pos-{kind}-mean-join-3000steps"]

@@ -201,6 +201,11 @@ class FinetuneConfig:
                                           "in random order (an entity's words kept together), so that the tagger learns "
                                           "a word's tag from the word, not only from the sentence it saw it in (0: none, "
                                           "as PIXEL)", flag="--shuffle-words", metavar="N", group="training", minimum=0)
+    mixed_copies: int = option(0, help="pos and ner: also train on N copies of the training set whose sentences are made "
+                                       "of words drawn across all of it (each word once a copy, an entity's words kept "
+                                       "together), so that a word seen once is also seen among strangers, where only "
+                                       "its pixels tell its tag (0: none, as PIXEL)", flag="--mix-words", metavar="N",
+                               group="training", minimum=0)
     seed: int = option(42, help="random seed", group="training")
     deterministic: bool = option(False, help="torch's deterministic algorithms and seeded workers (transformers' "
                                              "full_determinism): the same result on the same machine, threads and "
@@ -218,7 +223,8 @@ class FinetuneConfig:
     def validate(self) -> None:
         check_fields(self)
         check_sharding_files(self)
-        for copies, flag in ((self.joined_copies, "--join-sentences"), (self.shuffled_copies, "--shuffle-words")):
+        for copies, flag in ((self.joined_copies, "--join-sentences"), (self.shuffled_copies, "--shuffle-words"),
+                             (self.mixed_copies, "--mix-words")):
             if copies and not TASKS.lookup(self.task).joins_sentences:
                 raise ValueError(f"{flag} is for the tasks that tag words (pos, ner); task {self.task!r} takes none")
         if self.layer_lr_decay != 1 and (self.fsdp or self.deepspeed):

@@ -114,7 +114,8 @@ def finetune(cfg: FinetuneConfig) -> dict:
     primary = task.primary_metric(cfg)
     validation = splits["validation"][1]
     training_examples = [*task.with_joined_copies(train, cfg.joined_copies, cfg.seed),
-                         *task.shuffled_copies(train, cfg.shuffled_copies, cfg.seed)]
+                         *task.shuffled_copies(train, cfg.shuffled_copies, cfg.seed),
+                         *task.mixed_copies(train, cfg.mixed_copies, cfg.seed)]
     trainer = PixlmTrainer(
         model=model,
         args=_training_args(cfg, task, primary),

@@ -72,6 +72,13 @@ class Task:
             raise ValueError(f"--shuffle-words is for the tasks that tag words; task {self.name!r} takes none")
         return []
 
+    def mixed_copies(self, examples: list[dict], copies: int, seed: int) -> list[dict]:
+        """`copies` copies of the training examples with their words drawn across all of them
+        (--mix-words); tasks whose examples have no words to mix take none."""
+        if copies:
+            raise ValueError(f"--mix-words is for the tasks that tag words; task {self.name!r} takes none")
+        return []
+
     def example_labels(self, example: dict) -> list:
         """The labels an example holds (none for unlabelled test data)."""
         return []

@@ -94,6 +94,23 @@ class WordTagging(WordTask):
                                  "tags": [t for start, end in order for t in example["tags"][start:end]]})
         return shuffled
 
+    def mixed_copies(self, examples, copies, seed):
+        """`copies` copies of the training set whose sentences are made of words drawn from all of
+        them: each copy deals every word of the training set (an entity's words kept together:
+        `tag_units`) once, in random order, into sentences of the original lengths. A tagger
+        shown a rare word among its own sentence's words, even shuffled, can still tag it from
+        the words beside it; among strangers, only its pixels tell its tag."""
+        rng = random.Random(seed)
+        units = [(example, unit) for example in examples for unit in self.tag_units(example["tags"])]
+        mixed = []
+        for _ in range(copies if examples else 0):
+            dealt = iter(rng.sample(units, len(units)))
+            for example in examples:
+                drawn = [next(dealt) for _ in self.tag_units(example["tags"])]
+                mixed.append({"words": [w for source, (start, end) in drawn for w in source["words"][start:end]],
+                              "tags": [t for source, (start, end) in drawn for t in source["tags"][start:end]]})
+        return mixed
+
     def tag_units(self, tags: list[str]) -> list[tuple[int, int]]:
         """The [start, end) runs of words that move together when a sentence is shuffled: each word."""
         return [(k, k + 1) for k in range(len(tags))]
