@@ -243,7 +243,8 @@ FIGURES = {
                     "words-mean-join8", "scratch-mean-join8",
                     "words-mean-join-3000steps", "scratch-mean-join-3000steps",
                     "words-mean-join-shuffle", "scratch-mean-join-shuffle",
-                    "words-mean-join-mix", "scratch-mean-join-mix", "words-mean-join-mix4")},  # tagging with --word-pooling mean
+                    "words-mean-join-mix", "scratch-mean-join-mix",
+                    "words-mean-join-mix4", "scratch-mean-join-mix4")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -92,7 +92,8 @@ def test_the_shuffled_kinds_finetune_as_the_joined_ones_with_shuffled_copies_in_
     assert "4 copies of each training sentence joined to another and 2 with its words shuffled" in shuffled.description
 
 
-@pytest.mark.parametrize(("kind", "copies"), [("words-mean-join-mix", 2), ("scratch-mean-join-mix", 2), ("words-mean-join-mix4", 4)])
+@pytest.mark.parametrize(("kind", "copies"), [("words-mean-join-mix", 2), ("scratch-mean-join-mix", 2),
+                                              ("words-mean-join-mix4", 4), ("scratch-mean-join-mix4", 4)])
 def test_the_mixed_kinds_finetune_as_the_joined_ones_with_mixed_copies_in_runs_of_their_own(figures, kind, copies):
     model = kind.split("-")[0]
     joined, mixed = figures.FIGURES[f"transfer-vi-pos-{model}-mean-join"], figures.FIGURES[f"transfer-vi-pos-{kind}"]
