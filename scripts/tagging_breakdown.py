@@ -8,6 +8,10 @@ training holds them, for the baseline and for each tagger's predictions (the
 Prints a Markdown table: one column per group of words, one row for the baseline (each word's
 most frequent training tag, the overall most frequent tag for unseen words, as `pixlm finetune`
 reports it), one per predictions file.
+
+With `--alone FILE`, also writes the test words seen once or twice in training whose training
+tag is right, each as a sentence of its own (CoNLL-U): `pixlm evaluate --task pos --data FILE`
+then says how many of them a tagger tags from the word alone, without the context it saw them in.
 """
 
 import argparse
@@ -49,6 +53,19 @@ def accuracy_by_group(gold: list[dict], predicted: list[list[str]], train_counts
     return {k: (c, n) for k, (c, n) in counts.items()}
 
 
+def rare_words_alone(gold: list[dict], train_counts: collections.Counter, lexicon: dict[str, str]) -> list[tuple[str, str]]:
+    """(word, tag) of each test word seen once or twice in training whose most frequent
+    training tag is its tag, in the test's order."""
+    return [(w, t) for s in gold for w, t in zip(s["words"], s["tags"]) if frequency_band(train_counts[w]) == "1-2" and lexicon[w] == t]
+
+
+def write_sentences_of_one_word(path: str, words: list[tuple[str, str]]) -> None:
+    """A CoNLL-U file of one-word sentences, each word with its UPOS tag."""
+    with open(path, "w", encoding="utf-8") as f:
+        for k, (word, tag) in enumerate(words, 1):
+            f.write(f"# sent_id = {k}\n# text = {word}\n1\t{word}\t_\t{tag}\t_\t_\t0\troot\t_\t_\n\n")
+
+
 def row(name: str, counts: dict[str, tuple[int, int]]) -> str:
     cells = [f"{100 * c / n:.1f}" if n else "-" for c, n in (counts[k] for k in GROUPS)]
     return f"| {name} | " + " | ".join(cells) + " |"
@@ -59,6 +76,8 @@ def main() -> None:
     ap.add_argument("--train", required=True, help="the training treebank (.conllu)")
     ap.add_argument("--test", required=True, help="the gold test treebank (.conllu)")
     ap.add_argument("predictions", nargs="*", help="predicted treebanks (.conllu) of the same test sentences")
+    ap.add_argument("--alone", metavar="FILE", help="also write the test words seen once or twice in training whose "
+                    "training tag is right, one sentence each (CoNLL-U), for pixlm evaluate")
     args = ap.parse_args()
     from pixlm.training.finetuning import most_frequent_tags
 
@@ -77,6 +96,11 @@ def main() -> None:
     print("|---" * (len(GROUPS) + 1) + "|")
     print("| share of the test words | " + " | ".join(f"{100 * shares[k][1] / words:.1f}%" for k in GROUPS) + " |")
     print(row("most frequent tag", shares))
+    if args.alone:
+        alone = rare_words_alone(gold, train_counts, lexicon)
+        write_sentences_of_one_word(args.alone, alone)
+        print(f"\n{args.alone}: {len(alone):,} test words seen once or twice in training, their training tag right, "
+              "one sentence each\n", file=sys.stderr)
     for path in args.predictions:
         predicted = [s["tags"] for s in tagged_words(path)]
         try:

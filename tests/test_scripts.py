@@ -325,6 +325,12 @@ def test_the_tagging_breakdown_splits_accuracy_by_words_seen_in_training_and_how
         "unseen", "1-2", "3-9", "3-9", "10-99", "10-99", "100+", "100+"]
     with pytest.raises(ValueError, match="3 tags for 4 words"):
         breakdown.accuracy_by_group(gold, [["VERB", "ADV", "NOUN"]], train_counts)
+    gold = treebank("test2.conllu", [("fast", "ADV"), ("dogs", "VERB"), ("run", "VERB"), ("cats", "NOUN"), ("owls", "NOUN")])
+    alone = breakdown.rare_words_alone(gold, train_counts, lexicon)
+    assert alone == [("fast", "ADV"), ("cats", "NOUN")]  # dogs: its training tag is wrong; run: seen 3 times; owls: unseen
+    breakdown.write_sentences_of_one_word(str(tmp_path / "alone.conllu"), alone)
+    assert breakdown.tagged_words(str(tmp_path / "alone.conllu")) == [{"words": ["fast"], "tags": ["ADV"]},
+                                                                        {"words": ["cats"], "tags": ["NOUN"]}]
 
 
 @pytest.mark.parametrize("script", sorted(f for f in os.listdir(os.path.join(HERE, "..", "scripts")) if f.endswith(".py")))
