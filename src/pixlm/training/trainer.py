@@ -64,7 +64,7 @@ def layer_depths(model: torch.nn.Module) -> dict[str, int]:
         raise ValueError(f"{type(model).__name__}: no numbered layers in its parameter names, so layer-wise "
                          "learning-rate decay has nothing to decay over; leave --layer-lr-decay at 1")
     top = max(layers.values()) + 2
-    first = min(names.index(name) for name in layers)
+    first = next(i for i, name in enumerate(names) if name in layers)
     return {name: layers[name] + 1 if name in layers else (0 if i < first else top) for i, name in enumerate(names)}
 
 

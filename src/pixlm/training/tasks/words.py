@@ -49,6 +49,13 @@ class WordTask(Task):
         return {**example, "words": attack_words(list(example["words"]), attack, severity, seed + index, noise_dir)}
 
 
+def _sentence_of(pieces: list[tuple[dict, tuple[int, int]]]) -> dict:
+    """An example made of runs of words, each (its example, its [start, end)), in that order, each
+    word with its tag."""
+    return {"words": [w for source, (start, end) in pieces for w in source["words"][start:end]],
+            "tags": [t for source, (start, end) in pieces for t in source["tags"][start:end]]}
+
+
 class WordTagging(WordTask):
     """One tag per word (POS, NER): examples are {words, tags}."""
 
@@ -87,11 +94,8 @@ class WordTagging(WordTask):
         rng = random.Random(seed)
         shuffled = []
         for example in examples if copies else []:
-            units = self.tag_units(example["tags"])
-            for _ in range(copies):
-                order = rng.sample(units, len(units))
-                shuffled.append({"words": [w for start, end in order for w in example["words"][start:end]],
-                                 "tags": [t for start, end in order for t in example["tags"][start:end]]})
+            units = [(example, unit) for unit in self.tag_units(example["tags"])]
+            shuffled.extend(_sentence_of(rng.sample(units, len(units))) for _ in range(copies))
         return shuffled
 
     def mixed_copies(self, examples, copies, seed):
@@ -101,14 +105,12 @@ class WordTagging(WordTask):
         shown a rare word among its own sentence's words, even shuffled, can still tag it from
         the words beside it; among strangers, only its pixels tell its tag."""
         rng = random.Random(seed)
+        lengths = [len(self.tag_units(example["tags"])) for example in examples]  # in units
         units = [(example, unit) for example in examples for unit in self.tag_units(example["tags"])]
         mixed = []
         for _ in range(copies if examples else 0):
             dealt = iter(rng.sample(units, len(units)))
-            for example in examples:
-                drawn = [next(dealt) for _ in self.tag_units(example["tags"])]
-                mixed.append({"words": [w for source, (start, end) in drawn for w in source["words"][start:end]],
-                              "tags": [t for source, (start, end) in drawn for t in source["tags"][start:end]]})
+            mixed.extend(_sentence_of([next(dealt) for _ in range(length)]) for length in lengths)
         return mixed
 
     def tag_units(self, tags: list[str]) -> list[tuple[int, int]]:
