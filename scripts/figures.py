@@ -95,7 +95,8 @@ PRETRAINED_KINDS = {  # kind -> (its recipe, its pretrained models' folder name,
 
 
 KIND = re.compile(r"(?P<model>seeded|words|scratch)(?P<mean>-mean)?(?P<join>-join(?P<copies>\d*))?"
-                  r"(?P<shuffle>-shuffle(?P<shuffled>\d*))?(?P<mix>-mix(?P<mixed>\d*))?(-(?P<steps>\d+)steps)?")
+                  r"(?P<shuffle>-shuffle(?P<shuffled>\d*))?(?P<mix>-mix(?P<mixed>\d*))?(-(?P<patches>\d+)patches)?"
+                  r"(-(?P<steps>\d+)steps)?")
 
 
 def _transfer_figure(task: str, kind: str) -> Figure:
@@ -106,6 +107,7 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     `-shuffle` after it, also on SHUFFLED_COPIES copies with the words shuffled (`-shuffle4`: 4);
     `-mix` after these, also on MIXED_COPIES copies of the training set with its words drawn across
     its sentences (`-mix4`: 4);
+    `-256patches` next reads that many patches per text instead of the task's 128;
     `-3000steps` at the end finetunes for that many steps instead of the task's."""
     what, flags, key, goal = TRANSFER_TASKS[task]
     run = f"{{runs}}/{kind}-{task}-s{{seed}}"
@@ -125,6 +127,9 @@ def _transfer_figure(task: str, kind: str) -> Figure:
     if mixed:
         flags += f" --mix-words {mixed}"
         what += f", and on {mixed} copies of the training set with its words drawn across its sentences"
+    if parts["patches"]:
+        flags = flags.replace("--max-patches 128", f"--max-patches {parts['patches']}")
+        what += f", {parts['patches']} patches per text"
     longer = 1.0  # how many times the task's steps it finetunes for
     if parts["steps"]:
         steps = re.search(r"--steps (\d+)", flags)[1]
@@ -147,22 +152,27 @@ def _transfer_figure(task: str, kind: str) -> Figure:
                   minutes_per_seed=minutes + round((20 if task == "sst2" else 12) * longer))
 
 
-def _subword_transfer_figure(joined_copies: int) -> Figure:
+def _subword_transfer_figure(joined_copies: int, steps: int = 1500) -> Figure:
     """The subword BERT tiny pretrained with MLM on the pixel models' pretraining text with each
-    seed, then finetuned on UPOS en_ewt as they are (with `joined_copies`, as the `-join` kinds)."""
+    seed, then finetuned on UPOS en_ewt as they are (with `joined_copies`, as the `-join` kinds;
+    with `steps` other than the task's 1,500, as the `-3000steps` kinds)."""
     join = f" --join-sentences {joined_copies}" if joined_copies else ""
-    run = "{runs}/subword-join-en-pos-s{seed}" if joined_copies else "{runs}/subword-en-pos-s{seed}"
+    name = "subword" + ("-join" if joined_copies else "") + (f"-{steps}steps" if steps != 1500 else "")
+    run = f"{{runs}}/{name}-en-pos-s{{seed}}"
+    flags = TRANSFER_EN_POS.replace("--steps 1500 ", f"--steps {steps} ")
     return Figure(
         "UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
         "(4,800 steps, 56 minutes of one thread with another run beside), then finetuned as the pixel models"
         + (f", trained also on {joined_copies} copies of each training sentence joined to another" if joined_copies
-           else " (scripts/transfer.sh)"),
+           else " (scripts/transfer.sh)")
+        + (f", {steps:,} finetuning steps instead of 1,500" if steps != 1500 else ""),
         (TRANSFER_CORPUS,
          "pixlm baseline create --corpus {runs}/en-train.txt --output-dir {runs}/bert-en-s{seed} --preset tiny --seed {seed}",
          "pixlm baseline pretrain --model {runs}/bert-en-s{seed} --corpus {runs}/en-train.txt --output-dir "
          "{runs}/bert-en-pretrained-s{seed} --steps 4800 --seed {seed}",
-         f"pixlm finetune --model {{runs}}/bert-en-pretrained-s{{seed}} --output-dir {run} --seed {{seed}} {TRANSFER_EN_POS}{join}"),
-        f"{run}/all_results.json", ("test", "accuracy"), minutes_per_seed=65 + (6 if joined_copies else 0))
+         f"pixlm finetune --model {{runs}}/bert-en-pretrained-s{{seed}} --output-dir {run} --seed {{seed}} {flags}{join}"),
+        f"{run}/all_results.json", ("test", "accuracy"),
+        minutes_per_seed=65 + round((6 if joined_copies else 0) * steps / 1500))
 
 
 FIGURES = {
@@ -235,6 +245,8 @@ FIGURES = {
         "{runs}/scratch-en-pos-s{seed}/all_results.json", ("test", "accuracy"), minutes_per_seed=8),
     "transfer-en-pos-subword": _subword_transfer_figure(joined_copies=0),
     "transfer-en-pos-subword-join": _subword_transfer_figure(joined_copies=JOINED_COPIES),
+    "transfer-en-pos-subword-join-3000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=3000),
+    "transfer-en-pos-subword-join-6000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=6000),
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS
        for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
@@ -244,7 +256,10 @@ FIGURES = {
                     "words-mean-join-3000steps", "scratch-mean-join-3000steps",
                     "words-mean-join-shuffle", "scratch-mean-join-shuffle",
                     "words-mean-join-mix", "scratch-mean-join-mix",
-                    "words-mean-join-mix4", "scratch-mean-join-mix4")},  # tagging with --word-pooling mean
+                    "words-mean-join-mix4", "scratch-mean-join-mix4",
+                    "words-mean-join-256patches", "scratch-mean-join-256patches",
+                    "words-mean-join-256patches-3000steps", "scratch-mean-join-256patches-3000steps",
+                    "words-mean-join-256patches-6000steps")},  # tagging with --word-pooling mean
     "recognizer-cer-en": _recognizer_figure("en_ewt", "English", 0.005),
     "recognizer-cer-vi": _recognizer_figure("vi_vtb", "Vietnamese", 0.015),
     "pixelgpt-readback": Figure(

@@ -115,6 +115,30 @@ def test_a_kind_ending_in_steps_finetunes_that_many_steps_in_a_run_of_its_own(fi
     assert "3,000 finetuning steps instead of 1,500" in longer.description
 
 
+@pytest.mark.parametrize("kind", ["words", "scratch"])
+def test_a_kind_with_patches_reads_that_many_patches_in_a_run_of_its_own(figures, kind):
+    usual, wider = figures.FIGURES[f"transfer-en-pos-{kind}-mean-join"], figures.FIGURES[f"transfer-en-pos-{kind}-mean-join-256patches"]
+    longer = figures.FIGURES[f"transfer-en-pos-{kind}-mean-join-256patches-3000steps"]
+    assert wider.commands[:-1] == longer.commands[:-1] == usual.commands[:-1], "the same pretrained model"
+    run = f"{kind}-mean-join-en-pos"
+    assert "--max-patches 128 " in usual.commands[-1]
+    assert wider.commands[-1] == (usual.commands[-1].replace(run, f"{kind}-mean-join-256patches-en-pos")
+                                  .replace("--max-patches 128 ", "--max-patches 256 "))
+    assert longer.commands[-1] == (wider.commands[-1].replace("-256patches-en-pos", "-256patches-3000steps-en-pos")
+                                   .replace("--steps 1500 ", "--steps 3000 "))
+    assert longer.results == usual.results.replace(run, f"{kind}-mean-join-256patches-3000steps-en-pos")
+    assert "256 patches per text" in longer.description and "3,000 finetuning steps" in longer.description
+
+
+def test_the_longer_subword_transfer_finetunes_the_same_model_for_more_steps(figures):
+    joined, longer = figures.FIGURES["transfer-en-pos-subword-join"], figures.FIGURES["transfer-en-pos-subword-join-3000steps"]
+    assert longer.commands[:-1] == joined.commands[:-1], "the same pretrained model"
+    assert longer.commands[-1] == (joined.commands[-1].replace("subword-join-en-pos", "subword-join-3000steps-en-pos")
+                                   .replace("--steps 1500 ", "--steps 3000 "))
+    assert longer.results == joined.results.replace("subword-join-en-pos", "subword-join-3000steps-en-pos")
+    assert "3,000 finetuning steps instead of 1,500" in longer.description
+
+
 def test_the_joined_subword_transfer_finetunes_the_same_pretrained_model_with_joined_sentences(figures):
     plain, joined = figures.FIGURES["transfer-en-pos-subword"], figures.FIGURES["transfer-en-pos-subword-join"]
     assert joined.commands[:-1] == plain.commands[:-1], "the same pretrained model"
