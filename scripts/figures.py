@@ -152,27 +152,33 @@ def _transfer_figure(task: str, kind: str) -> Figure:
                   minutes_per_seed=minutes + round((20 if task == "sst2" else 12) * longer))
 
 
-def _subword_transfer_figure(joined_copies: int, steps: int = 1500) -> Figure:
+def _subword_transfer_figure(joined_copies: int, steps: int = 1500, pretrain_steps: int = 4800) -> Figure:
     """The subword BERT tiny pretrained with MLM on the pixel models' pretraining text with each
     seed, then finetuned on UPOS en_ewt as they are (with `joined_copies`, as the `-join` kinds;
-    with `steps` other than the task's 1,500, as the `-3000steps` kinds)."""
+    with `steps` other than the task's 1,500, as the `-3000steps` kinds). `pretrain_steps` 6,400
+    gives it the pixel model's steps, which on one thread here are also its minutes (about 65)."""
     join = f" --join-sentences {joined_copies}" if joined_copies else ""
-    name = "subword" + ("-join" if joined_copies else "") + (f"-{steps}steps" if steps != 1500 else "")
+    pretrained = "bert-en-pretrained" + (f"-{pretrain_steps}steps" if pretrain_steps != 4800 else "")
+    name = ("subword" + (f"{pretrain_steps}" if pretrain_steps != 4800 else "") + ("-join" if joined_copies else "")
+            + (f"-{steps}steps" if steps != 1500 else ""))
     run = f"{{runs}}/{name}-en-pos-s{{seed}}"
     flags = TRANSFER_EN_POS.replace("--steps 1500 ", f"--steps {steps} ")
+    pretraining = ("4,800 steps, 56 minutes of one thread with another run beside" if pretrain_steps == 4800
+                   else f"{pretrain_steps:,} steps, the pixel model's, about {round(pretrain_steps / 100)} minutes of one thread "
+                        "with another run beside")
     return Figure(
-        "UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
-        "(4,800 steps, 56 minutes of one thread with another run beside), then finetuned as the pixel models"
+        f"UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
+        f"({pretraining}), then finetuned as the pixel models"
         + (f", trained also on {joined_copies} copies of each training sentence joined to another" if joined_copies
            else " (scripts/transfer.sh)")
         + (f", {steps:,} finetuning steps instead of 1,500" if steps != 1500 else ""),
         (TRANSFER_CORPUS,
          "pixlm baseline create --corpus {runs}/en-train.txt --output-dir {runs}/bert-en-s{seed} --preset tiny --seed {seed}",
          "pixlm baseline pretrain --model {runs}/bert-en-s{seed} --corpus {runs}/en-train.txt --output-dir "
-         "{runs}/bert-en-pretrained-s{seed} --steps 4800 --seed {seed}",
-         f"pixlm finetune --model {{runs}}/bert-en-pretrained-s{{seed}} --output-dir {run} --seed {{seed}} {flags}{join}"),
+         f"{{runs}}/{pretrained}-s{{seed}} --steps {pretrain_steps} --seed {{seed}}",
+         f"pixlm finetune --model {{runs}}/{pretrained}-s{{seed}} --output-dir {run} --seed {{seed}} {flags}{join}"),
         f"{run}/all_results.json", ("test", "accuracy"),
-        minutes_per_seed=65 + round((6 if joined_copies else 0) * steps / 1500))
+        minutes_per_seed=round(65 * pretrain_steps / 4800) + round((6 if joined_copies else 0) * steps / 1500))
 
 
 FIGURES = {
@@ -247,6 +253,8 @@ FIGURES = {
     "transfer-en-pos-subword-join": _subword_transfer_figure(joined_copies=JOINED_COPIES),
     "transfer-en-pos-subword-join-3000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=3000),
     "transfer-en-pos-subword-join-6000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=6000),
+    "transfer-en-pos-subword6400-join-3000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=3000,
+                                                                           pretrain_steps=6400),
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS
        for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one

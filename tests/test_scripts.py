@@ -139,6 +139,20 @@ def test_the_longer_subword_transfer_finetunes_the_same_model_for_more_steps(fig
     assert "3,000 finetuning steps instead of 1,500" in longer.description
 
 
+def test_the_subword_model_given_the_pixel_models_pretraining_steps_is_a_model_of_its_own(figures):
+    usual = figures.FIGURES["transfer-en-pos-subword-join-3000steps"]
+    matched = figures.FIGURES["transfer-en-pos-subword6400-join-3000steps"]
+    pixel = figures.FIGURES["transfer-en-pos-words-mean-join-256patches-3000steps"]
+    assert matched.commands[:2] == usual.commands[:2], "the same corpus and the same model at step 0"
+    pretrain = matched.commands[2].format(runs="R", seed=3, data="D").split()
+    pixel_pretrain = next(c for c in pixel.commands if " pretrain " in c).format(runs="R", seed=3, data="D").split()
+    assert pretrain[pretrain.index("--steps") + 1] == pixel_pretrain[pixel_pretrain.index("--steps") + 1] == "6400"
+    assert pretrain[pretrain.index("--output-dir") + 1] == "R/bert-en-pretrained-6400steps-s3", "not the 4,800-step model's folder"
+    assert matched.commands[-1] == (usual.commands[-1].replace("bert-en-pretrained-s", "bert-en-pretrained-6400steps-s")
+                                    .replace("subword-join-3000steps-en-pos", "subword6400-join-3000steps-en-pos"))
+    assert matched.results == usual.results.replace("subword-join-3000steps", "subword6400-join-3000steps")
+    assert "6,400 steps, the pixel model's" in matched.description
+
 def test_the_joined_subword_transfer_finetunes_the_same_pretrained_model_with_joined_sentences(figures):
     plain, joined = figures.FIGURES["transfer-en-pos-subword"], figures.FIGURES["transfer-en-pos-subword-join"]
     assert joined.commands[:-1] == plain.commands[:-1], "the same pretrained model"
