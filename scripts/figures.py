@@ -156,7 +156,7 @@ def _subword_transfer_figure(joined_copies: int, steps: int = 1500, pretrain_ste
     """The subword BERT tiny pretrained with MLM on the pixel models' pretraining text with each
     seed, then finetuned on UPOS en_ewt as they are (with `joined_copies`, as the `-join` kinds;
     with `steps` other than the task's 1,500, as the `-3000steps` kinds). `pretrain_steps` 6,400
-    gives it the pixel model's steps, which on one thread here are also its minutes (about 65)."""
+    gives it the pixel model's steps (on one thread here, 85% of the pixel model's minutes)."""
     join = f" --join-sentences {joined_copies}" if joined_copies else ""
     pretrained = "bert-en-pretrained" + (f"-{pretrain_steps}steps" if pretrain_steps != 4800 else "")
     name = ("subword" + (f"{pretrain_steps}" if pretrain_steps != 4800 else "") + ("-join" if joined_copies else "")
@@ -167,7 +167,7 @@ def _subword_transfer_figure(joined_copies: int, steps: int = 1500, pretrain_ste
     pretraining = (f"{pretrain_steps:,} steps" + (", the pixel model's" if pretrain_steps == 6400 else "")
                    + f", {pretrain_minutes} minutes of one thread with another run beside")
     return Figure(
-        f"UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
+        "UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
         f"({pretraining}), then finetuned as the pixel models"
         + (f", trained also on {joined_copies} copies of each training sentence joined to another" if joined_copies
            else " (scripts/transfer.sh)")

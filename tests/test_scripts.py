@@ -153,6 +153,7 @@ def test_the_subword_model_given_the_pixel_models_pretraining_steps_is_a_model_o
     assert matched.results == usual.results.replace("subword-join-3000steps", "subword6400-join-3000steps")
     assert "6,400 steps, the pixel model's" in matched.description
 
+
 def test_the_joined_subword_transfer_finetunes_the_same_pretrained_model_with_joined_sentences(figures):
     plain, joined = figures.FIGURES["transfer-en-pos-subword"], figures.FIGURES["transfer-en-pos-subword-join"]
     assert joined.commands[:-1] == plain.commands[:-1], "the same pretrained model"
