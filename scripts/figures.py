@@ -47,8 +47,9 @@ class Figure:
 PIXELBERT_PRETRAIN = ("pixlm vl pretrain --output-dir {runs}/pb-s{seed} --pretraining-tasks mlm --steps 2000 --lr 3e-4 "
                       "--seed {seed}")
 TRANSFER_CORPUS = "python scripts/english_corpus.py --data {data} --output {runs}/en-train.txt --held-out {runs}/en-held-out.txt"
+PIXEL_PRETRAIN_STEPS = 6400
 TRANSFER_PRETRAIN = ("pixlm pretrain --recipe cpu-reader --corpus {runs}/en-train.txt --validation {runs}/en-held-out.txt "
-                     "--output-dir {runs}/pixel-pretrained --steps 6400 --eval-steps 800 --save-steps 800 "
+                     f"--output-dir {{runs}}/pixel-pretrained --steps {PIXEL_PRETRAIN_STEPS} --eval-steps 800 --save-steps 800 "
                      "--reconstruction-steps 1600")
 TRANSFER_EN_POS = ("--task pos --train {data}/ud/en_ewt/train.conllu --validation {data}/ud/en_ewt/dev.conllu --test "
                    "{data}/ud/en_ewt/test.conllu --steps 1500 --eval-steps 100 --patience 5 --lr 1e-3 --max-patches 128 "
@@ -155,8 +156,8 @@ def _transfer_figure(task: str, kind: str) -> Figure:
 def _subword_transfer_figure(joined_copies: int, steps: int = 1500, pretrain_steps: int = 4800) -> Figure:
     """The subword BERT tiny pretrained with MLM on the pixel models' pretraining text with each
     seed, then finetuned on UPOS en_ewt as they are (with `joined_copies`, as the `-join` kinds;
-    with `steps` other than the task's 1,500, as the `-3000steps` kinds). `pretrain_steps` 6,400
-    gives it the pixel model's steps (on one thread here, 85% of the pixel model's minutes)."""
+    with `steps` other than the task's 1,500, as the `-3000steps` kinds). `pretrain_steps`
+    PIXEL_PRETRAIN_STEPS gives it the pixel model's steps (on one thread here, 85% of the pixel model's minutes)."""
     join = f" --join-sentences {joined_copies}" if joined_copies else ""
     pretrained = "bert-en-pretrained" + (f"-{pretrain_steps}steps" if pretrain_steps != 4800 else "")
     name = ("subword" + (f"{pretrain_steps}" if pretrain_steps != 4800 else "") + ("-join" if joined_copies else "")
@@ -164,7 +165,7 @@ def _subword_transfer_figure(joined_copies: int, steps: int = 1500, pretrain_ste
     run = f"{{runs}}/{name}-en-pos-s{{seed}}"
     flags = TRANSFER_EN_POS.replace("--steps 1500 ", f"--steps {steps} ")
     pretrain_minutes = 56 if pretrain_steps == 4800 else round(pretrain_steps / 116)  # steps a minute, measured here
-    pretraining = (f"{pretrain_steps:,} steps" + (", the pixel model's" if pretrain_steps == 6400 else "")
+    pretraining = (f"{pretrain_steps:,} steps" + (", the pixel model's" if pretrain_steps == PIXEL_PRETRAIN_STEPS else "")
                    + f", {pretrain_minutes} minutes of one thread with another run beside")
     return Figure(
         "UPOS accuracy on UD English EWT test, subword BERT tiny pretrained with MLM on the same text with each seed "
@@ -253,8 +254,8 @@ FIGURES = {
     "transfer-en-pos-subword-join": _subword_transfer_figure(joined_copies=JOINED_COPIES),
     "transfer-en-pos-subword-join-3000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=3000),
     "transfer-en-pos-subword-join-6000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=6000),
-    "transfer-en-pos-subword6400-join-3000steps": _subword_transfer_figure(joined_copies=JOINED_COPIES, steps=3000,
-                                                                           pretrain_steps=6400),
+    f"transfer-en-pos-subword{PIXEL_PRETRAIN_STEPS}-join-3000steps": _subword_transfer_figure(
+        joined_copies=JOINED_COPIES, steps=3000, pretrain_steps=PIXEL_PRETRAIN_STEPS),
     **{f"transfer-{task}-{kind}": _transfer_figure(task, kind) for task in TRANSFER_TASKS
        for kind in ("seeded", "words", "scratch")
        if (task, kind) != ("en-pos", "scratch")},  # transfer-upos-scratch is that one
